@@ -1,0 +1,358 @@
+#!/usr/bin/env node
+import {readFileSync} from 'node:fs';
+import {parseArgs} from 'node:util';
+import {
+	DEFAULTS, defaultOut, LOG_LEVELS, parseApiBase, parseDuration, parseEncoding, parsePositiveInteger, parseRate, parseSiteId,
+	type LogLevel, type RunConfig,
+} from './config.js';
+import {demo} from './demo.js';
+import {AltbatchError, UsageError} from './errors.js';
+import {createLogger, type Logger} from './logger.js';
+import {run, type Summary} from './run.js';
+import {loadSeed} from './sandbox/seed.js';
+import {Sandbox} from './sandbox/server.js';
+import {formatProgress, formatSummary} from './summary.js';
+
+const HELP = `altbatch — apply a spreadsheet of Webflow asset alt text and display names, at the rate limit
+
+Usage:
+  altbatch run <jobs.csv> [options]       apply the edits; write the results CSV
+  altbatch sandbox [options]              run a local Webflow-compatible API
+  altbatch demo                           the example job against an in-process sandbox (npm start)
+  altbatch --help | --version
+
+The token comes from WEBFLOW_TOKEN or --token-file <path>, never from a flag value.
+
+run options:
+  --out <file>            results CSV (default: <jobs>.results.csv beside the input)
+  --api-base <url>        API origin, https (http only for localhost) (default: https://api.webflow.com)
+  --rate <n>/<s|min>      most requests per second or minute (default: the token's own limit, else 60/min)
+  --concurrency <n>       most requests in flight (default: 4)
+  --max-attempts <n>      tries per row for 5xx, network errors and timeouts (default: 5)
+  --timeout <ms>          per request (default: 30000)
+  --dry-run               change nothing; report what would change
+  --resume                carry over rows already done in --out, redo the rest
+  --site <id>             the site the rows belong to (checked against the token)
+  --max-wait <duration>   longest Retry-After worth waiting out (default: 15min)
+  --encoding <name>       force the input encoding: utf-8, utf-16le, utf-16be, windows-1252
+  --token-file <path>     read the token from this file
+  --json                  print the run summary as JSON on stdout
+  --log-level <level>     fatal, error, warn, info, debug, trace, silent (default: info)
+  --log-file <path>       NDJSON logs to this file instead of stderr
+
+sandbox options:
+  --port <n>              (default: 8787; 0 picks a free port)
+  --token <t>             the token it accepts (default: sandbox-token)
+  --seed <assets.csv>     assets to serve, in the export format with a siteId column
+  --rate <n>/<s|min>      per-token rate limit (default: 60/min)
+  --faults <k=share,...>  error500, html503, drop, truncate, slow (e.g. error500=0.08,drop=0.04)
+
+Exit codes: 0 all rows fine · 1 some rows invalid or failed · 2 usage or input error, nothing sent ·
+3 stopped early (token refused, API unreachable, Retry-After beyond --max-wait) · 130 interrupted.`;
+
+function version(): string {
+	const file = new URL('../package.json', import.meta.url);
+	return (JSON.parse(readFileSync(file, 'utf8')) as {version: string}).version;
+}
+
+function exitCodeFor(summary: Summary): number {
+	if (summary.stopped?.reason === 'interrupted') {
+		return 130;
+	}
+
+	if (summary.stopped) {
+		return 3;
+	}
+
+	return summary.statuses.invalid + summary.statuses.failed > 0 ? 1 : 0;
+}
+
+function readToken(tokenFile: string | undefined): string | undefined {
+	if (tokenFile !== undefined) {
+		let text: string;
+		try {
+			text = readFileSync(tokenFile, 'utf8');
+		} catch (error) {
+			throw new UsageError(`Cannot read --token-file ${JSON.stringify(tokenFile)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+		}
+
+		const token = text.trim();
+		if (token === '') {
+			throw new UsageError(`--token-file ${JSON.stringify(tokenFile)} is empty`);
+		}
+
+		return token;
+	}
+
+	const fromEnv = process.env.WEBFLOW_TOKEN?.trim();
+	return fromEnv === '' ? undefined : fromEnv;
+}
+
+/** Ctrl-C once: stop taking rows, let requests in flight finish. Twice: cancel them too. */
+function watchSignals(): {interrupt: AbortController; abort: AbortController; dispose: () => void} {
+	const interrupt = new AbortController();
+	const abort = new AbortController();
+	const onSignal = () => {
+		if (interrupt.signal.aborted) {
+			abort.abort();
+			return;
+		}
+
+		interrupt.abort();
+		process.stderr.write('\nStopping: finishing the requests in flight and writing every row (Ctrl-C again to cancel them)…\n');
+	};
+
+	process.on('SIGINT', onSignal);
+	process.on('SIGTERM', onSignal);
+	return {
+		interrupt,
+		abort,
+		dispose() {
+			process.off('SIGINT', onSignal);
+			process.off('SIGTERM', onSignal);
+		},
+	};
+}
+
+function progressPrinter(): {onProgress: Parameters<typeof run>[1]['onProgress']; clear: () => void} {
+	if (!process.stderr.isTTY) {
+		return {onProgress: undefined, clear() {}};
+	}
+
+	let last = 0;
+	let shown = false;
+	return {
+		onProgress(progress) {
+			const now = Date.now();
+			if (now - last < 250 && progress.done < progress.total) {
+				return;
+			}
+
+			last = now;
+			shown = true;
+			process.stderr.write(`\r\u001B[2K${formatProgress(progress, now)}`);
+		},
+		clear() {
+			if (shown) {
+				process.stderr.write('\r\u001B[2K');
+			}
+		},
+	};
+}
+
+async function commandRun(argv: string[]): Promise<number> {
+	const {values, positionals} = parseArgs({
+		args: argv,
+		allowPositionals: true,
+		strict: true,
+		options: {
+			out: {type: 'string'},
+			'api-base': {type: 'string'},
+			rate: {type: 'string'},
+			concurrency: {type: 'string'},
+			'max-attempts': {type: 'string'},
+			timeout: {type: 'string'},
+			'dry-run': {type: 'boolean'},
+			resume: {type: 'boolean'},
+			site: {type: 'string'},
+			'max-wait': {type: 'string'},
+			encoding: {type: 'string'},
+			'token-file': {type: 'string'},
+			token: {type: 'string'},
+			json: {type: 'boolean'},
+			'log-level': {type: 'string'},
+			'log-file': {type: 'string'},
+			'only-missing': {type: 'boolean'},
+			tokens: {type: 'string'},
+			redis: {type: 'string'},
+			report: {type: 'string'},
+		},
+	});
+	if (values.token !== undefined) {
+		throw new UsageError('--token is not accepted (flags show in ps and shell history): set WEBFLOW_TOKEN or pass --token-file <path>');
+	}
+
+	for (const unsupported of ['only-missing', 'tokens', 'redis', 'report'] as const) {
+		if (values[unsupported] !== undefined) {
+			throw new UsageError(`--${unsupported} is not available in this version yet`);
+		}
+	}
+
+	const input = positionals[0];
+	if (input === undefined || positionals.length > 1) {
+		throw new UsageError('Usage: altbatch run <jobs.csv> [options] (see altbatch --help)');
+	}
+
+	const logLevel = (values['log-level'] ?? 'info') as LogLevel;
+	if (!LOG_LEVELS.includes(logLevel)) {
+		throw new UsageError(`Expected --log-level to be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(values['log-level'])}`);
+	}
+
+	const config: RunConfig = {
+		input,
+		out: values.out ?? defaultOut(input),
+		apiBase: parseApiBase(values['api-base'] ?? DEFAULTS.apiBase),
+		token: readToken(values['token-file']),
+		rate: values.rate === undefined ? undefined : parseRate(values.rate),
+		concurrency: values.concurrency === undefined ? DEFAULTS.concurrency : parsePositiveInteger(values.concurrency, '--concurrency'),
+		maxAttempts: values['max-attempts'] === undefined ? DEFAULTS.maxAttempts : parsePositiveInteger(values['max-attempts'], '--max-attempts'),
+		timeoutMs: values.timeout === undefined ? DEFAULTS.timeoutMs : parsePositiveInteger(values.timeout, '--timeout'),
+		dryRun: values['dry-run'] ?? false,
+		resume: values.resume ?? false,
+		site: values.site === undefined ? undefined : parseSiteId(values.site),
+		onlyMissing: false,
+		maxWaitMs: values['max-wait'] === undefined ? DEFAULTS.maxWaitMs : parseDuration(values['max-wait'], '--max-wait'),
+		encoding: values.encoding === undefined ? undefined : parseEncoding(values.encoding),
+		backoffBaseMs: DEFAULTS.backoffBaseMs,
+	};
+	const logger = createLogger({level: logLevel, file: values['log-file']});
+	const signals = watchSignals();
+	const progress = progressPrinter();
+	try {
+		const summary = await run(config, {logger, interrupt: signals.interrupt.signal, abort: signals.abort.signal, onProgress: progress.onProgress});
+		progress.clear();
+		report(summary, values.json ?? false);
+		return exitCodeFor(summary);
+	} finally {
+		progress.clear();
+		signals.dispose();
+	}
+}
+
+function report(summary: Summary, json: boolean): void {
+	process.stderr.write(`${formatSummary(summary)}\n`);
+	if (json) {
+		process.stdout.write(`${JSON.stringify(summary, undefined, 2)}\n`);
+	}
+}
+
+async function commandSandbox(argv: string[]): Promise<number> {
+	const {values} = parseArgs({
+		args: argv,
+		strict: true,
+		options: {
+			port: {type: 'string'},
+			host: {type: 'string'},
+			token: {type: 'string'},
+			seed: {type: 'string'},
+			rate: {type: 'string'},
+			faults: {type: 'string'},
+			window: {type: 'string'},
+		},
+	});
+	const port = values.port === undefined ? 8787 : Number(values.port);
+	if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+		throw new UsageError(`Expected --port to be a port number (0 picks a free one), got ${JSON.stringify(values.port)}`);
+	}
+
+	const faults: Record<string, number> = {};
+	for (const part of (values.faults ?? '').split(',').filter(Boolean)) {
+		const [kind = '', share = ''] = part.split('=');
+		if (!['error500', 'html503', 'drop', 'truncate', 'slow'].includes(kind) || !(Number(share) >= 0 && Number(share) <= 1)) {
+			throw new UsageError(`Expected --faults like error500=0.08,html503=0.04,drop=0.04,truncate=0.03,slow=0.02, got ${JSON.stringify(part)}`);
+		}
+
+		faults[kind] = Number(share);
+	}
+
+	if (values.window !== undefined && values.window !== 'fixed' && values.window !== 'sliding') {
+		throw new UsageError(`Expected --window to be fixed or sliding, got ${JSON.stringify(values.window)}`);
+	}
+
+	const token = values.token ?? 'sandbox-token';
+	const sites = values.seed === undefined ? undefined : await loadSeed(values.seed);
+	const sandbox = new Sandbox({
+		port,
+		host: values.host ?? '127.0.0.1',
+		tokens: [{token}],
+		rate: values.rate === undefined ? undefined : parseRate(values.rate),
+		window: values.window as 'fixed' | 'sliding' | undefined,
+		sites,
+		faults,
+	});
+	const url = await sandbox.listen();
+	process.stdout.write(`Sandbox: ${url}\nToken: ${token}\n`);
+	for (const site of sandbox.sites.values()) {
+		process.stdout.write(`Site: ${site.id} (${site.assets.size} assets; locales: ${[site.primaryLocale, ...site.secondaryLocales].join(', ')})\n`);
+	}
+
+	await new Promise<void>(resolve => {
+		const stop = () => {
+			resolve();
+		};
+
+		process.once('SIGINT', stop);
+		process.once('SIGTERM', stop);
+	});
+	await sandbox.close();
+	return 0;
+}
+
+async function commandDemo(): Promise<number> {
+	const logger = createLogger({level: 'warn'});
+	const out = 'jobs.example.results.csv';
+	const signals = watchSignals();
+	try {
+		const {summary, sandbox} = await demo({logger, out, interrupt: signals.interrupt.signal});
+		process.stderr.write(`Ran jobs.example.csv against the built-in sandbox at ${sandbox}\n`);
+		report(summary, false);
+		return summary.stopped ? exitCodeFor(summary) : 0;
+	} finally {
+		signals.dispose();
+	}
+}
+
+async function main(argv: string[]): Promise<number> {
+	const [command, ...rest] = argv;
+	switch (command) {
+		case 'run': {
+			return commandRun(rest);
+		}
+
+		case 'sandbox': {
+			return commandSandbox(rest);
+		}
+
+		case 'demo': {
+			return commandDemo();
+		}
+
+		case '--version':
+		case '-v': {
+			process.stdout.write(`${version()}\n`);
+			return 0;
+		}
+
+		case undefined:
+		case '--help':
+		case '-h':
+		case 'help': {
+			process.stdout.write(`${HELP}\n`);
+			return command === undefined ? 2 : 0;
+		}
+
+		default: {
+			throw new UsageError(`Unknown command ${JSON.stringify(command)}; see altbatch --help`);
+		}
+	}
+}
+
+function exitCodeForError(error: unknown): number {
+	if (error instanceof AltbatchError) {
+		return error.kind === 'stop' ? 3 : error.kind === 'internal' ? 1 : 2;
+	}
+
+	if ((error as {code?: string}).code?.startsWith('ERR_PARSE_ARGS')) {
+		return 2;
+	}
+
+	return 1;
+}
+
+try {
+	process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+	const code = error instanceof AltbatchError ? ` [${error.code}]` : '';
+	process.stderr.write(`altbatch: ${error instanceof Error ? error.message : String(error)}${code}\n`);
+	process.exitCode = exitCodeForError(error);
+}

@@ -1,0 +1,162 @@
+import {closeSync, fsyncSync, openSync, renameSync, writeSync, existsSync} from 'node:fs';
+import {randomUUID} from 'node:crypto';
+import {readFile} from 'node:fs/promises';
+import {Readable} from 'node:stream';
+import {parseCsv} from './parse.js';
+import {csvLine} from './stringify.js';
+
+/** A results row read back from a file, by column name (the `row` column as a number). */
+export type StoredRow = {readonly row: number; readonly fields: readonly string[]; readonly values: ReadonlyMap<string, string>};
+
+/**
+ * Reads a results file as a journal: the last line written for a row wins, and a line torn by a
+ * kill (no line break after it, or an unclosed quote) is dropped.
+ */
+export async function readResults(path: string): Promise<{header: string[]; rows: Map<number, StoredRow>}> {
+	const text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
+	const records: string[][] = [];
+	let torn = !/\n$/.test(text);
+	try {
+		await parseCsv({
+			source: Readable.from([text]),
+			delimiter: ',',
+			onRecord: ({fields}) => {
+				records.push(fields);
+			},
+			onFailure: () => new Error('torn'),
+		});
+	} catch {
+		torn = false; // The unclosed record was never delivered; what came before it is whole.
+	}
+
+	if (torn) {
+		records.pop();
+	}
+
+	const header = records.shift() ?? [];
+	const rows = new Map<number, StoredRow>();
+	for (const fields of records) {
+		const row = Number(fields[0]);
+		if (!Number.isInteger(row) || row < 2) {
+			continue;
+		}
+
+		const values = new Map<string, string>();
+		for (const [i, name] of header.entries()) {
+			if (!values.has(name)) {
+				values.set(name, fields[i] ?? '');
+			}
+		}
+
+		rows.set(row, {row, fields, values});
+	}
+
+	return {header, rows};
+}
+
+function writeFileAtomically(path: string, lines: Iterable<string>): void {
+	const temporary = `${path}.${randomUUID().slice(0, 8)}.tmp`;
+	const fd = openSync(temporary, 'w');
+	try {
+		let buffer = '';
+		for (const line of lines) {
+			buffer += line;
+			if (buffer.length > 1 << 20) {
+				writeSync(fd, buffer);
+				buffer = '';
+			}
+		}
+
+		writeSync(fd, buffer);
+		fsyncSync(fd);
+	} finally {
+		closeSync(fd);
+	}
+
+	renameSync(temporary, path);
+}
+
+/**
+ * The results file, written as a journal: one synchronous append per finished row, so a kill
+ * leaves valid CSV up to the last finished row. Rows land in the order they finish; `finish()`
+ * rewrites the file in input order when they did not.
+ */
+export class ResultsJournal {
+	readonly path: string;
+	readonly #header: readonly string[];
+	#fd: number;
+	#lastRow = 0;
+	#needsRewrite: boolean;
+
+	private constructor({path, header, fd, needsRewrite}: {path: string; header: readonly string[]; fd: number; needsRewrite: boolean}) {
+		this.path = path;
+		this.#header = header;
+		this.#fd = fd;
+		this.#needsRewrite = needsRewrite;
+	}
+
+	/** A new results file with just the header. */
+	static create({path, header}: {path: string; header: readonly string[]}): ResultsJournal {
+		writeFileAtomically(path, [csvLine(header)]);
+		return new ResultsJournal({path, header, fd: openSync(path, 'a'), needsRewrite: false});
+	}
+
+	/**
+	 * Continues a results file: keeps the rows `keep` accepts (rewritten under the current header),
+	 * so the file is whole again before anything new is appended.
+	 */
+	static async resume({path, header, keep}: {path: string; header: readonly string[]; keep: (row: StoredRow) => boolean}): Promise<{journal: ResultsJournal; kept: Map<number, StoredRow>}> {
+		const kept = new Map<number, StoredRow>();
+		let sameHeader = true;
+		if (existsSync(path)) {
+			const previous = await readResults(path);
+			sameHeader = previous.header.join('\u0000') === header.join('\u0000');
+			for (const row of [...previous.rows.values()].sort((a, b) => a.row - b.row)) {
+				if (keep(row)) {
+					kept.set(row.row, row);
+				}
+			}
+		}
+
+		const lines = function * () {
+			yield csvLine(header);
+			for (const row of kept.values()) {
+				yield csvLine(sameHeader ? row.fields : header.map(name => name === 'row' ? String(row.row) : row.values.get(name) ?? ''));
+			}
+		};
+
+		writeFileAtomically(path, lines());
+		const journal = new ResultsJournal({path, header, fd: openSync(path, 'a'), needsRewrite: kept.size > 0});
+		return {journal, kept};
+	}
+
+	/** Appends one finished row (`cells[0]` is its row number) synchronously. */
+	write(cells: readonly string[]): void {
+		const row = Number(cells[0]);
+		if (row < this.#lastRow) {
+			this.#needsRewrite = true;
+		}
+
+		this.#lastRow = Math.max(this.#lastRow, row);
+		writeSync(this.#fd, csvLine(cells));
+	}
+
+	/** Closes the file; rewrites it in input order, one line per row up to `lastRow`, when it is not already. */
+	async finish({lastRow}: {lastRow: number}): Promise<void> {
+		closeSync(this.#fd);
+		this.#fd = -1;
+		if (!this.#needsRewrite) {
+			return;
+		}
+
+		const {rows} = await readResults(this.path);
+		const header = this.#header;
+		const ordered = [...rows.values()].filter(row => row.row <= lastRow).sort((a, b) => a.row - b.row);
+		writeFileAtomically(this.path, (function * () {
+			yield csvLine(header);
+			for (const row of ordered) {
+				yield csvLine(row.fields);
+			}
+		})());
+	}
+}

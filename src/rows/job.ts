@@ -1,0 +1,133 @@
+import {InputError} from '../errors.js';
+
+/** The fields a jobs file can carry; every other column is passed through untouched. */
+export type Field = 'assetId' | 'localeId' | 'displayName' | 'altText' | 'siteId';
+
+const ALIASES: Readonly<Record<string, Field>> = {
+	assetid: 'assetId',
+	id: 'assetId',
+	localeid: 'localeId',
+	locale: 'localeId',
+	displayname: 'displayName',
+	alttext: 'altText',
+	alt: 'altText',
+	siteid: 'siteId',
+};
+
+export type Columns = {
+	readonly header: readonly string[];
+	readonly index: Readonly<Partial<Record<Field, number>>>;
+};
+
+export type RowProblem = {readonly code: string; readonly message: string};
+
+/** One input record, read and checked: what to send, or why it cannot be sent. */
+export type Job = {
+	/** Spreadsheet row number (the header is row 1). */
+	readonly row: number;
+	readonly line: number;
+	/** The input cells as read, one per header column. */
+	readonly cells: readonly string[];
+	readonly assetId: string;
+	readonly localeId: string | undefined;
+	readonly displayName: string | undefined;
+	readonly altText: string | undefined;
+	readonly siteId: string | undefined;
+	readonly problem: RowProblem | undefined;
+};
+
+const OBJECT_ID = /^[\da-f]{24}$/i;
+
+export function isObjectId(value: string): boolean {
+	return OBJECT_ID.test(value);
+}
+
+function normalizeHeader(name: string): string {
+	return name.replace(/^\uFEFF/, '').toLowerCase().replace(/[\s_-]+/g, '');
+}
+
+/** Finds the known fields in the header row; refuses a file without an asset id column. */
+export function mapHeader({header, file, line}: {header: readonly string[]; file: string; line: number}): Columns {
+	const index: Partial<Record<Field, number>> = {};
+	for (const [i, name] of header.entries()) {
+		const field = ALIASES[normalizeHeader(name)];
+		if (field === undefined) {
+			continue;
+		}
+
+		const earlier = index[field];
+		if (earlier !== undefined) {
+			throw new InputError({file, line, code: 'input_duplicate_column', message: `columns "${header[earlier]}" and "${name}" both name the ${field} field; keep one`});
+		}
+
+		index[field] = i;
+	}
+
+	if (index.assetId === undefined) {
+		throw new InputError({
+			file,
+			line,
+			code: 'input_no_asset_id_column',
+			message: `no asset id column in the header (${header.map(h => JSON.stringify(h)).join(', ')}); name one "assetId", "asset_id", "Asset ID" or "id"`,
+		});
+	}
+
+	return {header: header.map(h => h.replace(/^\uFEFF/, '')), index};
+}
+
+/** True for a record a spreadsheet writes for an empty row. */
+export function isBlankRecord(fields: readonly string[]): boolean {
+	return fields.every(f => f.trim() === '');
+}
+
+/** A record → a job: the values to send, or the problem that makes the row `invalid`. */
+export function toJob({columns, fields, row, line}: {columns: Columns; fields: readonly string[]; row: number; line: number}): Job {
+	const width = columns.header.length;
+	const cells = fields.length >= width ? fields.slice(0, width) : [...fields, ...Array.from({length: width - fields.length}, () => '')];
+	const get = (field: Field): string | undefined => {
+		const i = columns.index[field];
+		const value = i === undefined ? undefined : cells[i];
+		return value === undefined || value.trim() === '' ? undefined : value;
+	};
+
+	const assetId = (get('assetId') ?? '').trim().toLowerCase();
+	const localeId = get('localeId')?.trim().toLowerCase();
+	const siteId = get('siteId')?.trim().toLowerCase();
+	const displayName = get('displayName');
+	const altText = get('altText');
+	const problem = findProblem();
+	return {row, line, cells, assetId, localeId, displayName, altText, siteId, problem};
+
+	function findProblem(): RowProblem | undefined {
+		if (fields.length > width) {
+			return {code: 'too_many_fields', message: `line ${line} has ${fields.length} cells but the header has ${width}; quote cells that contain the separator`};
+		}
+
+		if (assetId === '') {
+			return {code: 'invalid_asset_id', message: 'the asset id is empty'};
+		}
+
+		if (!isObjectId(assetId)) {
+			return {code: 'invalid_asset_id', message: `asset id "${assetId}" is not a 24-character hex id`};
+		}
+
+		if (localeId !== undefined && !isObjectId(localeId)) {
+			return {code: 'invalid_locale_id', message: `locale id "${localeId}" is not a 24-character hex id`};
+		}
+
+		if (siteId !== undefined && !isObjectId(siteId)) {
+			return {code: 'invalid_site_id', message: `site id "${siteId}" is not a 24-character hex id`};
+		}
+
+		if (displayName === undefined && altText === undefined) {
+			return {code: 'nothing_to_update', message: 'both display name and alt text are empty'};
+		}
+
+		return undefined;
+	}
+}
+
+/** Rows with the same key are applied one after another, in file order. */
+export function jobKey(job: Job): string {
+	return `${job.assetId}/${job.localeId ?? ''}`;
+}

@@ -1,0 +1,44 @@
+import type {Job} from './job.js';
+
+export const STATUSES = ['updated', 'unchanged', 'skipped', 'would_update', 'invalid', 'failed', 'not_attempted'] as const;
+export type Status = typeof STATUSES[number];
+
+/** Statuses that mean the row is done and right: carried over by `--resume`. */
+export const DONE_STATUSES: ReadonlySet<string> = new Set<Status>(['updated', 'unchanged']);
+
+/** Statuses that leave the exit code at 0. */
+export const OK_STATUSES: ReadonlySet<Status> = new Set<Status>(['updated', 'unchanged', 'skipped', 'would_update']);
+
+export const RESULT_COLUMNS = ['status', 'http_status', 'error_code', 'error_message', 'attempts', 'finished_at'] as const;
+
+export type Outcome = {
+	readonly status: Status;
+	readonly httpStatus?: number | undefined;
+	readonly errorCode?: string | undefined;
+	readonly errorMessage?: string | undefined;
+	readonly attempts: number;
+};
+
+export type RowResult = Outcome & {readonly job: Job; readonly finishedAt: Date};
+
+/** Keeps server text from being run as a formula when the results open in a spreadsheet. */
+export function neutralize(text: string): string {
+	return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+export function resultHeader(inputHeader: readonly string[]): string[] {
+	return ['row', ...inputHeader, ...RESULT_COLUMNS];
+}
+
+export function resultCells(result: RowResult): string[] {
+	return [
+		String(result.job.row),
+		...result.job.cells,
+		result.status,
+		result.httpStatus === undefined ? '' : String(result.httpStatus),
+		neutralize(result.errorCode ?? ''),
+		neutralize(result.errorMessage ?? ''),
+		String(result.attempts),
+		result.finishedAt.toISOString(),
+	];
+}

@@ -1,0 +1,82 @@
+import {createHash} from 'node:crypto';
+
+/**
+ * The sandbox's own picture of Webflow: sites with locales, assets with per-locale alt text.
+ * Written from Webflow's API description, sharing nothing with the client in src/webflow/.
+ */
+export type SandboxAsset = {
+	id: string;
+	siteId: string;
+	displayName: string;
+	originalFileName: string;
+	contentType: string;
+	size: number;
+	hostedUrl: string;
+	createdOn: string;
+	lastUpdated: string;
+	folderId: string | null;
+	/** Alt text per locale id; the primary locale's id holds the default. */
+	altText: Map<string, string | null>;
+};
+
+export type SandboxSite = {
+	id: string;
+	primaryLocale: string;
+	secondaryLocales: string[];
+	assets: Map<string, SandboxAsset>;
+};
+
+/** A stable 24-hex id derived from a label, so the demo data is the same every time. */
+export function objectId(label: string): string {
+	return createHash('sha1').update(label).digest('hex').slice(0, 24);
+}
+
+export function newSite(id: string, secondaryLocales = 1): SandboxSite {
+	return {
+		id,
+		primaryLocale: objectId(`${id}/locale/primary`),
+		secondaryLocales: Array.from({length: secondaryLocales}, (_, i) => objectId(`${id}/locale/${i + 1}`)),
+		assets: new Map(),
+	};
+}
+
+export function newAsset({site, id, fileName, altText, displayName}: {site: SandboxSite; id: string; fileName: string; altText?: string | null; displayName?: string}): SandboxAsset {
+	const created = new Date(Date.UTC(2025, 0, 1)).toISOString();
+	const asset: SandboxAsset = {
+		id,
+		siteId: site.id,
+		displayName: displayName ?? fileName,
+		originalFileName: fileName,
+		contentType: /\.png$/i.test(fileName) ? 'image/png' : /\.svg$/i.test(fileName) ? 'image/svg+xml' : 'image/jpeg',
+		size: 1000 + (Number.parseInt(id.slice(-4), 16) % 100_000),
+		hostedUrl: `https://cdn.prod.website-files.com/${site.id}/${id}_${encodeURIComponent(fileName)}`,
+		createdOn: created,
+		lastUpdated: created,
+		folderId: null,
+		altText: new Map([[site.primaryLocale, altText ?? null]]),
+	};
+	site.assets.set(id, asset);
+	return asset;
+}
+
+/** The demo site: a few assets with and without alt text, in two locales. */
+export function demoSite(): SandboxSite {
+	const site = newSite('65f0a1b2c3d4e5f60718293a');
+	const files: Array<[string, string | null]> = [
+		['hero-mountains.jpg', null],
+		['team-photo.jpg', 'Our team at the 2025 offsite'],
+		['logo.svg', 'Altbatch Co. logo'],
+		['product-shot-1.png', null],
+		['product-shot-2.png', ''],
+		['founder-portrait.jpg', null],
+		['office-berlin.jpg', 'The Berlin office, seen from the courtyard'],
+		['chart-growth.png', null],
+		['icon-check.svg', null],
+		['banner-sale.jpg', 'image'],
+	];
+	for (const [i, [fileName, alt]] of files.entries()) {
+		newAsset({site, id: objectId(`demo/asset/${i}`), fileName, altText: alt});
+	}
+
+	return site;
+}

@@ -1,0 +1,29 @@
+import PQueue from 'p-queue';
+
+/**
+ * Rows in flight in this process. `add` waits while the backlog is full, so the input is read no
+ * faster than the rows are worked (memory stays flat however long the file).
+ */
+export class RowPool {
+	readonly #queue: PQueue;
+	readonly #backlog: number;
+
+	constructor(concurrency: number) {
+		this.#queue = new PQueue({concurrency});
+		this.#backlog = concurrency * 2;
+	}
+
+	/** Queues a task once there is room; resolves when it is queued, not when it is done. */
+	async add(task: () => Promise<void>): Promise<void> {
+		if (this.#queue.size >= this.#backlog) {
+			await this.#queue.onSizeLessThan(this.#backlog);
+		}
+
+		void this.#queue.add(task);
+	}
+
+	/** Resolves when every queued task has finished. */
+	async drain(): Promise<void> {
+		await this.#queue.onIdle();
+	}
+}

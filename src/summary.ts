@@ -1,0 +1,43 @@
+import type {Progress, Summary} from './run.js';
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function duration(seconds: number): string {
+	if (seconds < 60) {
+		return `${Math.round(seconds)} s`;
+	}
+
+	const m = Math.floor(seconds / 60);
+	return m < 60 ? `${m} min ${Math.round(seconds % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** The end-of-run summary as people read it. */
+export function formatSummary(summary: Summary): string {
+	const lines: string[] = [];
+	const counts = Object.entries(summary.statuses).filter(([, n]) => n > 0).map(([status, n]) => `${status} ${n}`);
+	lines.push(`${summary.dryRun ? 'Dry run: ' : ''}${plural(summary.rows, 'row')} in ${summary.elapsedSeconds} s: ${counts.join(', ') || 'nothing to do'}`);
+	const codes = Object.entries(summary.errorCodes).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`);
+	if (codes.length > 0) {
+		lines.push(`  error codes: ${codes.join(', ')}`);
+	}
+
+	if (!summary.dryRun) {
+		lines.push(`  ${plural(summary.requests, 'request')}, ${summary.tooManyRequests} answered 429, paused ${summary.pausedSeconds} s; ${summary.effectiveRatePerMinute}/min sent, paced to ${summary.rateLimitPerMinute}/min (${summary.rateSource})`);
+	}
+
+	if (summary.stopped) {
+		lines.push(`  stopped early (${summary.stopped.reason}): ${summary.stopped.message}`);
+	}
+
+	lines.push(`Results: ${summary.out}`);
+	return lines.join('\n');
+}
+
+/** One progress line: done/total, rows per minute, ETA, and a rate-limit pause when there is one. */
+export function formatProgress(progress: Progress, now: number): string {
+	const perMinute = progress.elapsedMs > 0 ? progress.done * 60_000 / progress.elapsedMs : 0;
+	const left = progress.total - progress.done;
+	const eta = perMinute > 0 ? ` ETA ${duration(left / perMinute * 60)}` : '';
+	const paused = progress.pausedUntil > now ? ` — paused ${Math.ceil((progress.pausedUntil - now) / 1000)} s by the rate limit` : '';
+	return `${progress.done}/${progress.total} rows, ${Math.round(perMinute)}/min,${eta}${paused}`;
+}

@@ -1,0 +1,215 @@
+import http from 'node:http';
+import https from 'node:https';
+import got, {type Got, type RequestError} from 'got';
+
+/** What the API said about the budget on one answer. */
+export type RateHeaders = {readonly limit: number | undefined; readonly remaining: number | undefined};
+
+/** One API answer, or why there was none. Failures are data here, never throws. */
+export type ApiReply =
+	| {readonly kind: 'ok'; readonly status: number; readonly body: unknown; readonly rate: RateHeaders}
+	| {readonly kind: 'error'; readonly status: number; readonly code: string; readonly message: string; readonly retryAfterMs: number | undefined; readonly rate: RateHeaders}
+	| {readonly kind: 'transport'; readonly code: 'timeout' | 'network_error' | 'bad_body' | 'aborted'; readonly message: string; readonly status: number | undefined; readonly rate: RateHeaders | undefined};
+
+export type AssetPatch = {
+	readonly assetId: string;
+	readonly localeId: string | undefined;
+	readonly displayName: string | undefined;
+	readonly altText: string | undefined;
+};
+
+export type Introspection = {
+	readonly rateLimit: number | undefined;
+	readonly scopes: readonly string[] | undefined;
+	readonly siteIds: readonly string[] | undefined;
+};
+
+export type AssetSummary = {
+	readonly id: string;
+	readonly displayName: string | undefined;
+	readonly altText: string | null | undefined;
+	readonly hostedUrl: string | undefined;
+	readonly originalFileName: string | undefined;
+	readonly contentType: string | undefined;
+	readonly lastUpdated: string | undefined;
+	readonly folderId: string | null | undefined;
+};
+
+const STATUS_CODES: Readonly<Record<number, string>> = {
+	400: 'bad_request',
+	401: 'not_authorized',
+	403: 'forbidden',
+	404: 'resource_not_found',
+	409: 'conflict',
+	429: 'too_many_requests',
+	500: 'internal_error',
+	502: 'service_unavailable',
+	503: 'service_unavailable',
+	504: 'service_unavailable',
+};
+
+function headerNumber(value: string | string[] | undefined): number | undefined {
+	const text = Array.isArray(value) ? value[0] : value;
+	if (text === undefined || text.trim() === '') {
+		return undefined;
+	}
+
+	const n = Number(text);
+	return Number.isFinite(n) ? n : undefined;
+}
+
+/** `Retry-After` as seconds or an HTTP date → milliseconds from now. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+	if (value === undefined || value.trim() === '') {
+		return undefined;
+	}
+
+	const seconds = Number(value);
+	if (Number.isFinite(seconds)) {
+		return Math.max(0, seconds * 1000);
+	}
+
+	const date = Date.parse(value);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function errorBody(text: string): {code?: string; message?: string; details?: unknown[]} | undefined {
+	try {
+		const body = JSON.parse(text) as unknown;
+		return typeof body === 'object' && body !== null ? body as {code?: string; message?: string} : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+function describeDetails(details: unknown[] | undefined): string {
+	if (!Array.isArray(details) || details.length === 0) {
+		return '';
+	}
+
+	const parts = details.map(d => typeof d === 'string' ? d : typeof d === 'object' && d !== null ? `${String((d as {field?: unknown}).field ?? '')}: ${String((d as {message?: unknown}).message ?? '')}` : String(d));
+	return ` (${parts.join('; ')})`;
+}
+
+/**
+ * The Webflow Data API v2, as the calls this tool makes. The one importer of got: no retries
+ * here (the scheduler owns them), explicit timeouts, keep-alive capped at the concurrency, and
+ * errors reduced to code and message so the token on got's error objects never travels further.
+ */
+export class WebflowClient {
+	readonly #got: Got;
+
+	constructor({apiBase, token, timeoutMs, concurrency}: {apiBase: string; token: string; timeoutMs: number; concurrency: number}) {
+		this.#got = got.extend({
+			prefixUrl: apiBase.replace(/\/+$/, ''),
+			headers: {authorization: `Bearer ${token}`, 'user-agent': 'altbatch', accept: 'application/json'},
+			retry: {limit: 0},
+			throwHttpErrors: false,
+			followRedirect: false,
+			timeout: {request: timeoutMs},
+			responseType: 'text',
+			agent: {
+				http: new http.Agent({keepAlive: true, maxSockets: concurrency + 1}),
+				https: new https.Agent({keepAlive: true, maxSockets: concurrency + 1}),
+			},
+		});
+	}
+
+	patchAsset(patch: AssetPatch, signal?: AbortSignal): Promise<ApiReply> {
+		const body: Record<string, string> = {};
+		if (patch.displayName !== undefined) {
+			body.displayName = patch.displayName;
+		}
+
+		if (patch.altText !== undefined) {
+			body.altText = patch.altText;
+		}
+
+		return this.#request({method: 'PATCH', path: `v2/assets/${patch.assetId}`, query: {localeId: patch.localeId}, json: body, signal});
+	}
+
+	getAsset({assetId, localeId}: {assetId: string; localeId: string | undefined}, signal?: AbortSignal): Promise<ApiReply> {
+		return this.#request({method: 'GET', path: `v2/assets/${assetId}`, query: {localeId}, signal});
+	}
+
+	listAssets({siteId, localeId, offset, limit}: {siteId: string; localeId: string | undefined; offset: number; limit: number}, signal?: AbortSignal): Promise<ApiReply> {
+		return this.#request({method: 'GET', path: `v2/sites/${siteId}/assets`, query: {localeId, offset: String(offset), limit: String(limit)}, signal});
+	}
+
+	introspect(signal?: AbortSignal): Promise<ApiReply> {
+		return this.#request({method: 'GET', path: 'v2/token/introspect', query: {}, signal});
+	}
+
+	async #request({method, path, query, json, signal}: {method: 'GET' | 'PATCH'; path: string; query: Record<string, string | undefined>; json?: unknown; signal: AbortSignal | undefined}): Promise<ApiReply> {
+		const searchParams: Record<string, string> = {};
+		for (const [key, value] of Object.entries(query)) {
+			if (value !== undefined) {
+				searchParams[key] = value;
+			}
+		}
+
+		let response;
+		try {
+			response = await this.#got(path, {method, searchParams, json, signal});
+		} catch (error) {
+			const requestError = error as RequestError;
+			if (requestError.name === 'TimeoutError') {
+				return {kind: 'transport', code: 'timeout', message: `no answer within the timeout (${method} /${path})`, status: undefined, rate: undefined};
+			}
+
+			if (requestError.name === 'AbortError' || requestError.code === 'ERR_ABORTED') {
+				return {kind: 'transport', code: 'aborted', message: 'request cancelled', status: undefined, rate: undefined};
+			}
+
+			return {kind: 'transport', code: 'network_error', message: `${requestError.code ?? requestError.name}: ${requestError.message.replace(/https?:\/\/\S+/g, '<url>')}`, status: undefined, rate: undefined};
+		}
+
+		const rate: RateHeaders = {limit: headerNumber(response.headers['x-ratelimit-limit']), remaining: headerNumber(response.headers['x-ratelimit-remaining'])};
+		const status = response.statusCode;
+		if (status >= 200 && status < 300) {
+			try {
+				return {kind: 'ok', status, body: response.body === '' ? {} : JSON.parse(response.body) as unknown, rate};
+			} catch {
+				return {kind: 'transport', code: 'bad_body', message: `HTTP ${status} with an unreadable body`, status, rate};
+			}
+		}
+
+		const body = errorBody(response.body);
+		const code = typeof body?.code === 'string' && body.code !== '' ? body.code : STATUS_CODES[status] ?? `http_${status}`;
+		const message = typeof body?.message === 'string'
+			? `${body.message}${describeDetails(body.details)}`
+			: `HTTP ${status} ${response.statusMessage ?? ''} (${(response.headers['content-type'] ?? 'no').split(';')[0]} body)`.replace(/\s+/g, ' ');
+		const retryAfter = response.headers['retry-after'];
+		return {kind: 'error', status, code, message, retryAfterMs: parseRetryAfter(retryAfter), rate};
+	}
+}
+
+/** Reads `introspect`'s answer; missing parts stay undefined. */
+export function readIntrospection(body: unknown): Introspection {
+	const authorization = (body as {authorization?: {rateLimit?: unknown; scope?: unknown; authorizedTo?: {siteIds?: unknown}}} | undefined)?.authorization;
+	const rateLimit = typeof authorization?.rateLimit === 'number' && authorization.rateLimit > 0 ? authorization.rateLimit : undefined;
+	const scopes = typeof authorization?.scope === 'string' ? authorization.scope.split(/[\s,]+/).filter(Boolean) : undefined;
+	const siteIds = Array.isArray(authorization?.authorizedTo?.siteIds) ? authorization.authorizedTo.siteIds.filter((s): s is string => typeof s === 'string').map(s => s.trim().toLowerCase()) : undefined;
+	return {rateLimit, scopes, siteIds};
+}
+
+/** Reads one page of `List Assets`. */
+export function readAssetPage(body: unknown): {assets: AssetSummary[]; total: number | undefined} | undefined {
+	const page = body as {assets?: unknown; pagination?: {total?: unknown}} | undefined;
+	if (!Array.isArray(page?.assets)) {
+		return undefined;
+	}
+
+	const text = (v: unknown) => typeof v === 'string' ? v : undefined;
+	const assets = page.assets.map((a: Record<string, unknown>) => ({
+		id: String(a.id ?? '').toLowerCase(),
+		displayName: text(a.displayName),
+		altText: a.altText === null ? null : text(a.altText),
+		hostedUrl: text(a.hostedUrl),
+		originalFileName: text(a.originalFileName),
+		contentType: text(a.contentType),
+		lastUpdated: text(a.lastUpdated),
+		folderId: a.folderId === null ? null : text(a.folderId),
+	}));
+	return {assets, total: typeof page.pagination?.total === 'number' ? page.pagination.total : undefined};
+}
