@@ -7,7 +7,7 @@ import {
 } from './config.js';
 import {demo} from './demo.js';
 import {AltbatchError, UsageError} from './errors.js';
-import {createLogger, type Logger} from './logger.js';
+import {createLogger} from './logger.js';
 import {run, type Summary} from './run.js';
 import {loadSeed} from './sandbox/seed.js';
 import {Sandbox} from './sandbox/server.js';

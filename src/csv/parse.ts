@@ -35,17 +35,28 @@ export async function parseCsv({source, decoder, delimiter, onRecord, onFailure}
 		info: true,
 	});
 	let lastLine = 0;
+	let consumerError: unknown;
 	const consume = async (records: AsyncIterable<{record: string[]; info: {lines: number}}>) => {
 		for await (const {record, info} of records) {
 			const firstLine = lastLine + 1;
 			lastLine = info.lines;
-			await onRecord({fields: record, firstLine, lastLine: info.lines});
+			try {
+				await onRecord({fields: record, firstLine, lastLine: info.lines});
+			} catch (error) {
+				// Kept: the pipeline reports its own abort instead of the consumer's error.
+				consumerError = error;
+				throw error;
+			}
 		}
 	};
 
 	try {
 		await (decoder ? pipeline(source, decoder, parser, consume) : pipeline(source, parser, consume));
 	} catch (error) {
+		if (consumerError !== undefined) {
+			throw consumerError;
+		}
+
 		if (error instanceof CsvError) {
 			const line = lastLine + 1;
 			if (error.code === 'CSV_QUOTE_NOT_CLOSED') {

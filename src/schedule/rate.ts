@@ -42,6 +42,8 @@ export class RateGovernor {
 	#source: RateSource;
 	#limiter: Bottleneck;
 	#notBefore = 0;
+	/** After a new limiter: not before one spacing after the last request. */
+	#spacedFrom = 0;
 	#burst: number | undefined;
 	readonly #sentAt: number[] = Array.from({length: HISTORY}, () => 0);
 	#sequence = 0;
@@ -79,9 +81,20 @@ export class RateGovernor {
 			return;
 		}
 
+		const faster = ratePerMinute(rate) > ratePerMinute(this.#rate);
 		this.#rate = rate;
 		this.#source = source;
-		this.#limiter.updateSettings({minTime: this.#spacing()});
+		if (!faster) {
+			this.#limiter.updateSettings({minTime: this.#spacing()});
+			return;
+		}
+
+		// Bottleneck keeps the next slot it computed at the old pace: start a new limiter (its
+		// waiting jobs are handed over by `send`), spaced from the last request sent.
+		const old = this.#limiter;
+		this.#limiter = new Bottleneck({maxConcurrent: null, minTime: this.#spacing()});
+		void old.stop({dropWaitingJobs: true}).catch(() => undefined);
+		this.#spacedFrom = (this.#sequence > 0 ? this.#sentAt[this.#sequence % HISTORY] ?? 0 : 0) + this.#spacing();
 	}
 
 	/**
@@ -91,8 +104,9 @@ export class RateGovernor {
 	async send<T>({request, describe, signal}: {request: () => Promise<T>; describe: (reply: T) => RateReply; signal: AbortSignal}): Promise<T> {
 		for (;;) {
 			await this.#waitForGate(signal);
-			const sent = await this.#limiter.schedule({id: `r${++this.#jobId}`}, async (): Promise<{reply: T; sequence: number; at: number} | undefined> => {
-				if (signal.aborted || this.#now() < this.#notBefore) {
+			const limiter = this.#limiter;
+			const sent = await limiter.schedule({id: `r${++this.#jobId}`}, async (): Promise<{reply: T; sequence: number; at: number} | undefined> => {
+				if (signal.aborted || this.#now() < this.#nextAllowed()) {
 					return undefined;
 				}
 
@@ -101,6 +115,12 @@ export class RateGovernor {
 				this.#sentAt[sequence % HISTORY] = at;
 				this.#requests++;
 				return {reply: await request(), sequence, at};
+			}).catch((error: unknown) => {
+				if (limiter !== this.#limiter) {
+					return undefined; // Dropped by a rate change: schedule again on the new limiter.
+				}
+
+				throw error;
 			});
 			if (sent === undefined) {
 				if (signal.aborted) {
@@ -116,13 +136,17 @@ export class RateGovernor {
 	}
 
 	async #waitForGate(signal: AbortSignal): Promise<void> {
-		for (let wait = this.#notBefore - this.#now(); wait > 0; wait = this.#notBefore - this.#now()) {
+		for (let wait = this.#nextAllowed() - this.#now(); wait > 0; wait = this.#nextAllowed() - this.#now()) {
 			await sleep(wait, signal);
 		}
 
 		if (signal.aborted) {
 			throw new StoppedError();
 		}
+	}
+
+	#nextAllowed(): number {
+		return Math.max(this.#notBefore, this.#spacedFrom);
 	}
 
 	#spacing(): number {

@@ -1,0 +1,40 @@
+import tseslint from 'typescript-eslint';
+
+/** Each library has one owner module; only cli.ts touches the console and the process. */
+const owners = [
+	['got', 'src/webflow/client.ts'],
+	['p-queue', 'src/schedule/pool.ts'],
+	['bottleneck', 'src/schedule/rate.ts'],
+	['csv-parse', 'src/csv/parse.ts'],
+	['csv-stringify', 'src/csv/stringify.ts'],
+	['pino', 'src/logger.ts'],
+];
+
+export default tseslint.config(
+	{ignores: ['dist/', 'node_modules/', 'coverage/']},
+	...tseslint.configs.recommended,
+	{
+		files: ['src/**/*.ts'],
+		rules: {
+			'no-console': 'error',
+			'no-restricted-imports': ['error', {patterns: owners.map(([name, owner]) => ({group: [name, `${name}/*`], message: `only ${owner} imports ${name}`}))}],
+			'no-restricted-globals': ['error', {name: 'process', message: 'only src/cli.ts touches process'}],
+		},
+	},
+	...owners.map(([name, owner]) => ({
+		files: [owner],
+		rules: {'no-restricted-imports': ['error', {patterns: owners.filter(([other]) => other !== name).map(([other, otherOwner]) => ({group: [other, `${other}/*`], message: `only ${otherOwner} imports ${other}`}))}]},
+	})),
+	{
+		files: ['src/cli.ts', 'src/bench/**/*.ts'],
+		rules: {'no-console': 'off', 'no-restricted-globals': 'off'},
+	},
+	{
+		files: ['src/sandbox/**/*.ts'],
+		rules: {'no-restricted-imports': ['error', {patterns: [{group: ['../webflow/*', '**/webflow/*'], message: 'the sandbox is written from Webflow\'s description, not from the client'}, ...owners.map(([name, owner]) => ({group: [name, `${name}/*`], message: `only ${owner} imports ${name}`}))]}]},
+	},
+	{
+		files: ['test/**/*.ts'],
+		rules: {'@typescript-eslint/no-non-null-assertion': 'off'},
+	},
+);
