@@ -85,6 +85,7 @@ export class Sandbox {
 	readonly #slowMs: number;
 	readonly #random: () => number;
 	readonly #scripted: FaultKind[] = [];
+	readonly #scriptedFor = new Map<string, FaultKind[]>();
 	readonly #server: Server;
 	readonly #options: SandboxOptions;
 
@@ -136,6 +137,11 @@ export class Sandbox {
 	/** The next PATCH requests get these faults, in order, before any random ones. */
 	failNext(...faults: FaultKind[]): void {
 		this.#scripted.push(...faults);
+	}
+
+	/** The next PATCH requests for this asset get these faults, in order. */
+	failNextFor(assetId: string, ...faults: FaultKind[]): void {
+		this.#scriptedFor.set(assetId, [...this.#scriptedFor.get(assetId) ?? [], ...faults]);
 	}
 
 	/** Adds or replaces a token (tests: a read-only token, a token with its own limit). */
@@ -216,8 +222,8 @@ export class Sandbox {
 		this.requests.push({at: entry.at ?? performance.timeOrigin + performance.now(), ...entry});
 	}
 
-	#pickFault(): FaultKind | undefined {
-		const scripted = this.#scripted.shift();
+	#pickFault(assetId: string): FaultKind | undefined {
+		const scripted = this.#scriptedFor.get(assetId)?.shift() ?? this.#scripted.shift();
 		if (scripted) {
 			return scripted;
 		}
@@ -296,7 +302,7 @@ export class Sandbox {
 
 			case 'get':
 			case 'patch': {
-				const fault = route.name === 'patch' ? this.#pickFault() : undefined;
+				const fault = route.name === 'patch' ? this.#pickFault(route.id) : undefined;
 				if (fault === 'drop') {
 					log(0, {fault});
 					request.socket.destroy();

@@ -1,0 +1,196 @@
+import {join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {assetIds, makeSite, results, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
+
+const FAST = {count: 200, windowMs: 1000};
+
+describe('altbatch run against the sandbox', () => {
+	it('ends every row in the right status, results in input order, one per row', async () => {
+		const site = makeSite({label: 'statuses', count: 3, locales: 1});
+		const [a, b, c] = assetIds(site);
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [
+			['assetId', 'localeId', 'altText'],
+			[a!, '', 'first'],
+			['f'.repeat(24), '', 'no such asset'],
+			[b!, 'e'.repeat(24), 'unknown locale'],
+			['nope', '', 'bad id'],
+			[c!, site.secondaryLocales[0]!, 'deuxième'],
+		]);
+		const summary = await runJob({input, apiBase: sandbox.url});
+		const rows = await results(`${input}.results.csv`);
+		expect(rows.map(r => [r.row, r.status, r.http_status, r.error_code, r.attempts])).toEqual([
+			['2', 'updated', '200', '', '1'],
+			['3', 'failed', '404', 'resource_not_found', '1'],
+			['4', 'failed', '400', 'validation_error', '1'],
+			['5', 'invalid', '', 'invalid_asset_id', '0'],
+			['6', 'updated', '200', '', '1'],
+		]);
+		expect(sandbox.asset(c!)!.altText.get(site.secondaryLocales[0]!)).toBe('deuxième');
+		expect(summary.statuses).toMatchObject({updated: 2, failed: 2, invalid: 1});
+		expect(summary.stopped).toBeUndefined();
+	});
+
+	it('applies rows of the same asset and locale in file order, so the last row wins', async () => {
+		const site = makeSite({label: 'order', count: 1});
+		const [a] = assetIds(site);
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const rows = Array.from({length: 12}, (_, i) => [a!, `version ${i}`]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...rows]);
+		await runJob({input, apiBase: sandbox.url, concurrency: 8});
+		expect(sandbox.asset(a!)!.altText.get(site.primaryLocale)).toBe('version 11');
+		const patches = sandbox.requests.filter(r => r.method === 'PATCH');
+		expect(patches).toHaveLength(12);
+	});
+
+	it('changes nothing in a dry run and sends no request', async () => {
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ['a'.repeat(24), 'x'], ['zz', 'y']]);
+		const summary = await runJob({input, dryRun: true, token: undefined, apiBase: 'http://127.0.0.1:9'});
+		expect(summary.statuses).toMatchObject({would_update: 1, invalid: 1});
+		expect(summary.requests).toBe(0);
+	});
+
+	it('stops at a refused token: that row failed, every other row not_attempted, nothing more sent', async () => {
+		const site = makeSite({label: 'refused', count: 6});
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const summary = await runJob({input, apiBase: sandbox.url, token: 'wrong-token', concurrency: 1});
+		expect(summary.stopped?.reason).toBe('auth');
+		expect(summary.stopped?.message).toMatch(/refused \(401 not_authorized\)/);
+		const rows = await results(`${input}.results.csv`);
+		expect(rows).toHaveLength(6);
+		expect(rows[0]).toMatchObject({status: 'failed', http_status: '401', error_code: 'not_authorized'});
+		expect(rows.slice(1).every(r => r.status === 'not_attempted' && r.error_code === 'aborted')).toBe(true);
+		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(1);
+	});
+
+	it('stops before any PATCH when introspect shows the token lacks assets:write', async () => {
+		const site = makeSite({label: 'scope', count: 3});
+		const sandbox = await startSandbox({sites: [site], rate: FAST, tokens: [{token: 'read-only', scopes: ['assets:read']}]});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const summary = await runJob({input, apiBase: sandbox.url, token: 'read-only'});
+		expect(summary.stopped?.reason).toBe('auth');
+		expect(summary.stopped?.message).toMatch(/missing the assets:write scope/);
+		expect(summary.statuses.not_attempted).toBe(3);
+		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+	});
+
+	it('stops before any PATCH when the token is not authorized for --site', async () => {
+		const site = makeSite({label: 'site-access', count: 2});
+		const sandbox = await startSandbox({sites: [site], rate: FAST, tokens: [{token: 'other', siteIds: ['0'.repeat(24)]}]});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const summary = await runJob({input, apiBase: sandbox.url, token: 'other', site: site.id});
+		expect(summary.stopped?.message).toMatch(new RegExp(`no access to site ${site.id}`));
+		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+	});
+
+	it('works with a token for which introspect is refused, taking the budget from the first answer', async () => {
+		const site = makeSite({label: 'no-introspect', count: 3});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 6000, windowMs: 60_000}, tokens: [{token: 'site-token', introspect: false}]});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const summary = await runJob({input, apiBase: sandbox.url, token: 'site-token'});
+		expect(summary.statuses.updated).toBe(3);
+		expect(summary.rateSource).toBe('header');
+		expect(summary.rateLimitPerMinute).toBe(6000);
+	});
+
+	it('waits out every 429 with no request inside a Retry-After, and applies every row', async () => {
+		const site = makeSite({label: 'storm', count: 30});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 10, windowMs: 1000}, tokens: [{token: 'sandbox-token', introspect: false}]});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const summary = await runJob({input, apiBase: sandbox.url, rate: {count: 100, windowMs: 1000}, concurrency: 8});
+		expect(summary.statuses.updated).toBe(30);
+		expect(summary.tooManyRequests).toBeGreaterThan(0);
+		expect(sandbox.requestsDuringRetryAfter()).toEqual([]);
+		for (const id of assetIds(site)) {
+			expect(sandbox.asset(id)!.altText.get(site.primaryLocale)).toBe('alt');
+		}
+	});
+
+	it('retries each fault kind and ends the row updated', async () => {
+		const site = makeSite({label: 'faults', count: 5});
+		const sandbox = await startSandbox({sites: [site], rate: FAST, slowMs: 1500});
+		for (const [i, fault] of (['error500', 'html503', 'drop', 'truncate', 'slow'] as const).entries()) {
+			sandbox.failNextFor(assetIds(site)[i]!, fault);
+		}
+
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const summary = await runJob({input, apiBase: sandbox.url, timeoutMs: 500, concurrency: 1});
+		expect(summary.statuses.updated).toBe(5);
+		const rows = await results(`${input}.results.csv`);
+		expect(rows.map(r => r.attempts)).toEqual(['2', '2', '2', '2', '2']);
+	});
+
+	it('fails a row with the fault code once --max-attempts run out', async () => {
+		const site = makeSite({label: 'exhausted', count: 4});
+		const sandbox = await startSandbox({sites: [site], rate: FAST, slowMs: 1500});
+		sandbox.failNext('error500', 'error500', 'html503', 'html503', 'truncate', 'truncate', 'slow', 'slow');
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		await runJob({input, apiBase: sandbox.url, timeoutMs: 500, concurrency: 1, maxAttempts: 2});
+		const rows = await results(`${input}.results.csv`);
+		expect(rows.map(r => [r.status, r.http_status, r.error_code, r.attempts])).toEqual([
+			['failed', '500', 'internal_error', '2'],
+			['failed', '503', 'service_unavailable', '2'],
+			['failed', '200', 'bad_response', '2'],
+			['failed', '', 'timeout', '2'],
+		]);
+	});
+
+	it('stops with rate_limited rows when a Retry-After is longer than --max-wait', async () => {
+		const site = makeSite({label: 'max-wait', count: 4});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 2, windowMs: 60_000}, tokens: [{token: 'sandbox-token', introspect: false}]});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const summary = await runJob({input, apiBase: sandbox.url, rate: {count: 10, windowMs: 1000}, maxWaitMs: 5000});
+		expect(summary.stopped?.reason).toBe('max_wait');
+		const rows = await results(`${input}.results.csv`);
+		expect(rows.map(r => r.status)).toEqual(['updated', 'not_attempted', 'not_attempted', 'not_attempted']);
+		expect(rows.slice(1).every(r => r.error_code === 'rate_limited')).toBe(true);
+	});
+
+	it('stops when the API is unreachable instead of trying row by row', async () => {
+		const dir = await tempDir();
+		const ids = Array.from({length: 20}, (_, i) => i.toString(16).padStart(24, '0'));
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...ids.map(id => [id, 'alt'])]);
+		const summary = await runJob({input, apiBase: 'http://127.0.0.1:9', rate: {count: 1000, windowMs: 1000}, maxAttempts: 3});
+		expect(summary.stopped?.reason).toBe('unreachable');
+		const rows = await results(`${input}.results.csv`);
+		expect(rows).toHaveLength(20);
+		expect(rows.filter(r => r.status === 'not_attempted').length).toBeGreaterThan(10);
+		expect(rows.every(r => r.error_code === 'network_error')).toBe(true);
+	});
+
+	it('on interrupt, finishes the request in flight and writes every row', async () => {
+		const site = makeSite({label: 'interrupt', count: 20});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 10, windowMs: 1000}});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const interrupt = new AbortController();
+		const running = runJob({input, apiBase: sandbox.url}, {
+			interrupt: interrupt.signal,
+			onProgress(progress) {
+				if (progress.done === 3) {
+					interrupt.abort();
+				}
+			},
+		});
+		const summary = await running;
+		expect(summary.stopped?.reason).toBe('interrupted');
+		const rows = await results(`${input}.results.csv`);
+		expect(rows.map(r => Number(r.row))).toEqual(Array.from({length: 20}, (_, i) => i + 2));
+		const updated = rows.filter(r => r.status === 'updated');
+		expect(updated.length).toBeGreaterThanOrEqual(3);
+		expect(updated.length).toBe(sandbox.requests.filter(r => r.method === 'PATCH' && r.status === 200).length);
+		expect(rows.filter(r => r.status === 'not_attempted').every(r => r.error_code === 'interrupted')).toBe(true);
+	});
+});
