@@ -1,0 +1,118 @@
+import {readFileSync} from 'node:fs';
+import {Ajv} from 'ajv';
+import {describe, expect, it} from 'vitest';
+import {FIXTURES, startSandbox} from './helpers.js';
+
+type Operation = {responses: Record<string, {content?: {'application/json'?: {schema: unknown}}; headers?: Record<string, unknown>}>};
+const spec = JSON.parse(readFileSync(`${FIXTURES}webflow-openapi/assets-and-token.json`, 'utf8')) as {paths: Record<string, Record<string, Operation>>};
+
+/** The description's two slips: `items` written as a list ("either of these"), and `externalReference: string` that is always null. */
+function repair(schema: unknown): unknown {
+	if (Array.isArray(schema)) {
+		return schema.map(repair);
+	}
+
+	if (typeof schema !== 'object' || schema === null) {
+		return schema;
+	}
+
+	const out: Record<string, unknown> = {};
+	for (const [key, value] of Object.entries(schema)) {
+		if (key === 'example' || key === 'x-fern-sdk-group-name') {
+			continue;
+		}
+
+		out[key] = key === 'items' && Array.isArray(value) ? {anyOf: value.map(repair)} : repair(value);
+	}
+
+	const properties = out.properties as Record<string, Record<string, unknown>> | undefined;
+	if (properties?.externalReference) {
+		properties.externalReference = {type: ['string', 'null']};
+	}
+
+	return out;
+}
+
+const ajv = new Ajv({strict: false, allErrors: true});
+ajv.addFormat('objectid', /^[\da-f]{24}$/);
+ajv.addFormat('date-time', {validate: (s: string) => !Number.isNaN(Date.parse(s))});
+ajv.addFormat('uri', {validate: (s: string) => URL.canParse(s)});
+
+function check({path, method, status, body}: {path: string; method: string; status: number; body: unknown}): void {
+	const responses = spec.paths[path]![method]!.responses;
+	const response = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses['401'];
+	const schema = response!.content!['application/json']!.schema;
+	const validate = ajv.compile(repair(schema) as object);
+	expect(validate(body), `${method.toUpperCase()} ${path} ${status}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+}
+
+describe('the sandbox answers as Webflow describes its API', () => {
+	it('has a checker that rejects bodies the description does not allow', () => {
+		expect(() => {
+			check({path: '/assets/{asset_id}', method: 'patch', status: 200, body: {id: 'x'}});
+		}).toThrow(/contentType/);
+		expect(() => {
+			check({path: '/assets/{asset_id}', method: 'patch', status: 404, body: {code: 'made_up', message: 'x', externalReference: null, details: []}});
+		}).toThrow(/enum|allowed/);
+	});
+
+	it('serves asset, list and introspect bodies that match the OpenAPI description', async () => {
+		const sandbox = await startSandbox({rate: {count: 100, windowMs: 1000}});
+		const site = [...sandbox.sites.values()][0]!;
+		const asset = [...site.assets.values()][0]!;
+		const headers = {authorization: 'Bearer sandbox-token', 'content-type': 'application/json'};
+		const call = async (method: string, path: string, body?: unknown) => {
+			const response = await fetch(`${sandbox.url}${path}`, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+			return {status: response.status, body: await response.json() as unknown, headers: response.headers};
+		};
+
+		const cases: Array<[string, string, string, number, unknown?]> = [
+			['patch', '/assets/{asset_id}', `/v2/assets/${asset.id}?localeId=${site.secondaryLocales[0]}`, 200, {altText: 'A dog', displayName: 'dog.png'}],
+			['patch', '/assets/{asset_id}', `/beta/assets/${asset.id}`, 200, {altText: 'A dog'}],
+			['get', '/assets/{asset_id}', `/v2/assets/${asset.id}`, 200],
+			['get', '/sites/{site_id}/assets', `/v2/sites/${site.id}/assets?offset=0&limit=5`, 200],
+			['get', '/token/introspect', '/v2/token/introspect', 200],
+			['patch', '/assets/{asset_id}', `/v2/assets/${'f'.repeat(24)}`, 404, {altText: 'x'}],
+			['patch', '/assets/{asset_id}', '/v2/assets/not-an-id', 400, {altText: 'x'}],
+			['patch', '/assets/{asset_id}', `/v2/assets/${asset.id}`, 400, {altText: 7}],
+		];
+		for (const [method, path, url, status, body] of cases) {
+			const answer = await call(method.toUpperCase(), url, body);
+			expect(answer.status, url).toBe(status);
+			expect(answer.headers.get('x-ratelimit-limit')).toBe('100');
+			expect(Number(answer.headers.get('x-ratelimit-remaining'))).toBeGreaterThanOrEqual(0);
+			check({path, method, status, body: answer.body});
+		}
+
+		const unauthorized = await fetch(`${sandbox.url}/v2/assets/${asset.id}`, {method: 'PATCH', body: '{}'});
+		expect(unauthorized.status).toBe(401);
+		check({path: '/assets/{asset_id}', method: 'patch', status: 401, body: await unauthorized.json()});
+	});
+
+	it('answers 429 with Retry-After and the rate headers once the budget is spent', async () => {
+		const sandbox = await startSandbox({rate: {count: 2, windowMs: 60_000}});
+		const asset = [...[...sandbox.sites.values()][0]!.assets.values()][0]!;
+		const get = () => fetch(`${sandbox.url}/v2/assets/${asset.id}`, {headers: {authorization: 'Bearer sandbox-token'}});
+		expect((await get()).headers.get('x-ratelimit-remaining')).toBe('1');
+		expect((await get()).headers.get('x-ratelimit-remaining')).toBe('0');
+		const limited = await get();
+		expect(limited.status).toBe(429);
+		expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(59);
+		expect(limited.headers.get('x-ratelimit-limit')).toBe('2');
+		check({path: '/assets/{asset_id}', method: 'get', status: 429, body: await limited.json()});
+		expect(Object.keys(spec.paths['/assets/{asset_id}']!.get!.responses['429']!.headers!)).toEqual(['X-RateLimit-Remaining', 'X-RateLimit-Limit']);
+	});
+
+	it('keeps alt text per locale and the display name across locales', async () => {
+		const sandbox = await startSandbox({rate: {count: 100, windowMs: 1000}});
+		const site = [...sandbox.sites.values()][0]!;
+		const asset = [...site.assets.values()][0]!;
+		const headers = {authorization: 'Bearer sandbox-token', 'content-type': 'application/json'};
+		await fetch(`${sandbox.url}/v2/assets/${asset.id}?localeId=${site.secondaryLocales[0]}`, {method: 'PATCH', headers, body: JSON.stringify({altText: 'Un chien', displayName: 'chien.png'})});
+		const primary = await (await fetch(`${sandbox.url}/v2/assets/${asset.id}`, {headers})).json() as {altText: string | null; displayName: string};
+		const secondary = await (await fetch(`${sandbox.url}/v2/assets/${asset.id}?localeId=${site.secondaryLocales[0]}`, {headers})).json() as {altText: string};
+		expect(primary.altText).not.toBe('Un chien');
+		expect(primary.displayName).toBe('chien.png');
+		expect(secondary.altText).toBe('Un chien');
+	});
+});
