@@ -1,9 +1,9 @@
 import {DEFAULTS, type RunConfig} from './config.js';
 import {ResultsJournal, type StoredRow} from './csv/journal.js';
-import {UsageError} from './errors.js';
-import {checkInput, readJobs, type CheckedInput} from './input-check.js';
+import {InputError, UsageError} from './errors.js';
+import {scanInput, type CheckedInput} from './input-check.js';
 import type {Logger} from './logger.js';
-import {jobKey, toJob, type Job} from './rows/job.js';
+import {jobKey, toJob, type Columns, type Job} from './rows/job.js';
 import {DONE_STATUSES, resultCells, resultHeader, STATUSES, type Outcome, type Status} from './rows/result.js';
 import {Reachability, withRetries, type Attempted, type RetryPolicy} from './schedule/attempts.js';
 import {RowPool} from './schedule/pool.js';
@@ -137,8 +137,12 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	const {logger} = hooks;
 	const now = hooks.now ?? Date.now;
 	const started = now();
-	const input = await checkInput({path: config.input, encoding: config.encoding});
-	logger.info({input: config.input, rows: input.rows, delimiter: input.dialect.delimiter, encoding: input.dialect.encoding}, 'input checked');
+	// The whole file is checked before the first request; a run that sends nothing reads it once.
+	const singlePass = config.dryRun && !config.resume;
+	const checked = singlePass ? undefined : await scanInput({path: config.input, encoding: config.encoding});
+	if (checked) {
+		logger.info({input: config.input, rows: checked.rows, delimiter: checked.dialect.delimiter, encoding: checked.dialect.encoding}, 'input checked');
+	}
 
 	const needsNetwork = !config.dryRun;
 	if (needsNetwork && (config.token === undefined || config.token === '')) {
@@ -182,25 +186,32 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		}
 
 		done++;
-		hooks.onProgress?.({done, total: input.rows, elapsedMs: now() - started, pausedUntil: governor.pausedUntil});
+		hooks.onProgress?.({done, total: checked?.rows ?? done, elapsedMs: now() - started, pausedUntil: governor.pausedUntil});
 	};
 
 	if (client) {
 		await learnBudget({client, governor, policy, reachability, stop, config, logger, abort: hooks.abort});
 	}
 
-	const header = resultHeader(input.columns.header);
-	let journal: ResultsJournal;
+	let journal: ResultsJournal | undefined;
 	let kept = new Map<number, StoredRow>();
-	if (config.resume) {
-		({journal, kept} = await ResultsJournal.resume({path: config.out, header, keep: row => DONE_STATUSES.has(row.values.get('status') ?? '')}));
-		logger.info({carried: kept.size, out: config.out}, 'resuming');
-	} else {
-		journal = ResultsJournal.create({path: config.out, header});
+	const openJournal = async (columns: Columns) => {
+		const header = resultHeader(columns.header);
+		if (config.resume) {
+			({journal, kept} = await ResultsJournal.resume({path: config.out, header, keep: row => DONE_STATUSES.has(row.values.get('status') ?? '')}));
+			logger.info({carried: kept.size, out: config.out}, 'resuming');
+		} else {
+			// A dry run changes nothing, so its results need not survive a kill line by line.
+			journal = ResultsJournal.create({path: config.out, header, durable: !config.dryRun});
+		}
+	};
+
+	if (checked) {
+		await openJournal(checked.columns);
 	}
 
 	const finish = (job: Job, outcome: Outcome) => {
-		journal.write(resultCells({...outcome, job, finishedAt: new Date(now())}));
+		journal!.write(resultCells({...outcome, job, finishedAt: new Date(now())}));
 		count(outcome.status, outcome.errorCode);
 	};
 
@@ -216,13 +227,15 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		finish(job, outcomeOf(attempted, stop, config.maxWaitMs));
 	};
 
+	let scanned: CheckedInput | undefined;
 	try {
-		await readJobs({
+		scanned = await scanInput({
 			path: config.input,
-			input,
-			async onJob(job) {
+			encoding: checked?.dialect.encoding ?? config.encoding,
+			onColumns: singlePass ? columns => void openJournal(columns) : undefined,
+			onJob(job) {
 				const previous = kept.get(job.row);
-				if (previous && carriedOver({job, previous, input, journal})) {
+				if (previous && checked && carriedOver({job, previous, columns: checked.columns, journal: journal!})) {
 					count(previous.values.get('status') ?? 'updated', undefined);
 					return;
 				}
@@ -234,7 +247,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 				} else if (config.dryRun) {
 					finish(job, {status: 'would_update', attempts: 0});
 				} else {
-					await pool.add(async () => {
+					return pool.add(async () => {
 						const key = jobKey(job);
 						const before = chains.get(key);
 						const mine = (async () => {
@@ -253,12 +266,21 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 				}
 			},
 		});
+	} catch (error) {
+		if (singlePass && error instanceof InputError) {
+			// Refused part-way through: no results file rather than half of one.
+			await journal?.discard();
+		}
+
+		throw error;
 	} finally {
 		await pool.drain();
-		await journal.finish({lastRow: input.lastRow});
+		await journal?.finish({lastRow: (scanned ?? checked)?.lastRow ?? Number.MAX_SAFE_INTEGER});
 		await governor.close();
 		hooks.interrupt?.removeEventListener('abort', onInterrupt);
 	}
+
+	const input = scanned!;
 
 	const stats = governor.stats();
 	const elapsedMs = Math.max(1, now() - started);
@@ -283,15 +305,15 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 }
 
 /** `--resume`: a row already done with the same edit is not sent again; its line is refreshed if its cells changed. */
-function carriedOver({job, previous, input, journal}: {job: Job; previous: StoredRow; input: CheckedInput; journal: ResultsJournal}): boolean {
-	const cells = input.columns.header.map(name => previous.values.get(name) ?? '');
-	const before = toJob({columns: input.columns, fields: cells, row: job.row, line: job.line});
+function carriedOver({job, previous, columns, journal}: {job: Job; previous: StoredRow; columns: Columns; journal: ResultsJournal}): boolean {
+	const cells = columns.header.map(name => previous.values.get(name) ?? '');
+	const before = toJob({columns, fields: cells, row: job.row, line: job.line});
 	if (job.problem || !sameEdit(before, job)) {
 		return false;
 	}
 
 	if (cells.some((cell, i) => cell !== job.cells[i])) {
-		const stored = resultHeader(input.columns.header).map(name => name === 'row' ? String(job.row) : previous.values.get(name) ?? '');
+		const stored = resultHeader(columns.header).map(name => name === 'row' ? String(job.row) : previous.values.get(name) ?? '');
 		journal.write([String(job.row), ...job.cells, ...stored.slice(1 + job.cells.length)]);
 	}
 

@@ -1,9 +1,9 @@
 import {closeSync, fsyncSync, openSync, renameSync, writeSync, existsSync} from 'node:fs';
 import {randomUUID} from 'node:crypto';
-import {readFile} from 'node:fs/promises';
+import {readFile, rm} from 'node:fs/promises';
 import {Readable} from 'node:stream';
 import {parseCsv} from './parse.js';
-import {csvLine} from './stringify.js';
+import {csvLine, csvLines} from './stringify.js';
 
 /** A results row read back from a file, by column name (the `row` column as a number). */
 export type StoredRow = {readonly row: number; readonly fields: readonly string[]; readonly values: ReadonlyMap<string, string>};
@@ -87,18 +87,24 @@ export class ResultsJournal {
 	#fd: number;
 	#lastRow = 0;
 	#needsRewrite: boolean;
+	readonly #durable: boolean;
+	#buffered: Array<readonly string[]> = [];
 
-	private constructor({path, header, fd, needsRewrite}: {path: string; header: readonly string[]; fd: number; needsRewrite: boolean}) {
+	private constructor({path, header, fd, needsRewrite, durable}: {path: string; header: readonly string[]; fd: number; needsRewrite: boolean; durable: boolean}) {
 		this.path = path;
 		this.#header = header;
 		this.#fd = fd;
 		this.#needsRewrite = needsRewrite;
+		this.#durable = durable;
 	}
 
-	/** A new results file with just the header. */
-	static create({path, header}: {path: string; header: readonly string[]}): ResultsJournal {
+	/**
+	 * A new results file with just the header. `durable: false` buffers the appends (for runs
+	 * that change nothing, where speed matters more than surviving a kill).
+	 */
+	static create({path, header, durable = true}: {path: string; header: readonly string[]; durable?: boolean}): ResultsJournal {
 		writeFileAtomically(path, [csvLine(header)]);
-		return new ResultsJournal({path, header, fd: openSync(path, 'a'), needsRewrite: false});
+		return new ResultsJournal({path, header, fd: openSync(path, 'a'), needsRewrite: false, durable});
 	}
 
 	/**
@@ -126,7 +132,7 @@ export class ResultsJournal {
 		};
 
 		writeFileAtomically(path, lines());
-		const journal = new ResultsJournal({path, header, fd: openSync(path, 'a'), needsRewrite: kept.size > 0});
+		const journal = new ResultsJournal({path, header, fd: openSync(path, 'a'), needsRewrite: kept.size > 0, durable: true});
 		return {journal, kept};
 	}
 
@@ -138,11 +144,41 @@ export class ResultsJournal {
 		}
 
 		this.#lastRow = Math.max(this.#lastRow, row);
-		writeSync(this.#fd, csvLine(cells));
+		if (this.#durable) {
+			writeSync(this.#fd, csvLine(cells));
+			return;
+		}
+
+		this.#buffered.push(cells);
+		if (this.#buffered.length >= 2000) {
+			this.#flush();
+		}
+	}
+
+	#flush(): void {
+		if (this.#buffered.length > 0) {
+			writeSync(this.#fd, csvLines(this.#buffered));
+			this.#buffered = [];
+		}
+	}
+
+	/** Closes and removes the file (a run refused part-way through). */
+	async discard(): Promise<void> {
+		if (this.#fd >= 0) {
+			closeSync(this.#fd);
+			this.#fd = -1;
+		}
+
+		await rm(this.path, {force: true});
 	}
 
 	/** Closes the file; rewrites it in input order, one line per row up to `lastRow`, when it is not already. */
 	async finish({lastRow}: {lastRow: number}): Promise<void> {
+		if (this.#fd < 0) {
+			return;
+		}
+
+		this.#flush();
 		closeSync(this.#fd);
 		this.#fd = -1;
 		if (!this.#needsRewrite) {

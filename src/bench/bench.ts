@@ -1,0 +1,153 @@
+/**
+ * `npm run bench`: how close to the rate limit the tool runs, what it wastes, and what it costs.
+ * Prints a table of ratios (no timing assertions: the machines are shared and noisy).
+ */
+import {spawn} from 'node:child_process';
+import {createWriteStream} from 'node:fs';
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {DEFAULTS, type RunConfig} from '../config.js';
+import {silentLogger} from '../logger.js';
+import {run} from '../run.js';
+import type {Rate} from '../schedule/rate.js';
+import {Sandbox, type SandboxOptions} from '../sandbox/server.js';
+import {newAsset, newSite, objectId} from '../sandbox/state.js';
+
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+type Row = Record<string, string | number>;
+const table: Row[] = [];
+
+function site(label: string, count: number) {
+	const s = newSite(objectId(`${label}/site`), 0);
+	for (let i = 0; i < count; i++) {
+		newAsset({site: s, id: objectId(`${label}/${i}`), fileName: `img-${i}.jpg`});
+	}
+
+	return s;
+}
+
+async function writeJobs(path: string, ids: string[]): Promise<void> {
+	const stream = createWriteStream(path);
+	stream.write('assetId,altText\n');
+	for (const id of ids) {
+		stream.write(`${id},Alt text for ${id}\n`);
+	}
+
+	await new Promise<void>(resolve => {
+		stream.end(resolve);
+	});
+}
+
+function config(overrides: Partial<RunConfig> & {input: string}): RunConfig {
+	return {...DEFAULTS, out: `${overrides.input}.results.csv`, token: 'bench', rate: undefined, dryRun: false, resume: false, site: undefined, onlyMissing: false, encoding: undefined, ...overrides};
+}
+
+/** Accepted requests per second between the first and the last, as a fraction of the limit. */
+function utilisation(sandbox: Sandbox, limit: Rate): number {
+	const accepted = sandbox.requests.filter(r => r.status !== 429);
+	if (accepted.length < 2) {
+		return 0;
+	}
+
+	const span = accepted.at(-1)!.at - accepted[0]!.at;
+	const perMs = (accepted.length - 1) / span;
+	return perMs / (limit.count / limit.windowMs);
+}
+
+async function paced({name, rows, limit, told, introspect, window = 'fixed'}: {name: string; rows: number; limit: Rate; told?: Rate; introspect: boolean; window?: SandboxOptions['window']}): Promise<void> {
+	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
+	const s = site(name, rows);
+	const sandbox = new Sandbox({sites: [s], rate: limit, window, tokens: [{token: 'bench', introspect}]});
+	const url = await sandbox.listen();
+	const input = join(dir, 'jobs.csv');
+	await writeJobs(input, [...s.assets.keys()]);
+	const summary = await run(config({input, apiBase: url, rate: told}), {logger: silentLogger()});
+	await sandbox.close();
+	await rm(dir, {recursive: true, force: true});
+	table.push({
+		case: name,
+		rows,
+		'limit': `${limit.count}/${limit.windowMs / 1000}s ${window}`,
+		told: told ? `${told.count}/${told.windowMs / 1000}s` : introspect ? '(introspect)' : '(header)',
+		updated: summary.statuses.updated,
+		utilisation: utilisation(sandbox, limit).toFixed(3),
+		'429s': summary.tooManyRequests,
+		'sent during Retry-After': sandbox.requestsDuringRetryAfter().length,
+		'rows/s': (rows / summary.elapsedSeconds).toFixed(1),
+	});
+}
+
+async function unlimited(rows: number): Promise<void> {
+	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
+	const s = site('unlimited', rows);
+	const sandbox = new Sandbox({sites: [s], rate: {count: 1e9, windowMs: 1000}, tokens: [{token: 'bench', introspect: false}]});
+	const url = await sandbox.listen();
+	const input = join(dir, 'jobs.csv');
+	await writeJobs(input, [...s.assets.keys()]);
+	const summary = await run(config({input, apiBase: url, rate: {count: 1e6, windowMs: 1000}, concurrency: 16}), {logger: silentLogger()});
+	await sandbox.close();
+	await rm(dir, {recursive: true, force: true});
+	table.push({case: 'no limit, concurrency 16', rows, updated: summary.statuses.updated, 'rows/s': (rows / summary.elapsedSeconds).toFixed(0)});
+}
+
+/** A process of its own, so its peak RSS is the dry run's alone. */
+async function dryRunMillion(): Promise<void> {
+	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
+	const input = join(dir, 'million.csv');
+	const stream = createWriteStream(input);
+	stream.write('assetId,localeId,displayName,altText,notes\n');
+	for (let i = 0; i < 1_000_000; i++) {
+		const id = i.toString(16).padStart(24, '0');
+		stream.write(`${id},,image-${i}.jpg,"A photo, number ${i}, of something worth describing well",batch ${i % 97}\n`);
+	}
+
+	await new Promise<void>(resolve => {
+		stream.end(resolve);
+	});
+	const runModule = new URL('../run.js', import.meta.url).href;
+	const configModule = new URL('../config.js', import.meta.url).href;
+	const loggerModule = new URL('../logger.js', import.meta.url).href;
+	const script = `
+		const {run} = await import(${JSON.stringify(runModule)});
+		const {DEFAULTS} = await import(${JSON.stringify(configModule)});
+		const {silentLogger} = await import(${JSON.stringify(loggerModule)});
+		const started = performance.now();
+		const summary = await run({...DEFAULTS, input: ${JSON.stringify(input)}, out: ${JSON.stringify(`${input}.results.csv`)}, token: undefined, rate: undefined, dryRun: true, resume: false, site: undefined, onlyMissing: false, encoding: undefined}, {logger: silentLogger()});
+		const seconds = (performance.now() - started) / 1000;
+		console.log(JSON.stringify({rows: summary.rows, wouldUpdate: summary.statuses.would_update, seconds, maxRssKb: process.resourceUsage().maxRSS}));
+	`;
+	const child = spawn(process.execPath, ['--input-type=module', '-e', script], {stdio: ['ignore', 'pipe', 'inherit']});
+	let output = '';
+	child.stdout.on('data', (chunk: Buffer) => {
+		output += chunk.toString();
+	});
+	await new Promise(resolve => child.on('close', resolve));
+	const measured = JSON.parse(output) as {rows: number; wouldUpdate: number; seconds: number; maxRssKb: number};
+	await rm(dir, {recursive: true, force: true});
+	table.push({case: 'dry run, 1M rows (own process)', rows: measured.rows, 'would_update': measured.wouldUpdate, 'rows/s': (measured.rows / measured.seconds).toFixed(0), 'peak RSS MB': (measured.maxRssKb / 1024).toFixed(0)});
+}
+
+async function main(): Promise<void> {
+	const only = process.argv[2];
+	const cases: Array<[string, () => Promise<void>]> = [
+		['known', () => paced({name: 'known limit (introspect)', rows: 300, limit: {count: 50, windowMs: 1000}, introspect: true})],
+		['told-exact', () => paced({name: 'known limit (told)', rows: 300, limit: {count: 50, windowMs: 1000}, told: {count: 50, windowMs: 1000}, introspect: false})],
+		['untold', () => paced({name: 'untold: told 2x the limit', rows: 300, limit: {count: 50, windowMs: 1000}, told: {count: 100, windowMs: 1000}, introspect: false})],
+		['sliding', () => paced({name: 'known limit, sliding window', rows: 300, limit: {count: 50, windowMs: 1000}, introspect: true, window: 'sliding'})],
+		['minute-known', () => paced({name: 'per-minute limit scaled 1:10 (known)', rows: 150, limit: {count: 60, windowMs: 6000}, introspect: true})],
+		['minute-untold', () => paced({name: 'per-minute limit scaled 1:10 (told 2x)', rows: 150, limit: {count: 60, windowMs: 6000}, told: {count: 20, windowMs: 1000}, introspect: false})],
+		['unlimited', () => unlimited(3000)],
+		['dry-run', () => dryRunMillion()],
+	];
+	for (const [name, bench] of cases) {
+		if (only === undefined || only === name) {
+			await bench();
+		}
+	}
+
+	console.table(table);
+}
+
+await main();
