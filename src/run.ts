@@ -189,8 +189,11 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		hooks.onProgress?.({done, total: checked?.rows ?? done, elapsedMs: now() - started, pausedUntil: governor.pausedUntil});
 	};
 
-	if (client) {
-		await learnBudget({client, governor, policy, reachability, stop, config, logger, abort: hooks.abort});
+	// Until the token is known to be good, the first PATCH goes alone: a refused token then costs
+	// one request, not one per request in flight.
+	let tokenChecked: Promise<unknown> | undefined;
+	if (client && await learnBudget({client, governor, policy, reachability, stop, config, logger, abort: hooks.abort})) {
+		tokenChecked = Promise.resolve();
 	}
 
 	let journal: ResultsJournal | undefined;
@@ -223,7 +226,17 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 			return;
 		}
 
-		const attempted = await withRetries({send: () => client.patchAsset(job, hooks.abort), governor, policy, reachability, stop: stop.signal});
+		const send = () => withRetries({send: () => client.patchAsset(job, hooks.abort), governor, policy, reachability, stop: stop.signal});
+		let attempted: Attempted;
+		if (tokenChecked === undefined) {
+			const probe = send();
+			tokenChecked = probe;
+			attempted = await probe;
+		} else {
+			await tokenChecked;
+			attempted = stop.current ? {kind: 'stopped', reply: undefined, attempts: 0} : await send();
+		}
+
 		finish(job, outcomeOf(attempted, stop, config.maxWaitMs));
 	};
 
@@ -323,6 +336,7 @@ function carriedOver({job, previous, columns, journal}: {job: Job; previous: Sto
 /**
  * Asks `introspect` for the token's budget and scopes before the first PATCH. A token for which
  * introspect is refused still works: the first PATCH's `X-RateLimit-Limit` tells the budget then.
+ * True when introspect vouched for the token.
  */
 async function learnBudget({client, governor, policy, reachability, stop, config, logger, abort}: {
 	client: WebflowClient;
@@ -333,16 +347,16 @@ async function learnBudget({client, governor, policy, reachability, stop, config
 	config: RunConfig;
 	logger: Logger;
 	abort: AbortSignal | undefined;
-}): Promise<void> {
+}): Promise<boolean> {
 	const attempted = await withRetries({send: () => client.introspect(abort), governor, policy: {...policy, maxAttempts: Math.min(2, policy.maxAttempts)}, reachability, stop: stop.signal});
 	if (attempted.kind === 'too_long') {
 		outcomeOf(attempted, stop, config.maxWaitMs);
-		return;
+		return false;
 	}
 
 	if (attempted.kind !== 'ok') {
 		logger.info({status: attempted.reply?.kind === 'error' ? attempted.reply.status : undefined}, 'introspect refused: the rate comes from --rate or the first answer');
-		return;
+		return false;
 	}
 
 	const info = readIntrospection(attempted.reply.body);
@@ -356,4 +370,6 @@ async function learnBudget({client, governor, policy, reachability, stop, config
 	} else if (config.site !== undefined && info.siteIds !== undefined && !info.siteIds.includes(config.site)) {
 		stop.trigger({reason: 'auth', rowCode: 'aborted', message: `the token has no access to site ${config.site} (it is authorized for: ${info.siteIds.join(', ') || 'none'})`});
 	}
+
+	return true;
 }

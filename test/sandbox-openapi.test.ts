@@ -37,6 +37,8 @@ const ajv = new Ajv({strict: false, allErrors: true});
 ajv.addFormat('objectid', /^[\da-f]{24}$/);
 ajv.addFormat('date-time', {validate: (s: string) => !Number.isNaN(Date.parse(s))});
 ajv.addFormat('uri', {validate: (s: string) => URL.canParse(s)});
+ajv.addFormat('mime-type', /^[\w.+-]+\/[\w.+-]+$/);
+ajv.addFormat('int32', {type: 'number', validate: (n: number) => Number.isInteger(n)});
 
 function check({path, method, status, body}: {path: string; method: string; status: number; body: unknown}): void {
 	const responses = spec.paths[path]![method]!.responses;

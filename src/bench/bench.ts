@@ -7,7 +7,6 @@ import {createWriteStream} from 'node:fs';
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {DEFAULTS, type RunConfig} from '../config.js';
 import {silentLogger} from '../logger.js';
 import {run} from '../run.js';
@@ -15,7 +14,6 @@ import type {Rate} from '../schedule/rate.js';
 import {Sandbox, type SandboxOptions} from '../sandbox/server.js';
 import {newAsset, newSite, objectId} from '../sandbox/state.js';
 
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 type Row = Record<string, string | number>;
 const table: Row[] = [];
 
