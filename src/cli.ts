@@ -7,6 +7,7 @@ import {
 } from './config.js';
 import {demo} from './demo.js';
 import {AltbatchError, UsageError} from './errors.js';
+import {exportSite, type ExportConfig} from './export.js';
 import {createLogger} from './logger.js';
 import {run, type Summary} from './run.js';
 import {loadSeed} from './sandbox/seed.js';
@@ -17,6 +18,7 @@ const HELP = `altbatch — apply a spreadsheet of Webflow asset alt text and dis
 
 Usage:
   altbatch run <jobs.csv> [options]       apply the edits; write the results CSV
+  altbatch export --site <id> [options]   write the site's assets as a jobs CSV ready to edit
   altbatch sandbox [options]              run a local Webflow-compatible API
   altbatch demo                           the example job against an in-process sandbox (npm start)
   altbatch --help | --version
@@ -32,13 +34,21 @@ run options:
   --timeout <ms>          per request (default: 30000)
   --dry-run               change nothing; report what would change
   --resume                carry over rows already done in --out, redo the rest
-  --site <id>             the site the rows belong to (checked against the token)
+  --site <id>             read the site's assets first: rows already right are unchanged, unknown
+                          ids fail, without spending PATCHes
+  --only-missing          (with --site) only fill alt text that is empty now; never overwrite
   --max-wait <duration>   longest Retry-After worth waiting out (default: 15min)
   --encoding <name>       force the input encoding: utf-8, utf-16le, utf-16be, windows-1252
   --token-file <path>     read the token from this file
   --json                  print the run summary as JSON on stdout
   --log-level <level>     fatal, error, warn, info, debug, trace, silent (default: info)
   --log-file <path>       NDJSON logs to this file instead of stderr
+
+export options:
+  --site <id>             the site (required)
+  --locale <id>           a locale to export; repeat for several (default: the primary locale)
+  --missing-only          only assets without alt text
+  --out <file>            (default: assets-<site>.csv); --api-base, --rate, --token-file as for run
 
 sandbox options:
   --port <n>              (default: 8787; 0 picks a free port)
@@ -172,7 +182,7 @@ async function commandRun(argv: string[]): Promise<number> {
 		throw new UsageError('--token is not accepted (flags show in ps and shell history): set WEBFLOW_TOKEN or pass --token-file <path>');
 	}
 
-	for (const unsupported of ['only-missing', 'tokens', 'redis', 'report'] as const) {
+	for (const unsupported of ['tokens', 'redis', 'report'] as const) {
 		if (values[unsupported] !== undefined) {
 			throw new UsageError(`--${unsupported} is not available in this version yet`);
 		}
@@ -183,10 +193,7 @@ async function commandRun(argv: string[]): Promise<number> {
 		throw new UsageError('Usage: altbatch run <jobs.csv> [options] (see altbatch --help)');
 	}
 
-	const logLevel = (values['log-level'] ?? 'info') as LogLevel;
-	if (!LOG_LEVELS.includes(logLevel)) {
-		throw new UsageError(`Expected --log-level to be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(values['log-level'])}`);
-	}
+	const logLevel = parseLogLevel(values['log-level']);
 
 	const config: RunConfig = {
 		input,
@@ -200,7 +207,7 @@ async function commandRun(argv: string[]): Promise<number> {
 		dryRun: values['dry-run'] ?? false,
 		resume: values.resume ?? false,
 		site: values.site === undefined ? undefined : parseSiteId(values.site),
-		onlyMissing: false,
+		onlyMissing: values['only-missing'] ?? false,
 		maxWaitMs: values['max-wait'] === undefined ? DEFAULTS.maxWaitMs : parseDuration(values['max-wait'], '--max-wait'),
 		encoding: values.encoding === undefined ? undefined : parseEncoding(values.encoding),
 		backoffBaseMs: DEFAULTS.backoffBaseMs,
@@ -224,6 +231,85 @@ function report(summary: Summary, json: boolean): void {
 	if (json) {
 		process.stdout.write(`${JSON.stringify(summary, undefined, 2)}\n`);
 	}
+}
+
+async function commandExport(argv: string[]): Promise<number> {
+	const {values, positionals} = parseArgs({
+		args: argv,
+		allowPositionals: true,
+		strict: true,
+		options: {
+			site: {type: 'string'},
+			locale: {type: 'string', multiple: true},
+			'missing-only': {type: 'boolean'},
+			out: {type: 'string'},
+			'api-base': {type: 'string'},
+			rate: {type: 'string'},
+			timeout: {type: 'string'},
+			'max-attempts': {type: 'string'},
+			'max-wait': {type: 'string'},
+			'token-file': {type: 'string'},
+			token: {type: 'string'},
+			json: {type: 'boolean'},
+			'log-level': {type: 'string'},
+			'log-file': {type: 'string'},
+		},
+	});
+	if (values.token !== undefined) {
+		throw new UsageError('--token is not accepted (flags show in ps and shell history): set WEBFLOW_TOKEN or pass --token-file <path>');
+	}
+
+	if (values.site === undefined || positionals.length > 0) {
+		throw new UsageError('Usage: altbatch export --site <id> [--locale <id>]... [--missing-only] [--out <file>] (see altbatch --help)');
+	}
+
+	const site = parseSiteId(values.site);
+	const token = readToken(values['token-file']);
+	if (token === undefined) {
+		throw new UsageError('No token: set WEBFLOW_TOKEN or pass --token-file <path>', 'no_token');
+	}
+
+	const config: ExportConfig = {
+		site,
+		locales: (values.locale ?? []).map(locale => parseSiteId(locale, '--locale')),
+		missingOnly: values['missing-only'] ?? false,
+		out: values.out ?? `assets-${site}.csv`,
+		apiBase: parseApiBase(values['api-base'] ?? DEFAULTS.apiBase),
+		token,
+		rate: values.rate === undefined ? undefined : parseRate(values.rate),
+		concurrency: 1,
+		timeoutMs: values.timeout === undefined ? DEFAULTS.timeoutMs : parsePositiveInteger(values.timeout, '--timeout'),
+		maxAttempts: values['max-attempts'] === undefined ? DEFAULTS.maxAttempts : parsePositiveInteger(values['max-attempts'], '--max-attempts'),
+		backoffBaseMs: DEFAULTS.backoffBaseMs,
+		maxWaitMs: values['max-wait'] === undefined ? DEFAULTS.maxWaitMs : parseDuration(values['max-wait'], '--max-wait'),
+	};
+	const logger = createLogger({level: parseLogLevel(values['log-level']), file: values['log-file']});
+	const signals = watchSignals();
+	try {
+		const summary = await exportSite(config, {logger, interrupt: signals.interrupt.signal});
+		if (summary.stopped) {
+			process.stderr.write(`Export stopped (${summary.stopped.reason}): ${summary.stopped.message}\n`);
+		} else {
+			process.stderr.write(`Exported ${summary.rows} rows (${summary.assets} assets) of site ${site} with ${summary.requests} requests to ${summary.out}\n`);
+		}
+
+		if (values.json) {
+			process.stdout.write(`${JSON.stringify(summary, undefined, 2)}\n`);
+		}
+
+		return summary.stopped?.reason === 'interrupted' ? 130 : summary.stopped ? 3 : 0;
+	} finally {
+		signals.dispose();
+	}
+}
+
+function parseLogLevel(value: string | undefined): LogLevel {
+	const level = (value ?? 'info') as LogLevel;
+	if (!LOG_LEVELS.includes(level)) {
+		throw new UsageError(`Expected --log-level to be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`);
+	}
+
+	return level;
 }
 
 async function commandSandbox(argv: string[]): Promise<number> {
@@ -293,10 +379,15 @@ async function commandDemo(): Promise<number> {
 	const out = 'jobs.example.results.csv';
 	const signals = watchSignals();
 	try {
-		const {summary, sandbox} = await demo({logger, out, interrupt: signals.interrupt.signal});
-		process.stderr.write(`Ran jobs.example.csv against the built-in sandbox at ${sandbox}\n`);
-		report(summary, false);
-		return summary.stopped ? exitCodeFor(summary) : 0;
+		const {steps, sandbox} = await demo({logger, out, interrupt: signals.interrupt.signal});
+		process.stderr.write(`The example job (jobs.example.csv) against the built-in sandbox at ${sandbox}\n`);
+		for (const step of steps) {
+			process.stderr.write(`\n== ${step.title}\n$ ${step.command}\n`);
+			report(step.summary, false);
+		}
+
+		const stopped = steps.find(step => step.summary.stopped);
+		return stopped ? exitCodeFor(stopped.summary) : 0;
 	} finally {
 		signals.dispose();
 	}
@@ -307,6 +398,10 @@ async function main(argv: string[]): Promise<number> {
 	switch (command) {
 		case 'run': {
 			return commandRun(rest);
+		}
+
+		case 'export': {
+			return commandExport(rest);
 		}
 
 		case 'sandbox': {

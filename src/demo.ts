@@ -7,31 +7,47 @@ import {Sandbox} from './sandbox/server.js';
 /** Where the example job lives: beside the package, one level above `dist/`. */
 export const EXAMPLE_JOBS = fileURLToPath(new URL('../jobs.example.csv', import.meta.url));
 
+export type DemoStep = {readonly title: string; readonly command: string; readonly summary: Summary};
+
 /**
  * `npm start`: the example job against an in-process sandbox (10 requests/s so it takes seconds),
- * the whole product offline.
+ * the whole product offline: a dry run that previews, the real run, and a nightly re-run with
+ * `--only-missing` that changes nothing an editor wrote.
  */
-export async function demo({logger, out, interrupt}: {logger: Logger; out: string; interrupt?: AbortSignal}): Promise<{summary: Summary; sandbox: string}> {
+export async function demo({logger, out, interrupt}: {logger: Logger; out: string; interrupt?: AbortSignal}): Promise<{steps: DemoStep[]; sandbox: string}> {
 	const sandbox = new Sandbox({rate: {count: 10, windowMs: 1000}, tokens: [{token: 'demo-token'}]});
 	const url = await sandbox.listen();
+	const site = [...sandbox.sites.keys()][0]!;
+	const base: RunConfig = {
+		...DEFAULTS,
+		input: EXAMPLE_JOBS,
+		out,
+		apiBase: url,
+		token: 'demo-token',
+		rate: undefined,
+		dryRun: false,
+		resume: false,
+		site,
+		onlyMissing: false,
+		encoding: undefined,
+	};
+	const plan: Array<[string, string, Partial<RunConfig>]> = [
+		['Preview: what would change', `altbatch run jobs.example.csv --site ${site} --dry-run --out ${out.replace(/\.csv$/, '.preview.csv')}`, {dryRun: true, out: out.replace(/\.csv$/, '.preview.csv')}],
+		['Apply', `altbatch run jobs.example.csv --site ${site} --out ${out}`, {}],
+		['Nightly re-run: fill only missing alt text', `altbatch run jobs.example.csv --site ${site} --only-missing --out ${out.replace(/\.csv$/, '.nightly.csv')}`, {onlyMissing: true, out: out.replace(/\.csv$/, '.nightly.csv')}],
+	];
+	const steps: DemoStep[] = [];
 	try {
-		const config: RunConfig = {
-			...DEFAULTS,
-			input: EXAMPLE_JOBS,
-			out,
-			apiBase: url,
-			token: 'demo-token',
-			rate: undefined,
-			dryRun: false,
-			resume: false,
-			site: undefined,
-			onlyMissing: false,
-			encoding: undefined,
-		};
-		const summary = await run(config, {logger, interrupt});
-		return {summary, sandbox: url};
+		for (const [title, command, overrides] of plan) {
+			const summary = await run({...base, ...overrides}, {logger, interrupt});
+			steps.push({title, command, summary});
+			if (summary.stopped) {
+				break;
+			}
+		}
+
+		return {steps, sandbox: url};
 	} finally {
 		await sandbox.close();
 	}
 }
-

@@ -3,7 +3,14 @@ import {readCsvFile, type Dialect} from './csv/input.js';
 import {InputError} from './errors.js';
 import {isBlankRecord, mapHeader, toJob, type Columns, type Job} from './rows/job.js';
 
-export type CheckedInput = {readonly columns: Columns; readonly dialect: Dialect; readonly rows: number; readonly lastRow: number};
+export type CheckedInput = {
+	readonly columns: Columns;
+	readonly dialect: Dialect;
+	readonly rows: number;
+	readonly lastRow: number;
+	/** Locale ids of the valid rows ('' for the primary locale). */
+	readonly locales: ReadonlySet<string>;
+};
 
 const SWALLOWED_ROW = /[\r\n][\da-f]{24}[,;\t]/i;
 
@@ -22,6 +29,7 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 	let columns: Columns | undefined;
 	let rows = 0;
 	let row = 0;
+	const locales = new Set<string>();
 	const dialect = await readCsvFile({
 		path,
 		encoding,
@@ -47,12 +55,17 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 				});
 			}
 
-			return onJob?.(toJob({columns, fields: record.fields, row, line: record.firstLine}));
+			const job = toJob({columns, fields: record.fields, row, line: record.firstLine});
+			if (job.problem === undefined) {
+				locales.add(job.localeId ?? '');
+			}
+
+			return onJob?.(job);
 		},
 	});
 	if (columns === undefined) {
 		throw new InputError({file: path, line: 1, code: 'input_empty', message: 'the file is empty (no header row)'});
 	}
 
-	return {columns, dialect, rows, lastRow: row};
+	return {columns, dialect, rows, lastRow: row, locales};
 }

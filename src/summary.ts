@@ -21,7 +21,16 @@ export function formatSummary(summary: Summary): string {
 		lines.push(`  error codes: ${codes.join(', ')}`);
 	}
 
-	if (!summary.dryRun) {
+	const warnings = Object.entries(summary.warnings).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`);
+	if (warnings.length > 0) {
+		lines.push(`  alt-text warnings: ${warnings.join(', ')}`);
+	}
+
+	if (summary.estimatedRequests !== undefined) {
+		lines.push(`  a real run would send ${plural(summary.estimatedRequests, 'request')}${summary.listRequests > 0 ? ` (${summary.listRequests} list pages included)` : ''}`);
+	}
+
+	if (summary.requests > 0 || !summary.dryRun) {
 		lines.push(`  ${plural(summary.requests, 'request')}, ${summary.tooManyRequests} answered 429, paused ${summary.pausedSeconds} s; ${summary.effectiveRatePerMinute}/min sent, paced to ${summary.rateLimitPerMinute}/min (${summary.rateSource})`);
 	}
 

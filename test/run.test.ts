@@ -115,6 +115,21 @@ describe('altbatch run against the sandbox', () => {
 		}
 	});
 
+	it('waits for the window when another client already spent the budget, without a 429 or learning down', async () => {
+		const site = makeSite({label: 'spent-budget', count: 12});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 10, windowMs: 1000}});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		for (let i = 0; i < 6; i++) {
+			await fetch(`${sandbox.url}/v2/token/introspect`, {headers: {authorization: 'Bearer sandbox-token'}});
+		}
+
+		const summary = await runJob({input, apiBase: sandbox.url});
+		expect(summary.statuses.updated).toBe(12);
+		expect(summary.tooManyRequests).toBe(0);
+		expect(summary.rateSource).toBe('introspect');
+	});
+
 	it('retries each fault kind and ends the row updated', async () => {
 		const site = makeSite({label: 'faults', count: 5});
 		const sandbox = await startSandbox({sites: [site], rate: FAST, slowMs: 1500});

@@ -54,6 +54,19 @@ export async function readResults(path: string): Promise<{header: string[]; rows
 	return {header, rows};
 }
 
+/** A whole CSV file, written to a temporary file and renamed into place (never half a file). */
+export function writeCsvFile({path, rows, bom = false}: {path: string; rows: Iterable<readonly string[]>; bom?: boolean}): void {
+	writeFileAtomically(path, (function * () {
+		if (bom) {
+			yield '\uFEFF';
+		}
+
+		for (const row of rows) {
+			yield csvLine(row);
+		}
+	})());
+}
+
 function writeFileAtomically(path: string, lines: Iterable<string>): void {
 	const temporary = `${path}.${randomUUID().slice(0, 8)}.tmp`;
 	const fd = openSync(temporary, 'w');

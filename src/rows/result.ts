@@ -9,7 +9,7 @@ export const DONE_STATUSES: ReadonlySet<string> = new Set<Status>(['updated', 'u
 /** Statuses that leave the exit code at 0. */
 export const OK_STATUSES: ReadonlySet<Status> = new Set<Status>(['updated', 'unchanged', 'skipped', 'would_update']);
 
-export const RESULT_COLUMNS = ['status', 'http_status', 'error_code', 'error_message', 'attempts', 'finished_at'] as const;
+export const RESULT_COLUMNS = ['status', 'http_status', 'error_code', 'error_message', 'attempts', 'finished_at', 'warnings'] as const;
 
 export type Outcome = {
 	readonly status: Status;
@@ -19,7 +19,7 @@ export type Outcome = {
 	readonly attempts: number;
 };
 
-export type RowResult = Outcome & {readonly job: Job; readonly finishedAt: Date};
+export type RowResult = Outcome & {readonly job: Job; readonly finishedAt: Date; readonly warnings: readonly string[]};
 
 /** Keeps server text from being run as a formula when the results open in a spreadsheet. */
 export function neutralize(text: string): string {
@@ -40,5 +40,6 @@ export function resultCells(result: RowResult): string[] {
 		neutralize(result.errorMessage ?? ''),
 		String(result.attempts),
 		result.finishedAt.toISOString(),
+		result.warnings.join(';'),
 	];
 }

@@ -191,13 +191,12 @@ export class RateGovernor {
 		}
 
 		if (reply.remaining === 0) {
-			// The budget is spent: the next slot frees a window after the first request of the budget.
+			// The budget is spent: the next slot frees a window after the first request it counted. When
+			// that request was not ours (another run used the budget), wait a whole window from now.
 			const burst = this.#burst ?? this.#rate.count;
 			const serverWindowMs = this.#rate.windowMs * burst / this.#rate.count;
 			const first = this.#sentBefore(sequence, burst - 1);
-			if (first !== undefined) {
-				this.#closeGate(first + serverWindowMs, 'remaining');
-			}
+			this.#closeGate((first ?? now) + serverWindowMs, 'remaining');
 		}
 	}
 
@@ -206,6 +205,10 @@ export class RateGovernor {
 		const current = this.#rate;
 		let learned: Rate;
 		const burst = this.#burst;
+		if (burst !== undefined && sequence <= burst) {
+			return; // Fewer requests than the budget sent so far: the budget was spent by someone else.
+		}
+
 		const first = burst === undefined ? undefined : this.#sentBefore(sequence, burst);
 		if (burst !== undefined && first !== undefined) {
 			learned = {count: burst, windowMs: Math.max(1, resetAt - first)};

@@ -1,0 +1,63 @@
+/** Alt-text quality warnings: never blocking, written to the `warnings` column and counted. */
+export const WARNING_CODES = ['alt_is_file_name', 'alt_placeholder', 'alt_redundant_prefix', 'alt_too_long', 'alt_same_as_display_name', 'alt_duplicate'] as const;
+export type WarningCode = typeof WARNING_CODES[number];
+
+const FILE_NAME = /^[^\s/\\]+\.(?:jpe?g|png|gif|webp|svg|avif|bmp|tiff?|heic)$/i;
+const PLACEHOLDERS = new Set(['image', 'img', 'photo', 'picture', 'pic', 'graphic', 'icon', 'banner', 'logo', 'placeholder', 'untitled', 'alt', 'alt text', 'spacer', 'thumbnail', 'screenshot', 'todo', 'tbd', 'n/a', '-']);
+const CAMERA_NAME = /^(?:img|dsc|dscn|dscf|pxl|mvimg|screenshot|photo|image)[\s_-]?\d+$/i;
+const REDUNDANT_PREFIX = /^(?:an?\s+)?(?:image|picture|photo|photograph|graphic|pic)\s+of\b/i;
+export const MAX_ALT_LENGTH = 250;
+
+/** Warnings about one alt text on its own. */
+export function altTextWarnings({altText, displayName}: {altText: string; displayName: string | undefined}): WarningCode[] {
+	const text = altText.trim();
+	const warnings: WarningCode[] = [];
+	if (FILE_NAME.test(text)) {
+		warnings.push('alt_is_file_name');
+	}
+
+	if (PLACEHOLDERS.has(text.toLowerCase()) || CAMERA_NAME.test(text)) {
+		warnings.push('alt_placeholder');
+	}
+
+	if (REDUNDANT_PREFIX.test(text)) {
+		warnings.push('alt_redundant_prefix');
+	}
+
+	if ([...text].length > MAX_ALT_LENGTH) {
+		warnings.push('alt_too_long');
+	}
+
+	if (displayName !== undefined && displayName.trim().toLowerCase() === text.toLowerCase()) {
+		warnings.push('alt_same_as_display_name');
+	}
+
+	return warnings;
+}
+
+/**
+ * The same alt text on different assets: flagged on every row after the first asset that used
+ * it. Bounded memory: past `capacity` distinct texts, new texts are no longer tracked.
+ */
+export class DuplicateAltTracker {
+	readonly #firstAsset = new Map<string, string>();
+	readonly #capacity: number;
+
+	constructor(capacity = 200_000) {
+		this.#capacity = capacity;
+	}
+
+	seen({altText, assetId}: {altText: string; assetId: string}): boolean {
+		const key = altText.trim().toLowerCase();
+		const first = this.#firstAsset.get(key);
+		if (first === undefined) {
+			if (this.#firstAsset.size < this.#capacity) {
+				this.#firstAsset.set(key, assetId);
+			}
+
+			return false;
+		}
+
+		return first !== assetId;
+	}
+}

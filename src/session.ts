@@ -1,0 +1,190 @@
+import type {Logger} from './logger.js';
+import type {Outcome} from './rows/result.js';
+import {Reachability, withRetries, type Attempted, type RetryPolicy} from './schedule/attempts.js';
+import {RateGovernor, ratePerMinute, type Rate} from './schedule/rate.js';
+import {readIntrospection, WebflowClient, type ApiReply} from './webflow/client.js';
+
+export type StopReason = 'auth' | 'unreachable' | 'max_wait' | 'interrupted';
+
+export type Stop = {readonly reason: StopReason; readonly rowCode: string; readonly message: string};
+
+/** The one decision to stop the run, and the signal every wait listens to. */
+export class RunStop {
+	readonly #controller = new AbortController();
+	#stop: Stop | undefined;
+
+	get signal(): AbortSignal {
+		return this.#controller.signal;
+	}
+
+	get current(): Stop | undefined {
+		return this.#stop;
+	}
+
+	trigger(stop: Stop): void {
+		if (this.#stop === undefined) {
+			this.#stop = stop;
+			this.#controller.abort();
+		}
+	}
+}
+
+function authMessage(reply: {status: number; code: string; message: string}): string {
+	if (reply.status === 401) {
+		return `the token was refused (401 ${reply.code}): it is invalid, expired or revoked; check WEBFLOW_TOKEN or --token-file`;
+	}
+
+	if (reply.code === 'missing_scopes' || /scope/i.test(reply.message)) {
+		return `the token lacks a scope this needs (403 ${reply.code}: ${reply.message}); give it assets:write`;
+	}
+
+	return `the token has no access to this asset or site (403 ${reply.code}: ${reply.message})`;
+}
+
+/** What a row's request (with retries) means for its result; may decide to stop the run. */
+export function outcomeOf(attempted: Attempted, stop: RunStop, maxWaitMs: number): Outcome {
+	const {reply, attempts} = attempted;
+	switch (attempted.kind) {
+		case 'ok': {
+			return {status: 'updated', httpStatus: attempted.reply.status, attempts};
+		}
+
+		case 'auth': {
+			stop.trigger({reason: 'auth', rowCode: 'aborted', message: authMessage(attempted.reply)});
+			return {status: 'failed', httpStatus: attempted.reply.status, errorCode: attempted.reply.code, errorMessage: attempted.reply.message, attempts};
+		}
+
+		case 'too_long': {
+			const seconds = Math.round((attempted.reply.retryAfterMs ?? 0) / 1000);
+			const message = `the API asked to wait ${seconds} s (Retry-After), longer than --max-wait (${Math.round(maxWaitMs / 1000)} s)`;
+			stop.trigger({reason: 'max_wait', rowCode: 'rate_limited', message});
+			return {status: 'not_attempted', httpStatus: 429, errorCode: 'rate_limited', errorMessage: message, attempts};
+		}
+
+		case 'stopped': {
+			const current = stop.current ?? {rowCode: 'interrupted', message: 'stopped'};
+			return {status: 'not_attempted', errorCode: current.rowCode, errorMessage: current.message, attempts};
+		}
+
+		case 'failed': {
+			if (reply?.kind === 'error') {
+				const code = reply.status === 429 ? 'rate_limited' : reply.code;
+				return {status: 'failed', httpStatus: reply.status, errorCode: code, errorMessage: reply.message, attempts};
+			}
+
+			if (reply?.kind === 'transport') {
+				const code = reply.code === 'bad_body' ? 'bad_response' : reply.code;
+				return {status: 'failed', httpStatus: reply.status, errorCode: code, errorMessage: reply.message, attempts};
+			}
+
+			return {status: 'failed', errorCode: 'internal_error', errorMessage: 'no answer recorded', attempts};
+		}
+	}
+}
+
+export type SessionOptions = {
+	readonly apiBase: string;
+	readonly token: string;
+	readonly rate: Rate | undefined;
+	readonly concurrency: number;
+	readonly timeoutMs: number;
+	readonly maxAttempts: number;
+	readonly backoffBaseMs: number;
+	readonly maxWaitMs: number;
+	readonly logger: Logger;
+	readonly now: () => number;
+	readonly interrupt?: AbortSignal | undefined;
+	readonly abort?: AbortSignal | undefined;
+};
+
+/** One token's connection to the API: its client, its pace, its retries and the run's stop. */
+export class Session {
+	readonly client: WebflowClient;
+	readonly governor: RateGovernor;
+	readonly stop = new RunStop();
+	readonly policy: RetryPolicy;
+	readonly #reachability: Reachability;
+	readonly #options: SessionOptions;
+	readonly #onInterrupt = () => {
+		this.stop.trigger({reason: 'interrupted', rowCode: 'interrupted', message: 'the run was interrupted before this row was done'});
+	};
+
+	constructor(options: SessionOptions) {
+		this.#options = options;
+		const {logger, now} = options;
+		this.client = new WebflowClient({apiBase: options.apiBase, token: options.token, timeoutMs: options.timeoutMs, concurrency: options.concurrency});
+		this.governor = new RateGovernor({
+			rate: options.rate ?? {count: 60, windowMs: 60_000},
+			source: options.rate ? 'told' : 'default',
+			now,
+			onPause(until, reason) {
+				logger.info({seconds: Math.round((until - now()) / 100) / 10, reason}, reason === '429' ? 'rate limit hit: every request paused' : 'rate budget spent: waiting for it to refill');
+			},
+		});
+		this.policy = {maxAttempts: options.maxAttempts, backoffBaseMs: options.backoffBaseMs, backoffMaxMs: 30_000, maxWaitMs: options.maxWaitMs};
+		this.#reachability = new Reachability({
+			threshold: Math.max(8, 2 * options.concurrency),
+			onUnreachable: () => {
+				this.stop.trigger({reason: 'unreachable', rowCode: 'network_error', message: `the API at ${options.apiBase} is unreachable: every request failed on the network`});
+			},
+		});
+		options.interrupt?.addEventListener('abort', this.#onInterrupt, {once: true});
+		if (options.interrupt?.aborted) {
+			this.#onInterrupt();
+		}
+	}
+
+	/** The signal that cancels requests in flight (a second Ctrl-C). */
+	get abort(): AbortSignal | undefined {
+		return this.#options.abort;
+	}
+
+	/** One call with its pacing and retries; `maxAttempts` narrows the policy for this call. */
+	async request(send: () => Promise<ApiReply>, maxAttempts?: number): Promise<Attempted> {
+		const policy = maxAttempts === undefined ? this.policy : {...this.policy, maxAttempts: Math.min(maxAttempts, this.policy.maxAttempts)};
+		return withRetries({send, governor: this.governor, policy, reachability: this.#reachability, stop: this.stop.signal});
+	}
+
+	/** Turns a call's end into a row outcome (and stops the run where that is called for). */
+	outcome(attempted: Attempted): Outcome {
+		return outcomeOf(attempted, this.stop, this.#options.maxWaitMs);
+	}
+
+	async close(): Promise<void> {
+		this.#options.interrupt?.removeEventListener('abort', this.#onInterrupt);
+		await this.governor.close();
+	}
+}
+
+/**
+ * Asks `introspect` for the token's budget and scopes before the first PATCH. A token for which
+ * introspect is refused still works: the first PATCH's `X-RateLimit-Limit` tells the budget then.
+ * True when introspect vouched for the token.
+ */
+export async function learnBudget({session, site, scope, logger}: {session: Session; site: string | undefined; scope: string; logger: Logger}): Promise<boolean> {
+	const {governor, stop} = session;
+	const attempted = await session.request(() => session.client.introspect(session.abort), 2);
+	if (attempted.kind === 'too_long') {
+		session.outcome(attempted);
+		return false;
+	}
+
+	if (attempted.kind !== 'ok') {
+		logger.info({status: attempted.reply?.kind === 'error' ? attempted.reply.status : undefined}, 'introspect refused: the rate comes from --rate or the first answer');
+		return false;
+	}
+
+	const info = readIntrospection(attempted.reply.body);
+	if (info.rateLimit !== undefined) {
+		governor.setRate({count: info.rateLimit, windowMs: 60_000}, 'introspect');
+	}
+
+	logger.info({rateLimitPerMinute: info.rateLimit, pacedPerMinute: ratePerMinute(governor.rate)}, 'token introspected');
+	if (info.scopes !== undefined && !info.scopes.includes(scope)) {
+		stop.trigger({reason: 'auth', rowCode: 'aborted', message: `the token is missing the ${scope} scope (it has: ${info.scopes.join(', ') || 'none'})`});
+	} else if (site !== undefined && info.siteIds !== undefined && !info.siteIds.includes(site)) {
+		stop.trigger({reason: 'auth', rowCode: 'aborted', message: `the token has no access to site ${site} (it is authorized for: ${info.siteIds.join(', ') || 'none'})`});
+	}
+
+	return true;
+}

@@ -1,0 +1,80 @@
+import type {Attempted} from './schedule/attempts.js';
+import {readAssetPage, type ApiReply, type AssetSummary} from './webflow/client.js';
+
+/** One asset as the site has it now, with its alt text per locale read ('' is the primary locale). */
+export type CurrentAsset = {
+	readonly id: string;
+	readonly displayName: string | undefined;
+	readonly altText: Map<string, string | null>;
+	readonly summary: AssetSummary;
+};
+
+export type SiteSnapshot = {
+	readonly siteId: string;
+	readonly assets: Map<string, CurrentAsset>;
+	/** Locales the site refused to list (not one of its locales), with Webflow's message. */
+	readonly badLocales: Map<string, string>;
+	/** List requests it took. */
+	readonly pages: number;
+};
+
+export type SiteFetchFailure = {readonly attempted: Attempted};
+
+export const PAGE_SIZE = 100;
+
+/**
+ * Every asset of a site, for each locale asked, page by page (100 at a time). `request` sends one
+ * list call with its retries and pacing; a failure other than a refused locale ends the fetch.
+ */
+export async function fetchSite({siteId, locales, request, onPage}: {
+	siteId: string;
+	locales: Iterable<string>;
+	request: (page: {localeId: string | undefined; offset: number}) => Promise<Attempted>;
+	onPage?: (page: {localeId: string; assets: AssetSummary[]}) => void;
+}): Promise<SiteSnapshot | SiteFetchFailure> {
+	const assets = new Map<string, CurrentAsset>();
+	const badLocales = new Map<string, string>();
+	let pages = 0;
+	for (const locale of locales) {
+		for (let offset = 0; ; offset += PAGE_SIZE) {
+			const attempted = await request({localeId: locale === '' ? undefined : locale, offset});
+			pages++;
+			if (attempted.kind === 'failed' && attempted.reply.kind === 'error' && attempted.reply.status === 400 && locale !== '') {
+				badLocales.set(locale, attempted.reply.message);
+				break;
+			}
+
+			const page = attempted.kind === 'ok' ? readAssetPage(attempted.reply.body) : undefined;
+			if (page === undefined) {
+				return {attempted: attempted.kind === 'ok' ? {kind: 'failed', reply: badPage(attempted.reply), attempts: attempted.attempts} : attempted};
+			}
+
+			for (const summary of page.assets) {
+				let current = assets.get(summary.id);
+				if (!current) {
+					current = {id: summary.id, displayName: summary.displayName, altText: new Map(), summary};
+					assets.set(summary.id, current);
+				}
+
+				current.altText.set(locale, summary.altText ?? null);
+			}
+
+			onPage?.({localeId: locale, assets: page.assets});
+			const total = page.total ?? Number.POSITIVE_INFINITY;
+			if (page.assets.length < PAGE_SIZE || offset + PAGE_SIZE >= total) {
+				break;
+			}
+		}
+	}
+
+	return {siteId, assets, badLocales, pages};
+}
+
+function badPage(reply: ApiReply): ApiReply {
+	return {kind: 'transport', code: 'bad_body', message: 'the asset list answer has no assets array', status: reply.kind === 'transport' ? reply.status : reply.status, rate: reply.rate};
+}
+
+/** The number of list requests a site of `assets` assets costs for `locales` locales. */
+export function listCost(assets: number, locales: number): number {
+	return Math.max(1, Math.ceil(assets / PAGE_SIZE)) * locales;
+}
