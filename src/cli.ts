@@ -8,6 +8,7 @@ import {
 import {demo} from './demo.js';
 import {AltbatchError, UsageError} from './errors.js';
 import {exportSite, type ExportConfig} from './export.js';
+import {lockResults} from './lock.js';
 import {createLogger} from './logger.js';
 import {run, type Summary} from './run.js';
 import {loadSeed} from './sandbox/seed.js';
@@ -213,6 +214,7 @@ async function commandRun(argv: string[]): Promise<number> {
 		backoffBaseMs: DEFAULTS.backoffBaseMs,
 	};
 	const logger = createLogger({level: logLevel, file: values['log-file']});
+	const unlock = lockResults({out: config.out, pid: process.pid, isAlive});
 	const signals = watchSignals();
 	const progress = progressPrinter();
 	try {
@@ -223,6 +225,16 @@ async function commandRun(argv: string[]): Promise<number> {
 	} finally {
 		progress.clear();
 		signals.dispose();
+		unlock();
+	}
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
 	}
 }
 

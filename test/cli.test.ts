@@ -141,4 +141,22 @@ describe('the altbatch command', () => {
 		expect(sandbox.asset(ids[1]!)!.altText.get(site.primaryLocale)).toBe('new');
 		expect((await results(join(dir, 'jobs.results.csv'))).map(r => r.altText)).toEqual(['old', 'new', 'old']);
 	});
+
+	it('refuses a second run on the same results file, naming the holder, and takes over a killed run\'s lock', async () => {
+		const site = makeSite({label: 'cli-lock', count: 30});
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 10, windowMs: 1000}});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const env = {WEBFLOW_TOKEN: TOKEN};
+		const first = spawnCli(['run', input, '--api-base', sandbox.url], {env});
+		await until(() => sandbox.requests.filter(r => r.method === 'PATCH').length >= 2);
+		const second = await runCli(['run', input, '--api-base', sandbox.url], {env});
+		expect(second.code).toBe(2);
+		expect(second.stderr).toContain(`pid ${first.child.pid}`);
+		first.child.kill('SIGKILL');
+		await first.done;
+		const third = await runCli(['run', input, '--api-base', sandbox.url, '--resume'], {env});
+		expect(third.code).toBe(0);
+		expect((await results(join(dir, 'jobs.results.csv'))).every(r => r.status === 'updated')).toBe(true);
+	});
 });

@@ -13,26 +13,16 @@ export type StoredRow = {readonly row: number; readonly fields: readonly string[
  * kill (no line break after it, or an unclosed quote) is dropped.
  */
 export async function readResults(path: string): Promise<{header: string[]; rows: Map<number, StoredRow>}> {
-	const text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
+	const text = wholeRecords((await readFile(path, 'utf8')).replace(/^\uFEFF/, ''));
 	const records: string[][] = [];
-	let torn = !/\n$/.test(text);
-	try {
-		await parseCsv({
-			source: Readable.from([text]),
-			delimiter: ',',
-			onRecord: ({fields}) => {
-				records.push(fields);
-			},
-			onFailure: () => new Error('torn'),
-		});
-	} catch {
-		torn = false; // The unclosed record was never delivered; what came before it is whole.
-	}
-
-	if (torn) {
-		records.pop();
-	}
-
+	await parseCsv({
+		source: Readable.from([text]),
+		delimiter: ',',
+		onRecord: ({fields}) => {
+			records.push(fields);
+		},
+		onFailure: failure => new Error(`${path}:${failure.line}: ${failure.message}`),
+	});
 	const header = records.shift() ?? [];
 	const rows = new Map<number, StoredRow>();
 	for (const fields of records) {
@@ -52,6 +42,22 @@ export async function readResults(path: string): Promise<{header: string[]; rows
 	}
 
 	return {header, rows};
+}
+
+/** The text up to the end of its last whole record: what a kill tore off the end is cut. */
+export function wholeRecords(text: string): string {
+	let quoted = false;
+	let end = 0;
+	for (let i = 0; i < text.length; i++) {
+		const ch = text.charCodeAt(i);
+		if (ch === 0x22) {
+			quoted = !quoted;
+		} else if (ch === 0x0a && !quoted) {
+			end = i + 1;
+		}
+	}
+
+	return text.slice(0, end);
 }
 
 /** A whole CSV file, written to a temporary file and renamed into place (never half a file). */
