@@ -38,6 +38,7 @@ run options:
   --site <id>             read the site's assets first: rows already right are unchanged, unknown
                           ids fail, without spending PATCHes
   --only-missing          (with --site) only fill alt text that is empty now; never overwrite
+  --tokens <file>         siteId=token lines: rows go to their siteId's token, each with its own budget
   --max-wait <duration>   longest Retry-After worth waiting out (default: 15min)
   --encoding <name>       force the input encoding: utf-8, utf-16le, utf-16be, windows-1252
   --token-file <path>     read the token from this file
@@ -75,7 +76,7 @@ function exitCodeFor(summary: Summary): number {
 		return 3;
 	}
 
-	return summary.statuses.invalid + summary.statuses.failed > 0 ? 1 : 0;
+	return summary.statuses.invalid + summary.statuses.failed + summary.statuses.not_attempted > 0 ? 1 : 0;
 }
 
 function readToken(tokenFile: string | undefined): string | undefined {
@@ -97,6 +98,39 @@ function readToken(tokenFile: string | undefined): string | undefined {
 
 	const fromEnv = process.env.WEBFLOW_TOKEN?.trim();
 	return fromEnv === '' ? undefined : fromEnv;
+}
+
+/** `--tokens`: `siteId=token` lines (blank lines and `#` comments allowed). The tokens are never echoed. */
+function readTokensFile(path: string): Map<string, string> {
+	let text: string;
+	try {
+		text = readFileSync(path, 'utf8');
+	} catch (error) {
+		throw new UsageError(`Cannot read --tokens ${JSON.stringify(path)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+	}
+
+	const tokens = new Map<string, string>();
+	for (const [i, raw] of text.replace(/^\uFEFF/, '').split(/\r?\n/).entries()) {
+		const line = raw.trim();
+		if (line === '' || line.startsWith('#')) {
+			continue;
+		}
+
+		const at = line.indexOf('=');
+		const site = at < 0 ? '' : line.slice(0, at).trim().toLowerCase();
+		const token = at < 0 ? '' : line.slice(at + 1).trim();
+		if (!/^[\da-f]{24}$/.test(site) || token === '') {
+			throw new UsageError(`${path}:${i + 1}: expected siteId=token (a 24-character hex site id, then the token)`);
+		}
+
+		tokens.set(site, token);
+	}
+
+	if (tokens.size === 0) {
+		throw new UsageError(`${path}: no siteId=token lines`);
+	}
+
+	return tokens;
 }
 
 /** Ctrl-C once: stop taking rows, let requests in flight finish. Twice: cancel them too. */
@@ -183,7 +217,7 @@ async function commandRun(argv: string[]): Promise<number> {
 		throw new UsageError('--token is not accepted (flags show in ps and shell history): set WEBFLOW_TOKEN or pass --token-file <path>');
 	}
 
-	for (const unsupported of ['tokens', 'redis', 'report'] as const) {
+	for (const unsupported of ['redis', 'report'] as const) {
 		if (values[unsupported] !== undefined) {
 			throw new UsageError(`--${unsupported} is not available in this version yet`);
 		}
@@ -201,6 +235,7 @@ async function commandRun(argv: string[]): Promise<number> {
 		out: values.out ?? defaultOut(input),
 		apiBase: parseApiBase(values['api-base'] ?? DEFAULTS.apiBase),
 		token: readToken(values['token-file']),
+		tokens: values.tokens === undefined ? undefined : readTokensFile(values.tokens),
 		rate: values.rate === undefined ? undefined : parseRate(values.rate),
 		concurrency: values.concurrency === undefined ? DEFAULTS.concurrency : parsePositiveInteger(values.concurrency, '--concurrency'),
 		maxAttempts: values['max-attempts'] === undefined ? DEFAULTS.maxAttempts : parsePositiveInteger(values['max-attempts'], '--max-attempts'),

@@ -10,6 +10,8 @@ export type CheckedInput = {
 	readonly lastRow: number;
 	/** Locale ids of the valid rows ('' for the primary locale). */
 	readonly locales: ReadonlySet<string>;
+	/** Site ids named by the valid rows. */
+	readonly siteIds: ReadonlySet<string>;
 };
 
 const SWALLOWED_ROW = /[\r\n][\da-f]{24}[,;\t]/i;
@@ -30,6 +32,7 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 	let rows = 0;
 	let row = 0;
 	const locales = new Set<string>();
+	const siteIds = new Set<string>();
 	const dialect = await readCsvFile({
 		path,
 		encoding,
@@ -58,6 +61,9 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 			const job = toJob({columns, fields: record.fields, row, line: record.firstLine});
 			if (job.problem === undefined) {
 				locales.add(job.localeId ?? '');
+				if (job.siteId !== undefined) {
+					siteIds.add(job.siteId);
+				}
 			}
 
 			return onJob?.(job);
@@ -67,5 +73,5 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 		throw new InputError({file: path, line: 1, code: 'input_empty', message: 'the file is empty (no header row)'});
 	}
 
-	return {columns, dialect, rows, lastRow: row, locales};
+	return {columns, dialect, rows, lastRow: row, locales, siteIds};
 }

@@ -3,15 +3,14 @@ import {ResultsJournal, type StoredRow} from './csv/journal.js';
 import {InputError, UsageError} from './errors.js';
 import {scanInput, type CheckedInput} from './input-check.js';
 import type {Logger} from './logger.js';
-import {applyToSnapshot, decide, hasAltText, skippedForAltText} from './rows/decide.js';
 import {jobKey, toJob, type Columns, type Job} from './rows/job.js';
 import {DONE_STATUSES, resultCells, resultHeader, STATUSES, type Outcome, type Status} from './rows/result.js';
 import {altTextWarnings, DuplicateAltTracker} from './rows/warnings.js';
-import type {Attempted} from './schedule/attempts.js';
 import {RowPool} from './schedule/pool.js';
 import {ratePerMinute} from './schedule/rate.js';
-import {learnBudget, outcomeOf, RunStop, Session, type StopReason} from './session.js';
-import {fetchSite, PAGE_SIZE, type CurrentAsset, type SiteSnapshot} from './site.js';
+import {Lane} from './lane.js';
+import {outcomeOf, RunStop, Session, type StopReason} from './session.js';
+import type {SiteSnapshot} from './site.js';
 
 export type {StopReason} from './session.js';
 
@@ -44,6 +43,8 @@ export type Summary = {
 	/** The rate paced to at the end, and where it came from. */
 	readonly rateLimitPerMinute: number;
 	readonly rateSource: string;
+	/** With `--tokens`: the same, per site. */
+	readonly sites: Record<string, SiteSummary> | undefined;
 	readonly stopped: {readonly reason: StopReason; readonly message: string} | undefined;
 };
 
@@ -61,13 +62,25 @@ function sameEdit(a: Job, b: Job): boolean {
 	return a.assetId === b.assetId && a.localeId === b.localeId && a.displayName === b.displayName && a.altText === b.altText && a.siteId === b.siteId;
 }
 
-/** How one row gets its result: the file's order and same-key chaining are handled around it. */
-type RowWork = {readonly job: Job; readonly warnings: readonly string[]};
+/** One row on its way: its job, its warnings, and the lane (token) it goes through. */
+type RowWork = {readonly job: Job; readonly warnings: readonly string[]; readonly lane: string};
+
+export type SiteSummary = {
+	readonly statuses: Record<Status, number>;
+	readonly requests: number;
+	readonly tooManyRequests: number;
+	readonly rateLimitPerMinute: number;
+	readonly stopped: {readonly reason: StopReason; readonly message: string} | undefined;
+};
+
+const DEFAULT_LANE = 'default';
+const emptyStatuses = () => Object.fromEntries(STATUSES.map(s => [s, 0])) as Record<Status, number>;
 
 /**
- * `altbatch run`: checks the whole file, learns the token's budget (and with `--site` the site's
+ * `altbatch run`: checks the whole file, learns each token's budget (and with `--site` the site's
  * current assets), applies every row that needs it at the rate (rows of one asset and locale in
- * file order), and journals each row's result as it finishes. Returns the summary; prints nothing.
+ * file order; with `--tokens`, each site's rows through its own token, side by side), and journals
+ * each row's result as it finishes. Returns the summary; prints nothing.
  */
 export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> {
 	const {logger} = hooks;
@@ -78,45 +91,64 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		throw new UsageError('--only-missing needs --site <id>: the current alt text is read from the site', 'only_missing_needs_site');
 	}
 
+	if (config.tokens && site !== undefined) {
+		throw new UsageError('--site and --tokens do not go together: with --tokens each row goes to its own site\'s token', 'site_with_tokens');
+	}
+
 	// The whole file is checked before the first request; a run that sends nothing reads it once.
-	const singlePass = config.dryRun && !config.resume && site === undefined;
+	const needsNetwork = !config.dryRun || site !== undefined;
+	const singlePass = !needsNetwork && !config.resume;
 	const checked = singlePass ? undefined : await scanInput({path: config.input, encoding: config.encoding});
 	if (checked) {
 		logger.info({input: config.input, rows: checked.rows, delimiter: checked.dialect.delimiter, encoding: checked.dialect.encoding}, 'input checked');
 	}
 
-	const needsNetwork = !config.dryRun || site !== undefined;
-	if (needsNetwork && (config.token === undefined || config.token === '')) {
+	const hasDefaultToken = config.token !== undefined && config.token !== '';
+	if (needsNetwork && !hasDefaultToken && !config.tokens) {
 		throw new UsageError('No token: set WEBFLOW_TOKEN or pass --token-file <path>', 'no_token');
 	}
 
-	const session = needsNetwork ? new Session({...config, token: config.token ?? '', logger, now, interrupt: hooks.interrupt, abort: hooks.abort}) : undefined;
-	const stop = session?.stop ?? offlineStop(hooks.interrupt);
-	const statuses = Object.fromEntries(STATUSES.map(s => [s, 0])) as Record<Status, number>;
+	const lanes = new Map<string, Lane>();
+	if (needsNetwork) {
+		const open = (key: string, token: string, laneSite: string | undefined) => {
+			const session = new Session({...config, token, logger: logger.child({site: laneSite ?? DEFAULT_LANE}), now, interrupt: hooks.interrupt, abort: hooks.abort});
+			lanes.set(key, new Lane({session, site: laneSite, config, logger}));
+		};
+
+		if (hasDefaultToken) {
+			open(DEFAULT_LANE, config.token!, site);
+		}
+
+		for (const [siteId, token] of config.tokens ?? []) {
+			if (checked!.siteIds.has(siteId)) {
+				open(siteId, token, siteId);
+			}
+		}
+	}
+
+	const offline = offlineStop(hooks.interrupt);
+	const statuses = emptyStatuses();
+	const laneStatuses = new Map<string, Record<Status, number>>();
 	const errorCodes: Record<string, number> = {};
 	const warningCounts: Record<string, number> = {};
 	let done = 0;
-	const count = (status: string, code: string | undefined) => {
+	const count = (status: string, code: string | undefined, lane: string) => {
 		statuses[status as Status]++;
+		const perLane = laneStatuses.get(lane) ?? emptyStatuses();
+		perLane[status as Status]++;
+		laneStatuses.set(lane, perLane);
 		if (code) {
 			errorCodes[code] = (errorCodes[code] ?? 0) + 1;
 		}
 
 		done++;
-		hooks.onProgress?.({done, total: checked?.rows ?? done, elapsedMs: now() - started, pausedUntil: session?.governor.pausedUntil ?? 0});
+		if (hooks.onProgress) {
+			const pausedUntil = Math.max(0, ...[...lanes.values()].map(l => l.session.governor.pausedUntil));
+			hooks.onProgress({done, total: checked?.rows ?? done, elapsedMs: now() - started, pausedUntil});
+		}
 	};
 
-	// Until the token is known to be good, the first PATCH goes alone: a refused token then costs
-	// one request, not one per request in flight.
-	let tokenChecked: Promise<unknown> | undefined;
-	let snapshot: SiteSnapshot | undefined;
-	if (session && await learnBudget({session, site, scope: config.dryRun ? 'assets:read' : 'assets:write', logger})) {
-		tokenChecked = Promise.resolve();
-	}
-
-	if (session && site !== undefined && !stop.current) {
-		snapshot = await prefetch({session, site, locales: checked!.locales, logger});
-	}
+	await Promise.all([...lanes.values()].map(lane => lane.start({prefetch: site !== undefined, locales: checked!.locales})));
 
 	let journal: ResultsJournal | undefined;
 	let kept = new Map<number, StoredRow>();
@@ -135,78 +167,33 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		await openJournal(checked.columns);
 	}
 
-	const finish = ({job, warnings}: RowWork, outcome: Outcome) => {
+	const finish = ({job, warnings, lane}: RowWork, outcome: Outcome) => {
 		journal!.write(resultCells({...outcome, job, warnings, finishedAt: new Date(now())}));
-		count(outcome.status, outcome.errorCode);
+		count(outcome.status, outcome.errorCode, lane);
 		for (const warning of warnings) {
 			warningCounts[warning] = (warningCounts[warning] ?? 0) + 1;
 		}
 	};
 
-	const stopped = (): Outcome => outcomeOf({kind: 'stopped', reply: undefined, attempts: 0}, stop, config.maxWaitMs);
-	let wouldSend = 0;
-	const patch = async (job: Job): Promise<Outcome> => {
-		const call = () => session!.request(() => session!.client.patchAsset(job, hooks.abort));
-		let attempted: Attempted;
-		if (tokenChecked === undefined) {
-			const probe = call();
-			tokenChecked = probe;
-			attempted = await probe;
-		} else {
-			await tokenChecked;
-			attempted = stop.current ? {kind: 'stopped', reply: undefined, attempts: 0} : await call();
+	/** The lane a row goes through, or why it has none. */
+	const route = (job: Job): {key: string; lane: Lane | undefined} | Outcome => {
+		if (config.tokens) {
+			if (job.siteId !== undefined && config.tokens.has(job.siteId)) {
+				return {key: job.siteId, lane: lanes.get(job.siteId)};
+			}
+
+			if (!hasDefaultToken) {
+				return {status: 'invalid', errorCode: 'no_token_for_site', errorMessage: job.siteId === undefined ? 'the row has no siteId, and --tokens routes rows by it' : `--tokens has no token for site ${job.siteId}`, attempts: 0};
+			}
 		}
 
-		return session!.outcome(attempted);
+		return {key: DEFAULT_LANE, lane: lanes.get(DEFAULT_LANE)};
 	};
 
-	const processRow = async (work: RowWork) => {
-		const {job} = work;
-		if (stop.current) {
-			finish(work, stopped());
-			return;
-		}
-
-		if (snapshot) {
-			const decision = decide({job, snapshot, onlyMissing: config.onlyMissing});
-			if (decision.kind === 'done') {
-				finish(work, decision.outcome);
-				return;
-			}
-
-			if (config.dryRun) {
-				wouldSend += config.onlyMissing ? 2 : 1;
-				applyToSnapshot(job, snapshot);
-				finish(work, {status: 'would_update', attempts: 0});
-				return;
-			}
-
-			if (config.onlyMissing) {
-				// The alt text is read again just before the write, so an editor's new text is never overwritten.
-				const fresh = await readCurrent({session: session!, job});
-				if (fresh.kind === 'outcome') {
-					finish(work, fresh.outcome);
-					return;
-				}
-
-				if (hasAltText(job, fresh.current)) {
-					finish(work, skippedForAltText(job, fresh.current));
-					return;
-				}
-			}
-		}
-
-		const outcome = await patch(job);
-		if (snapshot && outcome.status === 'updated') {
-			applyToSnapshot(job, snapshot);
-		}
-
-		finish(work, outcome);
-	};
-
-	const pool = new RowPool(config.concurrency);
+	const pool = new RowPool(config.concurrency * Math.max(1, lanes.size));
 	const chains = new Map<string, Promise<void>>();
 	const duplicates = new DuplicateAltTracker();
+	const snapshotOf = (job: Job) => lanes.get(DEFAULT_LANE)?.snapshot ?? (job.siteId === undefined ? undefined : lanes.get(job.siteId)?.snapshot);
 	let scanned: CheckedInput | undefined;
 	try {
 		scanned = await scanInput({
@@ -214,21 +201,30 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 			encoding: checked?.dialect.encoding ?? config.encoding,
 			onColumns: singlePass ? columns => void openJournal(columns) : undefined,
 			onJob(job) {
+				const routed = job.problem ? undefined : route(job);
+				const laneKey = routed && 'key' in routed ? routed.key : DEFAULT_LANE;
 				const previous = kept.get(job.row);
 				if (previous && checked && carriedOver({job, previous, columns: checked.columns, journal: journal!})) {
-					count(previous.values.get('status') ?? 'updated', undefined);
+					count(previous.values.get('status') ?? 'updated', undefined, laneKey);
 					return;
 				}
 
-				const work: RowWork = {job, warnings: job.problem ? [] : warningsFor(job, snapshot, duplicates)};
+				const work: RowWork = {job, warnings: job.problem ? [] : warningsFor(job, snapshotOf(job), duplicates), lane: laneKey};
 				if (job.problem) {
 					finish(work, {status: 'invalid', errorCode: job.problem.code, errorMessage: job.problem.message, attempts: 0});
-				} else if (stop.current) {
-					finish(work, stopped());
-				} else if (config.dryRun && !snapshot) {
+				} else if (routed && 'status' in routed) {
+					finish(work, routed);
+				} else if (offline.current) {
+					finish(work, outcomeOf({kind: 'stopped', reply: undefined, attempts: 0}, offline, config.maxWaitMs));
+				} else if (!routed?.lane) {
 					finish(work, {status: 'would_update', attempts: 0});
+				} else if (routed.lane.session.stop.current) {
+					finish(work, routed.lane.stoppedOutcome());
 				} else {
-					return pool.add(() => inKeyOrder(chains, jobKey(job), () => processRow(work)));
+					const lane = routed.lane;
+					return pool.add(() => inKeyOrder(chains, jobKey(job), async () => {
+						finish(work, await lane.process(job));
+					}));
 				}
 
 				return undefined;
@@ -244,12 +240,37 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	} finally {
 		await pool.drain();
 		await journal?.finish({lastRow: (scanned ?? checked)?.lastRow ?? Number.MAX_SAFE_INTEGER});
-		await session?.close();
+		await Promise.all([...lanes.values()].map(lane => lane.session.close()));
 	}
 
-	const stats = session?.governor.stats();
-	const requests = stats?.requests ?? 0;
 	const elapsedMs = Math.max(1, now() - started);
+	const sites: Record<string, SiteSummary> = {};
+	let requests = 0;
+	let tooManyRequests = 0;
+	let pausedMs = 0;
+	for (const [key, lane] of lanes) {
+		const stats = lane.session.governor.stats();
+		requests += stats.requests;
+		tooManyRequests += stats.tooManyRequests;
+		pausedMs = Math.max(pausedMs, stats.pausedMs);
+		const stop = lane.session.stop.current;
+		sites[key] = {
+			statuses: laneStatuses.get(key) ?? emptyStatuses(),
+			requests: stats.requests,
+			tooManyRequests: stats.tooManyRequests,
+			rateLimitPerMinute: Math.round(ratePerMinute(stats.rate) * 10) / 10,
+			stopped: stop ? {reason: stop.reason, message: stop.message} : undefined,
+		};
+	}
+
+	const first = [...lanes.values()][0];
+	const stats = first?.session.governor.stats();
+	const stops = [...lanes.values()].map(lane => lane.session.stop.current);
+	const interrupted = offline.current ?? stops.find(stop => stop?.reason === 'interrupted');
+	// The run stopped when every lane did; one site's refused token stops only that site's rows.
+	const stopped = interrupted ?? (stops.length > 0 && stops.every(Boolean) ? stops[0] : undefined);
+	const listRequests = [...lanes.values()].reduce((sum, lane) => sum + (lane.snapshot?.pages ?? 0), 0);
+	const wouldSend = [...lanes.values()].reduce((sum, lane) => sum + lane.wouldSend, 0);
 	const summary: Summary = {
 		input: config.input,
 		out: config.out,
@@ -259,15 +280,16 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		errorCodes,
 		warnings: warningCounts,
 		requests,
-		listRequests: snapshot?.pages ?? 0,
-		estimatedRequests: config.dryRun ? (snapshot?.pages ?? 0) + (snapshot ? wouldSend : statuses.would_update) : undefined,
-		tooManyRequests: stats?.tooManyRequests ?? 0,
-		pausedSeconds: Math.round((stats?.pausedMs ?? 0) / 100) / 10,
+		listRequests,
+		estimatedRequests: config.dryRun ? listRequests + (site === undefined ? statuses.would_update : wouldSend) : undefined,
+		tooManyRequests,
+		pausedSeconds: Math.round(pausedMs / 100) / 10,
 		elapsedSeconds: Math.round(elapsedMs / 100) / 10,
 		effectiveRatePerMinute: Math.round(requests * 60_000 / elapsedMs * 10) / 10,
 		rateLimitPerMinute: stats ? Math.round(ratePerMinute(stats.rate) * 10) / 10 : 0,
 		rateSource: stats?.source ?? 'none',
-		stopped: stop.current ? {reason: stop.current.reason, message: stop.current.message} : undefined,
+		sites: config.tokens ? sites : undefined,
+		stopped: stopped ? {reason: stopped.reason, message: stopped.message} : undefined,
 	};
 	logger.info({summary}, 'run finished');
 	return summary;
@@ -317,46 +339,6 @@ function warningsFor(job: Job, snapshot: SiteSnapshot | undefined, duplicates: D
 	}
 
 	return warnings;
-}
-
-/** `--site`: the site's assets in every locale the file uses, counted against the same budget. */
-async function prefetch({session, site, locales, logger}: {session: Session; site: string; locales: ReadonlySet<string>; logger: Logger}): Promise<SiteSnapshot | undefined> {
-	const fetched = await fetchSite({
-		siteId: site,
-		locales: locales.size > 0 ? locales : [''],
-		request: ({localeId, offset}) => session.request(() => session.client.listAssets({siteId: site, localeId, offset, limit: PAGE_SIZE}, session.abort)),
-	});
-	if ('attempted' in fetched) {
-		const {attempted} = fetched;
-		if (attempted.kind === 'failed' && attempted.reply.kind === 'error' && (attempted.reply.status === 404 || attempted.reply.status === 400)) {
-			session.stop.trigger({reason: 'auth', rowCode: 'aborted', message: `site ${site} cannot be listed with this token (${attempted.reply.status} ${attempted.reply.code}: ${attempted.reply.message})`});
-		} else if (attempted.kind === 'failed') {
-			const outcome = session.outcome(attempted);
-			session.stop.trigger({reason: 'unreachable', rowCode: 'aborted', message: `the assets of site ${site} could not be read (${outcome.errorCode ?? 'error'}: ${outcome.errorMessage ?? ''})`});
-		} else {
-			session.outcome(attempted);
-		}
-
-		return undefined;
-	}
-
-	logger.info({site, assets: fetched.assets.size, pages: fetched.pages}, 'site assets read');
-	return fetched;
-}
-
-/** `--only-missing`: one asset as it is right now, or the row's result when it cannot be read. */
-async function readCurrent({session, job}: {session: Session; job: Job}): Promise<{kind: 'current'; current: CurrentAsset} | {kind: 'outcome'; outcome: Outcome}> {
-	const attempted = await session.request(() => session.client.getAsset({assetId: job.assetId, localeId: job.localeId}, session.abort));
-	if (attempted.kind !== 'ok') {
-		return {kind: 'outcome', outcome: session.outcome(attempted)};
-	}
-
-	const body = attempted.reply.body as {altText?: unknown; displayName?: unknown};
-	const altText = typeof body.altText === 'string' ? body.altText : null;
-	return {
-		kind: 'current',
-		current: {id: job.assetId, displayName: typeof body.displayName === 'string' ? body.displayName : undefined, altText: new Map([[job.localeId ?? '', altText]]), summary: {id: job.assetId, displayName: undefined, altText, hostedUrl: undefined, originalFileName: undefined, contentType: undefined, lastUpdated: undefined, folderId: undefined}},
-	};
 }
 
 /** `--resume`: a row already done with the same edit is not sent again; its line is refreshed if its cells changed. */

@@ -1,0 +1,149 @@
+import type {RunConfig} from './config.js';
+import type {Logger} from './logger.js';
+import {applyToSnapshot, decide, hasAltText, skippedForAltText} from './rows/decide.js';
+import type {Job} from './rows/job.js';
+import type {Outcome} from './rows/result.js';
+import type {Attempted} from './schedule/attempts.js';
+import {learnBudget, Session} from './session.js';
+import {fetchSite, PAGE_SIZE, type CurrentAsset, type SiteSnapshot} from './site.js';
+
+/**
+ * One token's share of a run: its session (budget, pauses, retries, stop), the site it writes to,
+ * and — with `--site` — that site's current assets. Turns a row into its outcome.
+ */
+export class Lane {
+	readonly session: Session;
+	readonly site: string | undefined;
+	snapshot: SiteSnapshot | undefined;
+	/** Requests a real run would send (dry run with `--site`). */
+	wouldSend = 0;
+	// Until the token is known to be good, the first PATCH goes alone: a refused token then costs
+	// one request, not one per request in flight.
+	#tokenChecked: Promise<unknown> | undefined;
+	readonly #config: RunConfig;
+	readonly #logger: Logger;
+
+	constructor({session, site, config, logger}: {session: Session; site: string | undefined; config: RunConfig; logger: Logger}) {
+		this.session = session;
+		this.site = site;
+		this.#config = config;
+		this.#logger = logger;
+	}
+
+	/** Introspect (budget, scopes, site access), then with `prefetch` the site's assets in these locales. */
+	async start({prefetch, locales}: {prefetch: boolean; locales: ReadonlySet<string>}): Promise<void> {
+		const vouched = await learnBudget({session: this.session, site: this.site, scope: this.#config.dryRun ? 'assets:read' : 'assets:write', logger: this.#logger});
+		if (vouched) {
+			this.#tokenChecked = Promise.resolve();
+		}
+
+		if (prefetch && this.site !== undefined && !this.session.stop.current) {
+			this.snapshot = await this.#prefetch(this.site, locales);
+		}
+	}
+
+	stoppedOutcome(): Outcome {
+		return this.session.outcome({kind: 'stopped', reply: undefined, attempts: 0});
+	}
+
+	/** A valid row → its outcome: decided from the snapshot where one is known, else sent. */
+	async process(job: Job): Promise<Outcome> {
+		if (this.session.stop.current) {
+			return this.stoppedOutcome();
+		}
+
+		const {snapshot} = this;
+		if (snapshot) {
+			const decision = decide({job, snapshot, onlyMissing: this.#config.onlyMissing});
+			if (decision.kind === 'done') {
+				return decision.outcome;
+			}
+
+			if (this.#config.dryRun) {
+				this.wouldSend += this.#config.onlyMissing ? 2 : 1;
+				applyToSnapshot(job, snapshot);
+				return {status: 'would_update', attempts: 0};
+			}
+
+			if (this.#config.onlyMissing) {
+				// The alt text is read again just before the write, so an editor's new text is never overwritten.
+				const fresh = await this.#readCurrent(job);
+				if ('status' in fresh) {
+					return fresh;
+				}
+
+				if (hasAltText(job, fresh)) {
+					return skippedForAltText(job, fresh);
+				}
+			}
+		}
+
+		const outcome = await this.#patch(job);
+		if (snapshot && outcome.status === 'updated') {
+			applyToSnapshot(job, snapshot);
+		}
+
+		return outcome;
+	}
+
+	async #patch(job: Job): Promise<Outcome> {
+		const {session} = this;
+		const call = () => session.request(() => session.client.patchAsset(job, session.abort));
+		let attempted: Attempted;
+		if (this.#tokenChecked === undefined) {
+			const probe = call();
+			this.#tokenChecked = probe;
+			attempted = await probe;
+		} else {
+			await this.#tokenChecked;
+			attempted = session.stop.current ? {kind: 'stopped', reply: undefined, attempts: 0} : await call();
+		}
+
+		return session.outcome(attempted);
+	}
+
+	/** `--site`: the site's assets in every locale the file uses, counted against the same budget. */
+	async #prefetch(site: string, locales: ReadonlySet<string>): Promise<SiteSnapshot | undefined> {
+		const {session} = this;
+		const fetched = await fetchSite({
+			siteId: site,
+			locales: locales.size > 0 ? locales : [''],
+			request: ({localeId, offset}) => session.request(() => session.client.listAssets({siteId: site, localeId, offset, limit: PAGE_SIZE}, session.abort)),
+		});
+		if ('attempted' in fetched) {
+			const {attempted} = fetched;
+			if (attempted.kind === 'failed' && attempted.reply.kind === 'error' && (attempted.reply.status === 404 || attempted.reply.status === 400)) {
+				session.stop.trigger({reason: 'auth', rowCode: 'aborted', message: `site ${site} cannot be listed with this token (${attempted.reply.status} ${attempted.reply.code}: ${attempted.reply.message})`});
+			} else if (attempted.kind === 'failed') {
+				const outcome = session.outcome(attempted);
+				session.stop.trigger({reason: 'unreachable', rowCode: 'aborted', message: `the assets of site ${site} could not be read (${outcome.errorCode ?? 'error'}: ${outcome.errorMessage ?? ''})`});
+			} else {
+				session.outcome(attempted);
+			}
+
+			return undefined;
+		}
+
+		this.#logger.info({site, assets: fetched.assets.size, pages: fetched.pages}, 'site assets read');
+		return fetched;
+	}
+
+	/** `--only-missing`: one asset as it is right now, or the row's outcome when it cannot be read. */
+	async #readCurrent(job: Job): Promise<CurrentAsset | Outcome> {
+		const {session} = this;
+		const attempted = await session.request(() => session.client.getAsset({assetId: job.assetId, localeId: job.localeId}, session.abort));
+		if (attempted.kind !== 'ok') {
+			return session.outcome(attempted);
+		}
+
+		const body = attempted.reply.body as {altText?: unknown; displayName?: unknown};
+		const altText = typeof body.altText === 'string' ? body.altText : null;
+		const displayName = typeof body.displayName === 'string' ? body.displayName : undefined;
+		return {
+			id: job.assetId,
+			displayName,
+			altText: new Map([[job.localeId ?? '', altText]]),
+			summary: {id: job.assetId, displayName, altText, hostedUrl: undefined, originalFileName: undefined, contentType: undefined, lastUpdated: undefined, folderId: undefined},
+		};
+	}
+}
