@@ -43,6 +43,7 @@ run options:
   --encoding <name>       force the input encoding: utf-8, utf-16le, utf-16be, windows-1252
   --token-file <path>     read the token from this file
   --json                  print the run summary as JSON on stdout
+  --report <file.html>    a self-contained HTML report of the run
   --log-level <level>     fatal, error, warn, info, debug, trace, silent (default: info)
   --log-file <path>       NDJSON logs to this file instead of stderr
 
@@ -217,7 +218,7 @@ async function commandRun(argv: string[]): Promise<number> {
 		throw new UsageError('--token is not accepted (flags show in ps and shell history): set WEBFLOW_TOKEN or pass --token-file <path>');
 	}
 
-	for (const unsupported of ['redis', 'report'] as const) {
+	for (const unsupported of ['redis'] as const) {
 		if (values[unsupported] !== undefined) {
 			throw new UsageError(`--${unsupported} is not available in this version yet`);
 		}
@@ -236,6 +237,7 @@ async function commandRun(argv: string[]): Promise<number> {
 		apiBase: parseApiBase(values['api-base'] ?? DEFAULTS.apiBase),
 		token: readToken(values['token-file']),
 		tokens: values.tokens === undefined ? undefined : readTokensFile(values.tokens),
+		report: values.report,
 		rate: values.rate === undefined ? undefined : parseRate(values.rate),
 		concurrency: values.concurrency === undefined ? DEFAULTS.concurrency : parsePositiveInteger(values.concurrency, '--concurrency'),
 		maxAttempts: values['max-attempts'] === undefined ? DEFAULTS.maxAttempts : parsePositiveInteger(values['max-attempts'], '--max-attempts'),

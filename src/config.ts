@@ -16,6 +16,8 @@ export type RunConfig = {
 	/** @default 'https://api.webflow.com' */
 	readonly apiBase: string;
 	readonly token: string | undefined;
+	/** `--report`: where to write the HTML report. */
+	readonly report?: string | undefined;
 	/** `--tokens`: site id → token; rows are routed by their siteId column. */
 	readonly tokens?: ReadonlyMap<string, string> | undefined;
 	/** Told with `--rate`; otherwise the token's own limit, else 60/min. */

@@ -5,7 +5,7 @@ import type {Job} from './rows/job.js';
 import type {Outcome} from './rows/result.js';
 import type {Attempted} from './schedule/attempts.js';
 import {learnBudget, Session} from './session.js';
-import {fetchSite, PAGE_SIZE, type CurrentAsset, type SiteSnapshot} from './site.js';
+import {coverageOf, fetchSite, PAGE_SIZE, type Coverage, type CurrentAsset, type SiteSnapshot} from './site.js';
 
 /**
  * One token's share of a run: its session (budget, pauses, retries, stop), the site it writes to,
@@ -15,6 +15,8 @@ export class Lane {
 	readonly session: Session;
 	readonly site: string | undefined;
 	snapshot: SiteSnapshot | undefined;
+	/** Alt-text coverage when the snapshot was read (the report's "before"). */
+	coverageBefore: Coverage | undefined;
 	/** Requests a real run would send (dry run with `--site`). */
 	wouldSend = 0;
 	// Until the token is known to be good, the first PATCH goes alone: a refused token then costs
@@ -39,6 +41,7 @@ export class Lane {
 
 		if (prefetch && this.site !== undefined && !this.session.stop.current) {
 			this.snapshot = await this.#prefetch(this.site, locales);
+			this.coverageBefore = this.snapshot ? coverageOf(this.snapshot) : undefined;
 		}
 	}
 

@@ -10,7 +10,8 @@ import {RowPool} from './schedule/pool.js';
 import {ratePerMinute} from './schedule/rate.js';
 import {Lane} from './lane.js';
 import {outcomeOf, RunStop, Session, type StopReason} from './session.js';
-import type {SiteSnapshot} from './site.js';
+import {coverageOf, type SiteSnapshot} from './site.js';
+import {REPORT_ROW_CAP, writeReport, type CoverageRow, type ReportRow, type WarningRow} from './report.js';
 
 export type {StopReason} from './session.js';
 
@@ -167,11 +168,16 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		await openJournal(checked.columns);
 	}
 
+	const reportRows = {problems: [] as ReportRow[], warnings: [] as WarningRow[], problemRows: 0, warningRows: 0};
 	const finish = ({job, warnings, lane}: RowWork, outcome: Outcome) => {
 		journal!.write(resultCells({...outcome, job, warnings, finishedAt: new Date(now())}));
 		count(outcome.status, outcome.errorCode, lane);
 		for (const warning of warnings) {
 			warningCounts[warning] = (warningCounts[warning] ?? 0) + 1;
+		}
+
+		if (config.report !== undefined) {
+			noteForReport(reportRows, {job, warnings, outcome});
 		}
 	};
 
@@ -292,7 +298,40 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		stopped: stopped ? {reason: stopped.reason, message: stopped.message} : undefined,
 	};
 	logger.info({summary}, 'run finished');
+	if (config.report !== undefined) {
+		writeReport(config.report, {
+			summary,
+			startedAt: started,
+			endedAt: now(),
+			timelines: [...lanes.values()].map(lane => lane.session.governor.timeline()),
+			coverage: [...lanes.values()].flatMap(lane => coverageRows(lane)),
+			...reportRows,
+		});
+	}
+
 	return summary;
+}
+
+function noteForReport(report: {problems: ReportRow[]; warnings: WarningRow[]; problemRows: number; warningRows: number}, {job, warnings, outcome}: {job: Job; warnings: readonly string[]; outcome: Outcome}): void {
+	if (outcome.status === 'failed' || outcome.status === 'invalid' || outcome.status === 'not_attempted') {
+		if (report.problemRows++ < REPORT_ROW_CAP) {
+			report.problems.push({row: job.row, assetId: job.assetId, status: outcome.status, code: outcome.errorCode ?? '', message: outcome.errorMessage ?? ''});
+		}
+	}
+
+	if (warnings.length > 0 && report.warningRows++ < REPORT_ROW_CAP) {
+		report.warnings.push({row: job.row, assetId: job.assetId, altText: job.altText ?? '', codes: warnings});
+	}
+}
+
+/** Coverage before (at the prefetch) and after (the snapshot with every applied row). */
+function coverageRows(lane: Lane): CoverageRow[] {
+	if (!lane.snapshot || !lane.coverageBefore) {
+		return [];
+	}
+
+	const after = coverageOf(lane.snapshot);
+	return [...lane.coverageBefore].map(([locale, before]) => ({site: lane.snapshot!.siteId, locale, before, after: after.get(locale) ?? before}));
 }
 
 /** A run with no network still stops on Ctrl-C. */

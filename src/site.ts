@@ -78,3 +78,23 @@ function badPage(reply: ApiReply): ApiReply {
 export function listCost(assets: number, locales: number): number {
 	return Math.max(1, Math.ceil(assets / PAGE_SIZE)) * locales;
 }
+
+/** Per locale: how many assets have alt text. */
+export type Coverage = ReadonlyMap<string, {readonly total: number; readonly withAlt: number}>;
+
+export function coverageOf(snapshot: SiteSnapshot): Coverage {
+	const coverage = new Map<string, {total: number; withAlt: number}>();
+	for (const asset of snapshot.assets.values()) {
+		for (const [locale, alt] of asset.altText) {
+			const entry = coverage.get(locale) ?? {total: 0, withAlt: 0};
+			entry.total++;
+			if ((alt ?? '').trim() !== '') {
+				entry.withAlt++;
+			}
+
+			coverage.set(locale, entry);
+		}
+	}
+
+	return coverage;
+}

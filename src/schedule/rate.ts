@@ -14,6 +14,13 @@ export type RateReply = {
 	readonly retryAfterMs: number | undefined;
 };
 
+/** Requests over time (per second) and the pauses, for the report. */
+export type RateTimeline = {
+	readonly sent: ReadonlyMap<number, number>;
+	readonly limited: ReadonlyMap<number, number>;
+	readonly pauses: ReadonlyArray<{readonly from: number; readonly until: number; readonly reason: string}>;
+};
+
 export type RateStats = {
 	readonly requests: number;
 	readonly tooManyRequests: number;
@@ -52,6 +59,9 @@ export class RateGovernor {
 	#pauses = 0;
 	#pausedMs = 0;
 	#jobId = 0;
+	readonly #sent = new Map<number, number>();
+	readonly #limited = new Map<number, number>();
+	readonly #pauseLog: Array<{from: number; until: number; reason: string}> = [];
 	readonly #now: () => number;
 	readonly #onPause: ((untilMs: number, reason: string) => void) | undefined;
 
@@ -69,6 +79,10 @@ export class RateGovernor {
 
 	get pausedUntil(): number {
 		return this.#notBefore;
+	}
+
+	timeline(): RateTimeline {
+		return {sent: this.#sent, limited: this.#limited, pauses: this.#pauseLog};
 	}
 
 	stats(): RateStats {
@@ -114,6 +128,8 @@ export class RateGovernor {
 				const at = this.#now();
 				this.#sentAt[sequence % HISTORY] = at;
 				this.#requests++;
+				const second = Math.floor(at / 1000);
+				this.#sent.set(second, (this.#sent.get(second) ?? 0) + 1);
 				return {reply: await request(), sequence, at};
 			}).catch((error: unknown) => {
 				if (limiter !== this.#limiter) {
@@ -166,6 +182,10 @@ export class RateGovernor {
 		const now = this.#now();
 		this.#pausedMs += until - Math.max(now, this.#notBefore);
 		this.#pauses++;
+		if (this.#pauseLog.length < 10_000) {
+			this.#pauseLog.push({from: Math.max(now, this.#notBefore), until, reason});
+		}
+
 		this.#notBefore = until;
 		this.#onPause?.(until, reason);
 	}
@@ -182,6 +202,8 @@ export class RateGovernor {
 
 		if (reply.status === 429) {
 			this.#tooMany++;
+			const second = Math.floor(now / 1000);
+			this.#limited.set(second, (this.#limited.get(second) ?? 0) + 1);
 			const retryAfter = reply.retryAfterMs ?? this.#rate.windowMs;
 			const until = now + retryAfter;
 			// Whole seconds are rounded up by the server: the window really ends within the last second.
