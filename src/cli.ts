@@ -44,6 +44,8 @@ run options:
   --token-file <path>     read the token from this file
   --json                  print the run summary as JSON on stdout
   --report <file.html>    a self-contained HTML report of the run
+  --redis <url>           share the rate budget and 429 pauses with every process using the same
+                          token (or REDIS_URL)
   --log-level <level>     fatal, error, warn, info, debug, trace, silent (default: info)
   --log-file <path>       NDJSON logs to this file instead of stderr
 
@@ -99,6 +101,25 @@ function readToken(tokenFile: string | undefined): string | undefined {
 
 	const fromEnv = process.env.WEBFLOW_TOKEN?.trim();
 	return fromEnv === '' ? undefined : fromEnv;
+}
+
+function parseRedisUrl(text: string | undefined): string | undefined {
+	if (text === undefined || text.trim() === '') {
+		return undefined;
+	}
+
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		throw new UsageError('Expected --redis (or REDIS_URL) to be a URL like redis://127.0.0.1:6379');
+	}
+
+	if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+		throw new UsageError(`Expected --redis to be a redis:// or rediss:// URL, got ${url.protocol}`);
+	}
+
+	return url.href;
 }
 
 /** `--tokens`: `siteId=token` lines (blank lines and `#` comments allowed). The tokens are never echoed. */
@@ -218,12 +239,6 @@ async function commandRun(argv: string[]): Promise<number> {
 		throw new UsageError('--token is not accepted (flags show in ps and shell history): set WEBFLOW_TOKEN or pass --token-file <path>');
 	}
 
-	for (const unsupported of ['redis'] as const) {
-		if (values[unsupported] !== undefined) {
-			throw new UsageError(`--${unsupported} is not available in this version yet`);
-		}
-	}
-
 	const input = positionals[0];
 	if (input === undefined || positionals.length > 1) {
 		throw new UsageError('Usage: altbatch run <jobs.csv> [options] (see altbatch --help)');
@@ -238,6 +253,7 @@ async function commandRun(argv: string[]): Promise<number> {
 		token: readToken(values['token-file']),
 		tokens: values.tokens === undefined ? undefined : readTokensFile(values.tokens),
 		report: values.report,
+		redis: parseRedisUrl(values.redis ?? process.env.REDIS_URL),
 		rate: values.rate === undefined ? undefined : parseRate(values.rate),
 		concurrency: values.concurrency === undefined ? DEFAULTS.concurrency : parsePositiveInteger(values.concurrency, '--concurrency'),
 		maxAttempts: values['max-attempts'] === undefined ? DEFAULTS.maxAttempts : parsePositiveInteger(values['max-attempts'], '--max-attempts'),

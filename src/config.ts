@@ -16,6 +16,8 @@ export type RunConfig = {
 	/** @default 'https://api.webflow.com' */
 	readonly apiBase: string;
 	readonly token: string | undefined;
+	/** `--redis` / `REDIS_URL`: share the budget with every process using the same token. */
+	readonly redis?: string | undefined;
 	/** `--report`: where to write the HTML report. */
 	readonly report?: string | undefined;
 	/** `--tokens`: site id → token; rows are routed by their siteId column. */

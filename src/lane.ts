@@ -35,6 +35,8 @@ export class Lane {
 	/** Introspect (budget, scopes, site access), then with `prefetch` the site's assets in these locales. */
 	async start({prefetch, locales}: {prefetch: boolean; locales: ReadonlySet<string>}): Promise<void> {
 		const vouched = await learnBudget({session: this.session, site: this.site, scope: this.#config.dryRun ? 'assets:read' : 'assets:write', logger: this.#logger});
+		// Joined after introspect, so the shared spacing starts at the token's own rate.
+		await this.session.connectShared();
 		if (vouched) {
 			this.#tokenChecked = Promise.resolve();
 		}

@@ -7,7 +7,7 @@ import {jobKey, toJob, type Columns, type Job} from './rows/job.js';
 import {DONE_STATUSES, resultCells, resultHeader, STATUSES, type Outcome, type Status} from './rows/result.js';
 import {altTextWarnings, DuplicateAltTracker} from './rows/warnings.js';
 import {RowPool} from './schedule/pool.js';
-import {ratePerMinute} from './schedule/rate.js';
+import {ratePerMinute, type BudgetMode} from './schedule/rate.js';
 import {Lane} from './lane.js';
 import {outcomeOf, RunStop, Session, type StopReason} from './session.js';
 import {coverageOf, type SiteSnapshot} from './site.js';
@@ -44,6 +44,8 @@ export type Summary = {
 	/** The rate paced to at the end, and where it came from. */
 	readonly rateLimitPerMinute: number;
 	readonly rateSource: string;
+	/** How the budget was kept: 'local', 'shared' (Redis), or 'fallback: …' when Redis went away. */
+	readonly budget: string;
 	/** With `--tokens`: the same, per site. */
 	readonly sites: Record<string, SiteSummary> | undefined;
 	readonly stopped: {readonly reason: StopReason; readonly message: string} | undefined;
@@ -294,6 +296,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		effectiveRatePerMinute: Math.round(requests * 60_000 / elapsedMs * 10) / 10,
 		rateLimitPerMinute: stats ? Math.round(ratePerMinute(stats.rate) * 10) / 10 : 0,
 		rateSource: stats?.source ?? 'none',
+		budget: describeBudget(stats?.budget),
 		sites: config.tokens ? sites : undefined,
 		stopped: stopped ? {reason: stopped.reason, message: stopped.message} : undefined,
 	};
@@ -310,6 +313,14 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	}
 
 	return summary;
+}
+
+function describeBudget(mode: BudgetMode | undefined): string {
+	if (mode === undefined || mode.kind === 'local') {
+		return 'local';
+	}
+
+	return mode.kind === 'shared' ? `shared through Redis (${mode.peers} other process${mode.peers === 1 ? '' : 'es'} seen)` : `local after Redis went away (${Math.round(mode.share * 100)}% of the rate): ${mode.reason}`;
 }
 
 function noteForReport(report: {problems: ReportRow[]; warnings: WarningRow[]; problemRows: number; warningRows: number}, {job, warnings, outcome}: {job: Job; warnings: readonly string[]; outcome: Outcome}): void {

@@ -1,7 +1,7 @@
 import type {Logger} from './logger.js';
 import type {Outcome} from './rows/result.js';
 import {Reachability, withRetries, type Attempted, type RetryPolicy} from './schedule/attempts.js';
-import {RateGovernor, ratePerMinute, type Rate} from './schedule/rate.js';
+import {budgetKey, RateGovernor, ratePerMinute, type Rate} from './schedule/rate.js';
 import {readIntrospection, WebflowClient, type ApiReply} from './webflow/client.js';
 
 export type StopReason = 'auth' | 'unreachable' | 'max_wait' | 'interrupted';
@@ -95,6 +95,8 @@ export type SessionOptions = {
 	readonly now: () => number;
 	readonly interrupt?: AbortSignal | undefined;
 	readonly abort?: AbortSignal | undefined;
+	/** `--redis`: share this token's budget and pauses with every process using it. */
+	readonly redis?: string | undefined;
 };
 
 /** One token's connection to the API: its client, its pace, its retries and the run's stop. */
@@ -132,6 +134,27 @@ export class Session {
 		if (options.interrupt?.aborted) {
 			this.#onInterrupt();
 		}
+	}
+
+	/** With `--redis`: joins the token's shared budget (or says why it carries on alone). */
+	async connectShared(): Promise<void> {
+		const {redis, logger, token, timeoutMs} = this.#options;
+		if (redis === undefined) {
+			return;
+		}
+
+		await this.governor.share({
+			url: redis,
+			key: budgetKey(token),
+			jobExpirationMs: timeoutMs + 10_000,
+			onChange(mode) {
+				if (mode.kind === 'shared') {
+					logger.info('rate budget shared through Redis');
+				} else if (mode.kind === 'fallback') {
+					logger.warn({share: mode.share, reason: mode.reason}, `Redis is gone: carrying on with a local budget (${Math.round(mode.share * 100)}% of the rate)`);
+				}
+			},
+		});
 	}
 
 	/** The signal that cancels requests in flight (a second Ctrl-C). */

@@ -34,6 +34,10 @@ export function formatSummary(summary: Summary): string {
 		lines.push(`  ${plural(summary.requests, 'request')}, ${summary.tooManyRequests} answered 429, paused ${summary.pausedSeconds} s; ${summary.effectiveRatePerMinute}/min sent, paced to ${summary.rateLimitPerMinute}/min (${summary.rateSource})`);
 	}
 
+	if (summary.budget !== 'local') {
+		lines.push(`  budget: ${summary.budget}`);
+	}
+
 	for (const [site, part] of Object.entries(summary.sites ?? {})) {
 		const parts = Object.entries(part.statuses).filter(([, n]) => n > 0).map(([status, n]) => `${status} ${n}`);
 		lines.push(`  site ${site}: ${parts.join(', ') || 'no rows'}; ${plural(part.requests, 'request')}, ${part.tooManyRequests} answered 429, paced to ${part.rateLimitPerMinute}/min${part.stopped ? `; stopped (${part.stopped.reason}): ${part.stopped.message}` : ''}`);

@@ -202,6 +202,53 @@ async function killAndResume(): Promise<void> {
 	});
 }
 
+/** Two real CLI processes on one token, sharing its budget through a real redis-server. */
+async function sharedBudget(): Promise<void> {
+	const rows = 150;
+	const limit = {count: 20, windowMs: 1000};
+	const probe = spawn('redis-server', ['--version']);
+	const hasRedis = await new Promise(resolve => {
+		probe.on('error', () => resolve(false));
+		probe.on('close', code => resolve(code === 0));
+	});
+	if (!hasRedis) {
+		table.push({case: 'two processes sharing one token (Redis)', rows: 'skipped: no redis-server'});
+		return;
+	}
+
+	const port = 26_379 + Math.floor(Math.random() * 1000);
+	const redis = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], {stdio: 'ignore'});
+	await new Promise(resolve => setTimeout(resolve, 500));
+	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
+	const s = site('shared', rows * 2);
+	const ids = [...s.assets.keys()];
+	const sandbox = new Sandbox({sites: [s], rate: limit, tokens: [{token: 'bench'}]});
+	const url = await sandbox.listen();
+	const cli = new URL('../cli.js', import.meta.url).pathname;
+	const env = {...process.env, WEBFLOW_TOKEN: 'bench'};
+	const runs = [0, 1].map(async i => {
+		const input = join(dir, `jobs-${i}.csv`);
+		await writeJobs(input, ids.slice(i * rows, (i + 1) * rows));
+		const child = spawn(process.execPath, [cli, 'run', input, '--api-base', url, '--redis', `redis://127.0.0.1:${port}`, '--log-level', 'silent'], {env, stdio: 'ignore'});
+		return new Promise(resolve => child.on('close', resolve));
+	});
+	const codes = await Promise.all(runs);
+	redis.kill('SIGKILL');
+	await sandbox.close();
+	await rm(dir, {recursive: true, force: true});
+	table.push({
+		case: 'two processes sharing one token (Redis)',
+		rows: rows * 2,
+		limit: `${limit.count}/${limit.windowMs / 1000}s fixed`,
+		told: '(introspect)',
+		updated: sandbox.requests.filter(r => r.method === 'PATCH' && r.status === 200).length,
+		utilisation: utilisation(sandbox, limit).toFixed(3),
+		'429s': sandbox.requests.filter(r => r.status === 429).length,
+		'sent during Retry-After': sandbox.requestsDuringRetryAfter().length,
+		'exit codes': codes.join(' '),
+	});
+}
+
 async function main(): Promise<void> {
 	const only = process.argv[2];
 	const cases: Array<[string, () => Promise<void>]> = [
@@ -213,6 +260,7 @@ async function main(): Promise<void> {
 		['minute-untold', () => paced({name: 'per-minute limit scaled 1:10 (told 2x)', rows: 150, limit: {count: 60, windowMs: 6000}, told: {count: 20, windowMs: 1000}, introspect: false})],
 		['unlimited', () => unlimited(3000)],
 		['nightly', () => nightly()],
+		['shared', () => sharedBudget()],
 		['kill', () => killAndResume()],
 		['dry-run', () => dryRunMillion()],
 	];

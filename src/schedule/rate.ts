@@ -1,3 +1,4 @@
+import {createHash, randomUUID} from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import {sleep, StoppedError} from './sleep.js';
 
@@ -21,6 +22,9 @@ export type RateTimeline = {
 	readonly pauses: ReadonlyArray<{readonly from: number; readonly until: number; readonly reason: string}>;
 };
 
+/** How the budget is kept: by this process alone, through Redis with others, or alone again after Redis went away. */
+export type BudgetMode = {readonly kind: 'local'} | {readonly kind: 'shared'; readonly peers: number} | {readonly kind: 'fallback'; readonly share: number; readonly reason: string};
+
 export type RateStats = {
 	readonly requests: number;
 	readonly tooManyRequests: number;
@@ -28,7 +32,39 @@ export type RateStats = {
 	readonly pausedMs: number;
 	readonly rate: Rate;
 	readonly source: RateSource;
+	readonly budget: BudgetMode;
 };
+
+type SharedState = {
+	readonly limiter: Bottleneck;
+	readonly self: string;
+	readonly peers: Map<string, number>;
+	readonly heartbeat: NodeJS.Timeout;
+};
+
+/** Redis connection options from a `redis://` URL (Bottleneck creates the ioredis clients). */
+function redisOptions(url: string): Record<string, unknown> {
+	const parsed = new URL(url);
+	return {
+		host: parsed.hostname || '127.0.0.1',
+		port: parsed.port === '' ? 6379 : Number(parsed.port),
+		username: parsed.username === '' ? undefined : decodeURIComponent(parsed.username),
+		password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
+		db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0,
+		tls: parsed.protocol === 'rediss:' ? {} : undefined,
+		// Fail fast while Redis is away: the pacer then carries on with a local budget.
+		enableOfflineQueue: false,
+		maxRetriesPerRequest: 0,
+		connectTimeout: 2000,
+		retryStrategy: () => null,
+		lazyConnect: false,
+	};
+}
+
+/** The Redis key for a token's shared budget: a hash of the token, never the token. */
+export function budgetKey(token: string): string {
+	return `altbatch:${createHash('sha256').update(token).digest('hex').slice(0, 24)}`;
+}
 
 /** Requests are spaced this much wider than the rate, so arrival jitter never tips a window over. */
 const MARGIN = 1.02;
@@ -64,6 +100,9 @@ export class RateGovernor {
 	readonly #pauseLog: Array<{from: number; until: number; reason: string}> = [];
 	readonly #now: () => number;
 	readonly #onPause: ((untilMs: number, reason: string) => void) | undefined;
+	#shared: SharedState | undefined;
+	#budget: BudgetMode = {kind: 'local'};
+	#onBudgetChange: ((mode: BudgetMode) => void) | undefined;
 
 	constructor({rate, source, now = Date.now, onPause}: {rate: Rate; source: RateSource; now?: () => number; onPause?: (untilMs: number, reason: string) => void}) {
 		this.#rate = rate;
@@ -86,7 +125,96 @@ export class RateGovernor {
 	}
 
 	stats(): RateStats {
-		return {requests: this.#requests, tooManyRequests: this.#tooMany, pauses: this.#pauses, pausedMs: this.#pausedMs, rate: this.#rate, source: this.#source};
+		return {requests: this.#requests, tooManyRequests: this.#tooMany, pauses: this.#pauses, pausedMs: this.#pausedMs, rate: this.#rate, source: this.#source, budget: this.#budget};
+	}
+
+	/**
+	 * Shares the budget through Redis with every process using the same key: one spacing for all
+	 * (Bottleneck's Redis datastore) and every pause published to all. If Redis cannot be reached,
+	 * or goes away later, this process carries on with a local limiter at a conservative share.
+	 */
+	async share({url, key, jobExpirationMs, onChange}: {url: string; key: string; jobExpirationMs: number; onChange: (mode: BudgetMode) => void}): Promise<void> {
+		this.#onBudgetChange = onChange;
+		this.#jobExpirationMs = jobExpirationMs;
+		const limiter = new Bottleneck({
+			id: key,
+			datastore: 'ioredis',
+			clientOptions: redisOptions(url),
+			clearDatastore: false,
+			maxConcurrent: null,
+			minTime: this.#spacing(),
+		});
+		limiter.on('error', (error: Error) => {
+			this.#fallBack(`Redis error: ${error.message}`);
+		});
+		try {
+			await Promise.race([limiter.ready(), sleep(5000).then(() => {
+				throw new Error('no answer from Redis in 5 s');
+			})]);
+			await limiter.updateSettings({minTime: this.#spacing()});
+		} catch (error) {
+			void limiter.disconnect(false);
+			this.#budget = {kind: 'fallback', share: 1, reason: `Redis unreachable at start (${(error as Error).message})`};
+			onChange(this.#budget);
+			return;
+		}
+
+		const self = randomUUID();
+		const peers = new Map<string, number>();
+		limiter.on('message', (text: string) => {
+			this.#onSharedMessage(text, self, peers);
+		});
+		const hello = () => {
+			limiter.publish(JSON.stringify({t: 'hello', id: self})).catch(() => undefined);
+		};
+
+		hello();
+		const heartbeat = setInterval(hello, 2000);
+		heartbeat.unref();
+		const old = this.#limiter;
+		this.#limiter = limiter;
+		void old.stop({dropWaitingJobs: true}).catch(() => undefined);
+		this.#shared = {limiter, self, peers, heartbeat};
+		this.#budget = {kind: 'shared', peers: 0};
+		onChange(this.#budget);
+	}
+
+	#jobExpirationMs = 60_000;
+
+	#onSharedMessage(text: string, self: string, peers: Map<string, number>): void {
+		let message: {t?: string; id?: string; until?: number; reason?: string};
+		try {
+			message = JSON.parse(text) as typeof message;
+		} catch {
+			return;
+		}
+
+		if (message.id === self || typeof message.id !== 'string') {
+			return;
+		}
+
+		peers.set(message.id, this.#now());
+		this.#budget = {kind: 'shared', peers: peers.size};
+		if (message.t === 'pause' && typeof message.until === 'number') {
+			this.#closeGate(message.until, `${message.reason ?? 'pause'} (another process)`, false);
+		}
+	}
+
+	/** Redis went away: a local limiter at 1/(processes seen) of the rate, said once. */
+	#fallBack(reason: string): void {
+		const shared = this.#shared;
+		if (!shared) {
+			return;
+		}
+
+		this.#shared = undefined;
+		clearInterval(shared.heartbeat);
+		const share = 1 / (shared.peers.size + 1);
+		this.#rate = {count: this.#rate.count * share, windowMs: this.#rate.windowMs};
+		this.#limiter = new Bottleneck({maxConcurrent: null, minTime: this.#spacing()});
+		void shared.limiter.disconnect(false).catch(() => undefined);
+		this.#budget = {kind: 'fallback', share, reason};
+		this.#onBudgetChange?.(this.#budget);
 	}
 
 	/** Sets the rate (from `introspect`, say), unless a lower one was told. */
@@ -98,6 +226,13 @@ export class RateGovernor {
 		const faster = ratePerMinute(rate) > ratePerMinute(this.#rate);
 		this.#rate = rate;
 		this.#source = source;
+		if (this.#shared) {
+			// One spacing for every process on this budget, kept in Redis.
+			// (Bottleneck's typings say updateSettings returns the limiter; it returns a promise.)
+			Promise.resolve(this.#shared.limiter.updateSettings({minTime: this.#spacing()}) as unknown).catch(() => undefined);
+			return;
+		}
+
 		if (!faster) {
 			this.#limiter.updateSettings({minTime: this.#spacing()});
 			return;
@@ -119,7 +254,8 @@ export class RateGovernor {
 		for (;;) {
 			await this.#waitForGate(signal);
 			const limiter = this.#limiter;
-			const sent = await limiter.schedule({id: `r${++this.#jobId}`}, async (): Promise<{reply: T; sequence: number; at: number} | undefined> => {
+			const options = this.#shared?.limiter === limiter ? {id: `${this.#shared.self}-${++this.#jobId}`, expiration: this.#jobExpirationMs} : {id: `r${++this.#jobId}`};
+			const sent = await limiter.schedule(options, async (): Promise<{reply: T; sequence: number; at: number} | undefined> => {
 				if (signal.aborted || this.#now() < this.#nextAllowed()) {
 					return undefined;
 				}
@@ -132,8 +268,12 @@ export class RateGovernor {
 				this.#sent.set(second, (this.#sent.get(second) ?? 0) + 1);
 				return {reply: await request(), sequence, at};
 			}).catch((error: unknown) => {
+				if (this.#shared?.limiter === limiter) {
+					this.#fallBack(`Redis error: ${(error as Error).message}`);
+				}
+
 				if (limiter !== this.#limiter) {
-					return undefined; // Dropped by a rate change: schedule again on the new limiter.
+					return undefined; // Dropped by a rate change or a lost Redis: schedule again on the current limiter.
 				}
 
 				throw error;
@@ -174,9 +314,13 @@ export class RateGovernor {
 		return earlier >= 1 && back < HISTORY ? this.#sentAt[earlier % HISTORY] : undefined;
 	}
 
-	#closeGate(until: number, reason: string): void {
+	#closeGate(until: number, reason: string, publish = true): void {
 		if (until <= this.#notBefore) {
 			return;
+		}
+
+		if (publish && this.#shared) {
+			this.#shared.limiter.publish(JSON.stringify({t: 'pause', id: this.#shared.self, until, reason})).catch(() => undefined);
 		}
 
 		const now = this.#now();
@@ -213,12 +357,16 @@ export class RateGovernor {
 		}
 
 		if (reply.remaining === 0) {
-			// The budget is spent: the next slot frees a window after the first request it counted. When
-			// that request was not ours (another run used the budget), wait a whole window from now.
+			// The budget is spent: the next slot frees a window after the first request it counted.
+			// With a shared budget our sends are 1/processes of all; when that request was not ours
+			// and nobody shares with us (another client spent the budget), wait a whole window.
 			const burst = this.#burst ?? this.#rate.count;
 			const serverWindowMs = this.#rate.windowMs * burst / this.#rate.count;
-			const first = this.#sentBefore(sequence, burst - 1);
-			this.#closeGate((first ?? now) + serverWindowMs, 'remaining');
+			const processes = this.#shared ? this.#shared.peers.size + 1 : 1;
+			const first = this.#sentBefore(sequence, Math.ceil((burst - 1) / processes));
+			if (first !== undefined || !this.#shared) {
+				this.#closeGate((first ?? now) + serverWindowMs, 'remaining');
+			}
 		}
 	}
 
@@ -233,7 +381,9 @@ export class RateGovernor {
 
 		const first = burst === undefined ? undefined : this.#sentBefore(sequence, burst);
 		if (burst !== undefined && first !== undefined) {
-			learned = {count: burst, windowMs: Math.max(1, resetAt - first)};
+			// With a shared budget, our last `burst` sends span the others' too: scale the window back.
+			const processes = this.#shared ? this.#shared.peers.size + 1 : 1;
+			learned = {count: burst, windowMs: Math.max(1, (resetAt - first) / processes)};
 		} else {
 			learned = {count: current.count, windowMs: current.windowMs * 2};
 		}
@@ -245,6 +395,14 @@ export class RateGovernor {
 	}
 
 	async close(): Promise<void> {
+		const shared = this.#shared;
+		this.#shared = undefined;
+		if (shared) {
+			clearInterval(shared.heartbeat);
+			await shared.limiter.disconnect(true).catch(() => undefined);
+			return;
+		}
+
 		await this.#limiter.stop({dropWaitingJobs: true}).catch(() => undefined);
 	}
 }

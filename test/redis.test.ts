@@ -1,0 +1,95 @@
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {createServer} from 'node:net';
+import {join} from 'node:path';
+import {afterEach, describe, expect, it} from 'vitest';
+import {assetIds, makeSite, results, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
+
+const HAS_REDIS = spawnSync('redis-server', ['--version']).status === 0;
+const TOKEN = 'shared-agency-token-7d1e';
+const servers: ChildProcess[] = [];
+
+afterEach(() => {
+	for (const server of servers.splice(0)) {
+		server.kill('SIGKILL');
+	}
+});
+
+async function freePort(): Promise<number> {
+	return new Promise(resolve => {
+		const server = createServer().listen(0, '127.0.0.1', () => {
+			const {port} = server.address() as {port: number};
+			server.close(() => {
+				resolve(port);
+			});
+		});
+	});
+}
+
+/** A real redis-server on a free port, nothing saved to disk. */
+async function startRedis(): Promise<{url: string; server: ChildProcess}> {
+	const port = await freePort();
+	const server = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], {stdio: 'ignore'});
+	servers.push(server);
+	await until(() => spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() === 'PONG', 10_000);
+	return {url: `redis://127.0.0.1:${port}`, server};
+}
+
+async function twoJobs(label: string, count: number) {
+	const site = makeSite({label, count: count * 2});
+	const ids = assetIds(site);
+	const dir = await tempDir();
+	const first = await writeCsv(join(dir, 'first.csv'), [['assetId', 'altText'], ...ids.slice(0, count).map(id => [id, 'one'])]);
+	const second = await writeCsv(join(dir, 'second.csv'), [['assetId', 'altText'], ...ids.slice(count).map(id => [id, 'two'])]);
+	return {site, first, second};
+}
+
+describe.skipIf(!HAS_REDIS)('one budget across processes through Redis', () => {
+	it('two CLI processes on one token stay within the limit together, with no 429', async () => {
+		const {url} = await startRedis();
+		const {site, first, second} = await twoJobs('redis-shared', 40);
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 10, windowMs: 1000}});
+		const env = {WEBFLOW_TOKEN: TOKEN};
+		const a = spawnCli(['run', first, '--api-base', sandbox.url, '--redis', url], {env});
+		const b = spawnCli(['run', second, '--api-base', sandbox.url], {env: {...env, REDIS_URL: url}});
+		const [ra, rb] = await Promise.all([a.done, b.done]);
+		expect([ra.code, rb.code]).toEqual([0, 0]);
+		expect(ra.stderr).toMatch(/budget: shared through Redis/);
+		expect(sandbox.requests.filter(r => r.status === 429)).toHaveLength(0);
+		expect((await results(`${first}`.replace('.csv', '.results.csv'))).every(r => r.status === 'updated')).toBe(true);
+		expect((await results(`${second}`.replace('.csv', '.results.csv'))).every(r => r.status === 'updated')).toBe(true);
+		// Both ran at once: their PATCHes overlap in time rather than one after the other.
+		const patches = sandbox.requests.filter(r => r.method === 'PATCH');
+		const byValue = (alt: string) => patches.filter(r => ids(site, alt).has(r.path.split('/').at(-1)!)).map(r => r.at);
+		const one = byValue('one');
+		const two = byValue('two');
+		expect(Math.min(...one)).toBeLessThan(Math.max(...two));
+		expect(Math.min(...two)).toBeLessThan(Math.max(...one));
+	});
+
+	it('when Redis dies mid-run both processes carry on, on a local budget, and say so; nothing is lost', async () => {
+		const {url, server} = await startRedis();
+		const {site, first, second} = await twoJobs('redis-killed', 40);
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 10, windowMs: 1000}});
+		const env = {WEBFLOW_TOKEN: TOKEN};
+		const a = spawnCli(['run', first, '--api-base', sandbox.url, '--redis', url], {env});
+		const b = spawnCli(['run', second, '--api-base', sandbox.url, '--redis', url], {env});
+		await until(() => sandbox.requests.filter(r => r.method === 'PATCH').length >= 15);
+		server.kill('SIGKILL');
+		const [ra, rb] = await Promise.all([a.done, b.done]);
+		expect([ra.code, rb.code]).toEqual([0, 0]);
+		expect(ra.stderr + rb.stderr).toMatch(/local after Redis went away/);
+		for (const file of [first, second]) {
+			const rows = await results(file.replace('.csv', '.results.csv'));
+			expect(rows).toHaveLength(40);
+			expect(rows.every(r => r.status === 'updated')).toBe(true);
+		}
+
+		for (const id of assetIds(site)) {
+			expect(sandbox.asset(id)!.altText.get(site.primaryLocale)).toMatch(/^(one|two)$/);
+		}
+	});
+});
+
+function ids(site: ReturnType<typeof makeSite>, alt: string): Set<string> {
+	return new Set([...site.assets.values()].filter(a => a.altText.get(site.primaryLocale) === alt).map(a => a.id));
+}
