@@ -77,6 +77,7 @@ export type SiteSummary = {
 };
 
 const DEFAULT_LANE = 'default';
+const READ_AHEAD = 20_000;
 const emptyStatuses = () => Object.fromEntries(STATUSES.map(s => [s, 0])) as Record<Status, number>;
 
 /**
@@ -198,7 +199,9 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		return {key: DEFAULT_LANE, lane: lanes.get(DEFAULT_LANE)};
 	};
 
-	const pool = new RowPool(config.concurrency * Math.max(1, lanes.size));
+	// One pool per lane. With several lanes the reader runs ahead (up to READ_AHEAD rows queued in
+	// all), so a file sorted by site keeps every site's budget busy instead of one at a time.
+	const pools = new Map([...lanes.keys()].map(key => [key, new RowPool(config.concurrency, lanes.size > 1 ? Math.ceil(READ_AHEAD / lanes.size) : undefined)]));
 	const chains = new Map<string, Promise<void>>();
 	const duplicates = new DuplicateAltTracker();
 	const snapshotOf = (job: Job) => lanes.get(DEFAULT_LANE)?.snapshot ?? (job.siteId === undefined ? undefined : lanes.get(job.siteId)?.snapshot);
@@ -230,7 +233,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 					finish(work, routed.lane.stoppedOutcome());
 				} else {
 					const lane = routed.lane;
-					return pool.add(() => inKeyOrder(chains, jobKey(job), async () => {
+					return pools.get(routed.key)!.add(() => inKeyOrder(chains, jobKey(job), async () => {
 						finish(work, await lane.process(job));
 					}));
 				}
@@ -246,7 +249,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 
 		throw error;
 	} finally {
-		await pool.drain();
+		await Promise.all([...pools.values()].map(pool => pool.drain()));
 		await journal?.finish({lastRow: (scanned ?? checked)?.lastRow ?? Number.MAX_SAFE_INTEGER});
 		await Promise.all([...lanes.values()].map(lane => lane.session.close()));
 	}

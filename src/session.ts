@@ -1,8 +1,15 @@
+import {setMaxListeners} from 'node:events';
 import type {Logger} from './logger.js';
 import type {Outcome} from './rows/result.js';
 import {Reachability, withRetries, type Attempted, type RetryPolicy} from './schedule/attempts.js';
 import {budgetKey, RateGovernor, ratePerMinute, type Rate} from './schedule/rate.js';
 import {readIntrospection, WebflowClient, type ApiReply} from './webflow/client.js';
+
+/** Every waiting row listens to the stop signal: more than Node's default of 10 is expected. */
+function withoutListenerLimit(controller: AbortController): AbortController {
+	setMaxListeners(0, controller.signal);
+	return controller;
+}
 
 export type StopReason = 'auth' | 'unreachable' | 'max_wait' | 'interrupted';
 
@@ -10,7 +17,7 @@ export type Stop = {readonly reason: StopReason; readonly rowCode: string; reado
 
 /** The one decision to stop the run, and the signal every wait listens to. */
 export class RunStop {
-	readonly #controller = new AbortController();
+	readonly #controller = withoutListenerLimit(new AbortController());
 	#stop: Stop | undefined;
 
 	get signal(): AbortSignal {

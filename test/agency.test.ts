@@ -13,22 +13,16 @@ describe('many sites in one file with --tokens', () => {
 		});
 		const dir = await tempDir();
 		const rows = sites.flatMap(site => assetIds(site).map(id => [site.id, id, `alt for ${id}`]));
-		// Interleaved, as an agency's sheet would be.
-		rows.sort((x, y) => x[1]!.localeCompare(y[1]!));
+		// Sorted by site, as an agency's sheet often is: the reader must not wait on the first site.
 		const input = await writeCsv(join(dir, 'jobs.csv'), [['siteId', 'assetId', 'altText'], ...rows]);
 		const tokens = new Map(sites.map((site, i) => [site.id, `token-${i}`]));
 		const summary = await runJob({input, apiBase: sandbox.url, token: undefined, tokens});
 		expect(summary.statuses.updated).toBe(60);
 		expect(summary.tooManyRequests).toBe(0);
-		// Side by side: every site's PATCHes start before any other site's end (no timing thresholds).
-		const spans = [0, 1, 2].map(i => {
-			const times = sandbox.requests.filter(r => r.method === 'PATCH' && r.token === `token#${i}`).map(r => r.at);
-			return {first: Math.min(...times), last: Math.max(...times)};
-		});
-		for (const a of spans) {
-			for (const b of spans) {
-				expect(a.first).toBeLessThan(b.last);
-			}
+		// Side by side: every site has started before a quarter of all PATCHes were sent (no timing thresholds).
+		const patches = sandbox.requests.filter(r => r.method === 'PATCH');
+		for (const i of [0, 1, 2]) {
+			expect(patches.findIndex(r => r.token === `token#${i}`)).toBeLessThan(patches.length / 4);
 		}
 
 		expect(Object.keys(summary.sites!)).toHaveLength(3);

@@ -249,6 +249,53 @@ async function sharedBudget(): Promise<void> {
 	});
 }
 
+/** A file spanning three sites (own tokens, own limits) against the same sites one after another. */
+async function threeSites(): Promise<void> {
+	const rowsPerSite = 60;
+	const limits = [10, 15, 20];
+	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
+	const sites = limits.map((_, i) => site(`three-${i}`, rowsPerSite));
+	const sandbox = new Sandbox({sites, rate: {count: 10, windowMs: 1000}, tokens: sites.map((s, i) => ({token: `t${i}`, siteIds: [s.id], rate: {count: limits[i]!, windowMs: 1000}}))});
+	const url = await sandbox.listen();
+	const write = async (path: string, which: number[]) => {
+		const stream = createWriteStream(path);
+		stream.write('siteId,assetId,altText\n');
+		for (const i of which) {
+			for (const id of sites[i]!.assets.keys()) {
+				stream.write(`${sites[i]!.id},${id},Alt for ${id}\n`);
+			}
+		}
+
+		await new Promise<void>(resolve => {
+			stream.end(resolve);
+		});
+	};
+
+	const tokens = new Map(sites.map((s, i) => [s.id, `t${i}`]));
+	const all = join(dir, 'all.csv');
+	await write(all, [0, 1, 2]);
+	const together = await run(config({input: all, apiBase: url, token: undefined, tokens}), {logger: silentLogger()});
+	let oneByOne = 0;
+	for (const i of [0, 1, 2]) {
+		const single = join(dir, `site-${i}.csv`);
+		await write(single, [i]);
+		const summary = await run(config({input: single, apiBase: url, token: undefined, tokens}), {logger: silentLogger()});
+		oneByOne += summary.elapsedSeconds;
+	}
+
+	await sandbox.close();
+	await rm(dir, {recursive: true, force: true});
+	table.push({
+		case: 'three sites (10, 15, 20/s) in one file vs one after another',
+		rows: rowsPerSite * 3,
+		updated: together.statuses.updated,
+		'429s': together.tooManyRequests,
+		'together s': together.elapsedSeconds,
+		'one by one s': Math.round(oneByOne * 10) / 10,
+		'speed-up': (oneByOne / together.elapsedSeconds).toFixed(2),
+	});
+}
+
 async function main(): Promise<void> {
 	const only = process.argv[2];
 	const cases: Array<[string, () => Promise<void>]> = [
@@ -261,6 +308,7 @@ async function main(): Promise<void> {
 		['unlimited', () => unlimited(3000)],
 		['nightly', () => nightly()],
 		['shared', () => sharedBudget()],
+		['three-sites', () => threeSites()],
 		['kill', () => killAndResume()],
 		['dry-run', () => dryRunMillion()],
 	];

@@ -8,9 +8,10 @@ export class RowPool {
 	readonly #queue: PQueue;
 	readonly #backlog: number;
 
-	constructor(concurrency: number) {
+	/** `backlog`: rows queued beyond those in flight before `add` waits. @default 2 × concurrency */
+	constructor(concurrency: number, backlog = concurrency * 2) {
 		this.#queue = new PQueue({concurrency});
-		this.#backlog = concurrency * 2;
+		this.#backlog = backlog;
 	}
 
 	/** Queues a task once there is room; resolves when it is queued, not when it is done. */
