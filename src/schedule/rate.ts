@@ -83,7 +83,7 @@ export function ratePerMinute(rate: Rate): number {
 export class RateGovernor {
 	#rate: Rate;
 	#source: RateSource;
-	#limiter: Bottleneck;
+	#current: {limiter: Bottleneck; replaced: Promise<void>; resolve: () => void};
 	#notBefore = 0;
 	/** After a new limiter: not before one spacing after the last request. */
 	#spacedFrom = 0;
@@ -101,6 +101,8 @@ export class RateGovernor {
 	readonly #now: () => number;
 	readonly #onPause: ((untilMs: number, reason: string) => void) | undefined;
 	#shared: SharedState | undefined;
+	/** The latest `X-RateLimit-Remaining` (by send order) and when it was heard. */
+	#credit: {remaining: number; sequence: number; at: number} | undefined;
 	#budget: BudgetMode = {kind: 'local'};
 	#onBudgetChange: ((mode: BudgetMode) => void) | undefined;
 
@@ -109,7 +111,11 @@ export class RateGovernor {
 		this.#source = source;
 		this.#now = now;
 		this.#onPause = onPause;
-		this.#limiter = new Bottleneck({maxConcurrent: null, minTime: this.#spacing()});
+		let resolve = () => {};
+		const replaced = new Promise<void>(r => {
+			resolve = r;
+		});
+		this.#current = {limiter: new Bottleneck({maxConcurrent: null, minTime: this.#spacing()}), replaced, resolve};
 	}
 
 	get rate(): Rate {
@@ -171,10 +177,9 @@ export class RateGovernor {
 		hello();
 		const heartbeat = setInterval(hello, 2000);
 		heartbeat.unref();
-		const old = this.#limiter;
-		this.#limiter = limiter;
-		void old.stop({dropWaitingJobs: true}).catch(() => undefined);
 		this.#shared = {limiter, self, peers, heartbeat};
+		const old = this.#replaceLimiter(limiter);
+		void old.stop({dropWaitingJobs: true}).catch(() => undefined);
 		this.#budget = {kind: 'shared', peers: 0};
 		onChange(this.#budget);
 	}
@@ -211,8 +216,8 @@ export class RateGovernor {
 		clearInterval(shared.heartbeat);
 		const share = 1 / (shared.peers.size + 1);
 		this.#rate = {count: this.#rate.count * share, windowMs: this.#rate.windowMs};
-		this.#limiter = new Bottleneck({maxConcurrent: null, minTime: this.#spacing()});
-		void shared.limiter.disconnect(false).catch(() => undefined);
+		this.#replaceLimiter(new Bottleneck({maxConcurrent: null, minTime: this.#spacing()}));
+		void Promise.resolve(shared.limiter.stop({dropWaitingJobs: true})).catch(() => undefined).then(() => shared.limiter.disconnect(false)).catch(() => undefined);
 		this.#budget = {kind: 'fallback', share, reason};
 		this.#onBudgetChange?.(this.#budget);
 	}
@@ -234,14 +239,13 @@ export class RateGovernor {
 		}
 
 		if (!faster) {
-			this.#limiter.updateSettings({minTime: this.#spacing()});
+			this.#current.limiter.updateSettings({minTime: this.#spacing()});
 			return;
 		}
 
 		// Bottleneck keeps the next slot it computed at the old pace: start a new limiter (its
 		// waiting jobs are handed over by `send`), spaced from the last request sent.
-		const old = this.#limiter;
-		this.#limiter = new Bottleneck({maxConcurrent: null, minTime: this.#spacing()});
+		const old = this.#replaceLimiter(new Bottleneck({maxConcurrent: null, minTime: this.#spacing()}));
 		void old.stop({dropWaitingJobs: true}).catch(() => undefined);
 		this.#spacedFrom = (this.#sequence > 0 ? this.#sentAt[this.#sequence % HISTORY] ?? 0 : 0) + this.#spacing();
 	}
@@ -253,11 +257,18 @@ export class RateGovernor {
 	async send<T>({request, describe, signal}: {request: () => Promise<T>; describe: (reply: T) => RateReply; signal: AbortSignal}): Promise<T> {
 		for (;;) {
 			await this.#waitForGate(signal);
-			const limiter = this.#limiter;
+			const {limiter, replaced} = this.#current;
 			const options = this.#shared?.limiter === limiter ? {id: `${this.#shared.self}-${++this.#jobId}`, expiration: this.#jobExpirationMs} : {id: `r${++this.#jobId}`};
-			const sent = await limiter.schedule(options, async (): Promise<{reply: T; sequence: number; at: number} | undefined> => {
-				if (signal.aborted || this.#now() < this.#nextAllowed()) {
-					return undefined;
+			// The request is made inside the job, but its answer is kept here: whatever Bottleneck
+			// (or a Redis that went away) does with the job afterwards, a request sent is never sent twice.
+			let sending: Promise<{reply: T; sequence: number}> | undefined;
+			let began = () => {};
+			const beginning = new Promise<void>(resolve => {
+				began = resolve;
+			});
+			const job = async (): Promise<void> => {
+				if (limiter !== this.#current.limiter || signal.aborted || this.#now() < this.#nextAllowed() || this.#outOfCredit()) {
+					return;
 				}
 
 				const sequence = ++this.#sequence;
@@ -266,18 +277,20 @@ export class RateGovernor {
 				this.#requests++;
 				const second = Math.floor(at / 1000);
 				this.#sent.set(second, (this.#sent.get(second) ?? 0) + 1);
-				return {reply: await request(), sequence, at};
-			}).catch((error: unknown) => {
+				sending = request().then(reply => ({reply, sequence}));
+				began();
+				await sending;
+			};
+
+			const scheduled = limiter.schedule(options, job).catch((error: unknown) => {
 				if (this.#shared?.limiter === limiter) {
 					this.#fallBack(`Redis error: ${(error as Error).message}`);
 				}
-
-				if (limiter !== this.#limiter) {
-					return undefined; // Dropped by a rate change or a lost Redis: schedule again on the current limiter.
-				}
-
-				throw error;
 			});
+			// A limiter replaced (a rate change, Redis lost) may never run its waiting jobs: stop waiting
+			// on it. Once the request is out, only its answer matters, not Bottleneck's bookkeeping.
+			await Promise.race([scheduled, replaced, beginning]);
+			const sent = sending === undefined ? undefined : await sending;
 			if (sent === undefined) {
 				if (signal.aborted) {
 					throw new StoppedError();
@@ -291,6 +304,18 @@ export class RateGovernor {
 		}
 	}
 
+	/** Puts a new limiter in place; jobs waiting in the old one are scheduled again on it. */
+	#replaceLimiter(limiter: Bottleneck): Bottleneck {
+		const old = this.#current;
+		let resolve = () => {};
+		const replaced = new Promise<void>(r => {
+			resolve = r;
+		});
+		this.#current = {limiter, replaced, resolve};
+		old.resolve();
+		return old.limiter;
+	}
+
 	async #waitForGate(signal: AbortSignal): Promise<void> {
 		for (let wait = this.#nextAllowed() - this.#now(); wait > 0; wait = this.#nextAllowed() - this.#now()) {
 			await sleep(wait, signal);
@@ -299,6 +324,25 @@ export class RateGovernor {
 		if (signal.aborted) {
 			throw new StoppedError();
 		}
+	}
+
+	/**
+	 * The server said how many requests are left; those sent since count against it. At none left,
+	 * wait for an answer (or a window) rather than send: jitter can bunch requests into one window.
+	 */
+	#outOfCredit(): boolean {
+		const credit = this.#credit;
+		if (credit === undefined) {
+			return false;
+		}
+
+		const burst = this.#burst ?? this.#rate.count;
+		if (this.#now() - credit.at > this.#rate.windowMs * burst / this.#rate.count) {
+			this.#credit = undefined;
+			return false;
+		}
+
+		return credit.remaining - (this.#sequence - credit.sequence) <= 0;
 	}
 
 	#nextAllowed(): number {
@@ -356,17 +400,20 @@ export class RateGovernor {
 			return;
 		}
 
+		if (reply.remaining !== undefined && (this.#credit === undefined || sequence > this.#credit.sequence)) {
+			// At none left the hold below takes over; the credit would only block after it.
+			this.#credit = reply.remaining > 0 ? {remaining: reply.remaining, sequence, at: now} : undefined;
+		}
+
 		if (reply.remaining === 0) {
 			// The budget is spent: the next slot frees a window after the first request it counted.
-			// With a shared budget our sends are 1/processes of all; when that request was not ours
-			// and nobody shares with us (another client spent the budget), wait a whole window.
+			// With a shared budget our sends are 1/processes of all. When we have not sent that many
+			// (the budget was spent by others), wait a whole window.
 			const burst = this.#burst ?? this.#rate.count;
 			const serverWindowMs = this.#rate.windowMs * burst / this.#rate.count;
 			const processes = this.#shared ? this.#shared.peers.size + 1 : 1;
 			const first = this.#sentBefore(sequence, Math.ceil((burst - 1) / processes));
-			if (first !== undefined || !this.#shared) {
-				this.#closeGate((first ?? now) + serverWindowMs, 'remaining');
-			}
+			this.#closeGate((first ?? now) + serverWindowMs, 'remaining');
 		}
 	}
 
@@ -403,6 +450,6 @@ export class RateGovernor {
 			return;
 		}
 
-		await this.#limiter.stop({dropWaitingJobs: true}).catch(() => undefined);
+		await this.#current.limiter.stop({dropWaitingJobs: true}).catch(() => undefined);
 	}
 }
