@@ -318,7 +318,16 @@ async function main(): Promise<void> {
 		}
 	}
 
-	console.table(table);
+	// One table per kind of case, each with only its own columns.
+	const groups = new Map<string, Row[]>();
+	for (const row of table) {
+		const shape = Object.keys(row).join('|');
+		groups.set(shape, [...groups.get(shape) ?? [], row]);
+	}
+
+	for (const rows of groups.values()) {
+		console.table(rows);
+	}
 }
 
 await main();

@@ -24,7 +24,7 @@ export function altTextWarnings({altText, displayName}: {altText: string; displa
 		warnings.push('alt_redundant_prefix');
 	}
 
-	if ([...text].length > MAX_ALT_LENGTH) {
+	if (text.length > MAX_ALT_LENGTH && [...text].length > MAX_ALT_LENGTH) {
 		warnings.push('alt_too_long');
 	}
 
@@ -35,20 +35,35 @@ export function altTextWarnings({altText, displayName}: {altText: string; displa
 	return warnings;
 }
 
+/** A 53-bit hash of a string (two 32-bit FNV-1a lanes): a small number instead of the text. */
+function hash53(text: string): number {
+	let a = 0x81_1c_9d_c5;
+	let b = 0x05_0c_5d_1f;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		a = Math.imul(a ^ c, 0x01_00_01_93);
+		b = Math.imul(b ^ c, 0x01_00_01_93) ^ (a >>> 7);
+	}
+
+	return ((a >>> 0) * 2 ** 21) + ((b >>> 0) & 0x1f_ff_ff);
+}
+
 /**
  * The same alt text on different assets: flagged on every row after the first asset that used
- * it. Bounded memory: past `capacity` distinct texts, new texts are no longer tracked.
+ * it. Bounded memory: texts and ids are kept as hashes, and past `capacity` distinct texts new
+ * ones are no longer tracked.
  */
 export class DuplicateAltTracker {
-	readonly #firstAsset = new Map<string, string>();
+	readonly #firstAsset = new Map<number, number>();
 	readonly #capacity: number;
 
-	constructor(capacity = 200_000) {
+	constructor(capacity = 50_000) {
 		this.#capacity = capacity;
 	}
 
-	seen({altText, assetId}: {altText: string; assetId: string}): boolean {
-		const key = altText.trim().toLowerCase();
+	seen({altText, assetId: id}: {altText: string; assetId: string}): boolean {
+		const key = hash53(altText.trim().toLowerCase());
+		const assetId = hash53(id);
 		const first = this.#firstAsset.get(key);
 		if (first === undefined) {
 			if (this.#firstAsset.size < this.#capacity) {
