@@ -21,8 +21,9 @@ export function lockResults({out, pid, isAlive, now = Date.now}: {out: string; p
 				rmSync(path, {force: true});
 			};
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-				throw error;
+			const code = (error as NodeJS.ErrnoException).code;
+			if (code !== 'EEXIST') {
+				throw new InputError({file: out, code: 'results_unwritable', message: `cannot be written (${code ?? 'error'}${code === 'ENOENT' ? ': its folder does not exist' : ''})`});
 			}
 		}
 

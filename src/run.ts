@@ -146,11 +146,19 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		}
 
 		done++;
+		progress();
+	};
+
+	const progress = () => {
 		if (hooks.onProgress) {
 			const pausedUntil = Math.max(0, ...[...lanes.values()].map(l => l.session.governor.pausedUntil));
 			hooks.onProgress({done, total: checked?.rows ?? done, elapsedMs: now() - started, pausedUntil});
 		}
 	};
+
+	// Also while no row finishes (a long rate-limit pause), so the pause can be shown counting down.
+	const ticker = hooks.onProgress ? setInterval(progress, 1000) : undefined;
+	ticker?.unref();
 
 	await Promise.all([...lanes.values()].map(lane => lane.start({prefetch: site !== undefined, locales: checked!.locales})));
 
@@ -250,6 +258,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		throw error;
 	} finally {
 		await Promise.all([...pools.values()].map(pool => pool.drain()));
+		clearInterval(ticker);
 		await journal?.finish({lastRow: (scanned ?? checked)?.lastRow ?? Number.MAX_SAFE_INTEGER});
 		await Promise.all([...lanes.values()].map(lane => lane.session.close()));
 	}
