@@ -207,64 +207,77 @@ function progressPrinter(): {onProgress: Parameters<typeof run>[1]['onProgress']
 	};
 }
 
+/** The options `run` and `export` share: where the API is, the token, the pace, retries, logs. */
+const CONNECTION_OPTIONS = {
+	out: {type: 'string'},
+	'api-base': {type: 'string'},
+	rate: {type: 'string'},
+	timeout: {type: 'string'},
+	'max-attempts': {type: 'string'},
+	'max-wait': {type: 'string'},
+	'token-file': {type: 'string'},
+	token: {type: 'string'},
+	json: {type: 'boolean'},
+	'log-level': {type: 'string'},
+	'log-file': {type: 'string'},
+} as const;
+
+type ConnectionValues = {[K in keyof typeof CONNECTION_OPTIONS]?: (typeof CONNECTION_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string};
+
+function connectionConfig(values: ConnectionValues) {
+	if (values.token !== undefined) {
+		throw new UsageError('--token is not accepted (flags show in ps and shell history): set WEBFLOW_TOKEN or pass --token-file <path>');
+	}
+
+	return {
+		apiBase: parseApiBase(values['api-base'] ?? DEFAULTS.apiBase),
+		token: readToken(values['token-file']),
+		rate: values.rate === undefined ? undefined : parseRate(values.rate),
+		timeoutMs: values.timeout === undefined ? DEFAULTS.timeoutMs : parsePositiveInteger(values.timeout, '--timeout'),
+		maxAttempts: values['max-attempts'] === undefined ? DEFAULTS.maxAttempts : parsePositiveInteger(values['max-attempts'], '--max-attempts'),
+		maxWaitMs: values['max-wait'] === undefined ? DEFAULTS.maxWaitMs : parseDuration(values['max-wait'], '--max-wait'),
+		backoffBaseMs: DEFAULTS.backoffBaseMs,
+		logLevel: parseLogLevel(values['log-level']),
+	};
+}
+
 async function commandRun(argv: string[]): Promise<number> {
 	const {values, positionals} = parseArgs({
 		args: argv,
 		allowPositionals: true,
 		strict: true,
 		options: {
-			out: {type: 'string'},
-			'api-base': {type: 'string'},
-			rate: {type: 'string'},
+			...CONNECTION_OPTIONS,
 			concurrency: {type: 'string'},
-			'max-attempts': {type: 'string'},
-			timeout: {type: 'string'},
 			'dry-run': {type: 'boolean'},
 			resume: {type: 'boolean'},
 			site: {type: 'string'},
-			'max-wait': {type: 'string'},
 			encoding: {type: 'string'},
-			'token-file': {type: 'string'},
-			token: {type: 'string'},
-			json: {type: 'boolean'},
-			'log-level': {type: 'string'},
-			'log-file': {type: 'string'},
 			'only-missing': {type: 'boolean'},
 			tokens: {type: 'string'},
 			redis: {type: 'string'},
 			report: {type: 'string'},
 		},
 	});
-	if (values.token !== undefined) {
-		throw new UsageError('--token is not accepted (flags show in ps and shell history): set WEBFLOW_TOKEN or pass --token-file <path>');
-	}
-
 	const input = positionals[0];
 	if (input === undefined || positionals.length > 1) {
 		throw new UsageError('Usage: altbatch run <jobs.csv> [options] (see altbatch --help)');
 	}
 
-	const logLevel = parseLogLevel(values['log-level']);
-
+	const {logLevel, ...connection} = connectionConfig(values);
 	const config: RunConfig = {
+		...connection,
 		input,
 		out: values.out ?? defaultOut(input),
-		apiBase: parseApiBase(values['api-base'] ?? DEFAULTS.apiBase),
-		token: readToken(values['token-file']),
 		tokens: values.tokens === undefined ? undefined : readTokensFile(values.tokens),
 		report: values.report,
 		redis: parseRedisUrl(values.redis ?? process.env.REDIS_URL),
-		rate: values.rate === undefined ? undefined : parseRate(values.rate),
 		concurrency: values.concurrency === undefined ? DEFAULTS.concurrency : parsePositiveInteger(values.concurrency, '--concurrency'),
-		maxAttempts: values['max-attempts'] === undefined ? DEFAULTS.maxAttempts : parsePositiveInteger(values['max-attempts'], '--max-attempts'),
-		timeoutMs: values.timeout === undefined ? DEFAULTS.timeoutMs : parsePositiveInteger(values.timeout, '--timeout'),
 		dryRun: values['dry-run'] ?? false,
 		resume: values.resume ?? false,
 		site: values.site === undefined ? undefined : parseSiteId(values.site),
 		onlyMissing: values['only-missing'] ?? false,
-		maxWaitMs: values['max-wait'] === undefined ? DEFAULTS.maxWaitMs : parseDuration(values['max-wait'], '--max-wait'),
 		encoding: values.encoding === undefined ? undefined : parseEncoding(values.encoding),
-		backoffBaseMs: DEFAULTS.backoffBaseMs,
 	};
 	const logger = createLogger({level: logLevel, file: values['log-file']});
 	const unlock = lockResults({out: config.out, pid: process.pid, isAlive});
@@ -304,51 +317,31 @@ async function commandExport(argv: string[]): Promise<number> {
 		allowPositionals: true,
 		strict: true,
 		options: {
+			...CONNECTION_OPTIONS,
 			site: {type: 'string'},
 			locale: {type: 'string', multiple: true},
 			'missing-only': {type: 'boolean'},
-			out: {type: 'string'},
-			'api-base': {type: 'string'},
-			rate: {type: 'string'},
-			timeout: {type: 'string'},
-			'max-attempts': {type: 'string'},
-			'max-wait': {type: 'string'},
-			'token-file': {type: 'string'},
-			token: {type: 'string'},
-			json: {type: 'boolean'},
-			'log-level': {type: 'string'},
-			'log-file': {type: 'string'},
 		},
 	});
-	if (values.token !== undefined) {
-		throw new UsageError('--token is not accepted (flags show in ps and shell history): set WEBFLOW_TOKEN or pass --token-file <path>');
-	}
-
 	if (values.site === undefined || positionals.length > 0) {
 		throw new UsageError('Usage: altbatch export --site <id> [--locale <id>]... [--missing-only] [--out <file>] (see altbatch --help)');
 	}
 
 	const site = parseSiteId(values.site);
-	const token = readToken(values['token-file']);
-	if (token === undefined) {
+	const {logLevel, ...connection} = connectionConfig(values);
+	if (connection.token === undefined) {
 		throw new UsageError('No token: set WEBFLOW_TOKEN or pass --token-file <path>', 'no_token');
 	}
 
 	const config: ExportConfig = {
+		...connection,
 		site,
 		locales: (values.locale ?? []).map(locale => parseSiteId(locale, '--locale')),
 		missingOnly: values['missing-only'] ?? false,
 		out: values.out ?? `assets-${site}.csv`,
-		apiBase: parseApiBase(values['api-base'] ?? DEFAULTS.apiBase),
-		token,
-		rate: values.rate === undefined ? undefined : parseRate(values.rate),
 		concurrency: 1,
-		timeoutMs: values.timeout === undefined ? DEFAULTS.timeoutMs : parsePositiveInteger(values.timeout, '--timeout'),
-		maxAttempts: values['max-attempts'] === undefined ? DEFAULTS.maxAttempts : parsePositiveInteger(values['max-attempts'], '--max-attempts'),
-		backoffBaseMs: DEFAULTS.backoffBaseMs,
-		maxWaitMs: values['max-wait'] === undefined ? DEFAULTS.maxWaitMs : parseDuration(values['max-wait'], '--max-wait'),
 	};
-	const logger = createLogger({level: parseLogLevel(values['log-level']), file: values['log-file']});
+	const logger = createLogger({level: logLevel, file: values['log-file']});
 	const signals = watchSignals();
 	try {
 		const summary = await exportSite(config, {logger, interrupt: signals.interrupt.signal});

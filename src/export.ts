@@ -1,24 +1,15 @@
 import {writeCsvFile} from './csv/journal.js';
 import type {Logger} from './logger.js';
-import {learnBudget, Session, type StopReason} from './session.js';
+import {learnBudget, Session, type ConnectionConfig, type StopReason} from './session.js';
 import {fetchSite, PAGE_SIZE} from './site.js';
-import type {Rate} from './schedule/rate.js';
 import type {AssetSummary} from './webflow/client.js';
 
-export type ExportConfig = {
+export type ExportConfig = ConnectionConfig & {
 	readonly site: string;
 	/** Locale ids to export; none means the primary locale. */
 	readonly locales: readonly string[];
 	readonly missingOnly: boolean;
 	readonly out: string;
-	readonly apiBase: string;
-	readonly token: string | undefined;
-	readonly rate: Rate | undefined;
-	readonly concurrency: number;
-	readonly timeoutMs: number;
-	readonly maxAttempts: number;
-	readonly backoffBaseMs: number;
-	readonly maxWaitMs: number;
 };
 
 export type ExportSummary = {

@@ -89,15 +89,20 @@ export function outcomeOf(attempted: Attempted, stop: RunStop, maxWaitMs: number
 	}
 }
 
-export type SessionOptions = {
+/** How to reach the API with one token, at what pace, with what retries. */
+export type ConnectionConfig = {
 	readonly apiBase: string;
-	readonly token: string;
+	readonly token: string | undefined;
 	readonly rate: Rate | undefined;
 	readonly concurrency: number;
 	readonly timeoutMs: number;
 	readonly maxAttempts: number;
 	readonly backoffBaseMs: number;
 	readonly maxWaitMs: number;
+};
+
+export type SessionOptions = ConnectionConfig & {
+	readonly token: string;
 	readonly logger: Logger;
 	readonly now: () => number;
 	readonly interrupt?: AbortSignal | undefined;
