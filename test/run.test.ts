@@ -145,6 +145,36 @@ describe('altbatch run against the sandbox', () => {
 		expect(rows.map(r => r.attempts)).toEqual(['2', '2', '2', '2', '2']);
 	});
 
+	it('ends every row right under faults at scale (8% 500, 4% HTML 503, 4% dropped, 3% truncated, 2% slow)', async () => {
+		const site = makeSite({label: 'faults-at-scale', count: 300});
+		const sandbox = await startSandbox({
+			sites: [site],
+			rate: {count: 500, windowMs: 1000},
+			faults: {error500: 0.08, html503: 0.04, drop: 0.04, truncate: 0.03, slow: 0.02},
+			slowMs: 1500,
+			seed: 7,
+		});
+		const dir = await tempDir();
+		const ids = assetIds(site);
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...ids.map(id => [id, `alt for ${id}`])]);
+		const summary = await runJob({input, apiBase: sandbox.url, timeoutMs: 400, concurrency: 8});
+		const rows = await results(`${input}.results.csv`);
+		expect(rows).toHaveLength(300);
+		expect(sandbox.requests.filter(r => r.fault !== undefined).length).toBeGreaterThan(40);
+		for (const [i, row] of rows.entries()) {
+			if (row.status === 'updated') {
+				expect(sandbox.asset(ids[i]!)!.altText.get(site.primaryLocale)).toBe(`alt for ${ids[i]}`);
+			} else {
+				expect(row.status).toBe('failed');
+				expect(['internal_error', 'service_unavailable', 'network_error', 'bad_response', 'timeout']).toContain(row.error_code);
+				expect(row.attempts).toBe('5');
+			}
+		}
+
+		expect(summary.statuses.updated + summary.statuses.failed).toBe(300);
+		expect(summary.stopped).toBeUndefined();
+	});
+
 	it('fails a row with the fault code once --max-attempts run out', async () => {
 		const site = makeSite({label: 'exhausted', count: 4});
 		const sandbox = await startSandbox({sites: [site], rate: FAST, slowMs: 1500});
