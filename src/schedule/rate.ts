@@ -336,8 +336,10 @@ export class RateGovernor {
 			return false;
 		}
 
+		// Only for a short while: a slow answer must not hold back sends for a whole window.
 		const burst = this.#burst ?? this.#rate.count;
-		if (this.#now() - credit.at > this.#rate.windowMs * burst / this.#rate.count) {
+		const serverWindowMs = this.#rate.windowMs * burst / this.#rate.count;
+		if (this.#now() - credit.at > Math.min(serverWindowMs, Math.max(4 * this.#spacing(), 250))) {
 			this.#credit = undefined;
 			return false;
 		}
@@ -359,7 +361,8 @@ export class RateGovernor {
 	}
 
 	#closeGate(until: number, reason: string, publish = true): void {
-		if (until <= this.#notBefore) {
+		const now = this.#now();
+		if (until <= this.#notBefore || until <= now) {
 			return;
 		}
 
@@ -367,7 +370,6 @@ export class RateGovernor {
 			this.#shared.limiter.publish(JSON.stringify({t: 'pause', id: this.#shared.self, until, reason})).catch(() => undefined);
 		}
 
-		const now = this.#now();
 		this.#pausedMs += until - Math.max(now, this.#notBefore);
 		this.#pauses++;
 		if (this.#pauseLog.length < 10_000) {
