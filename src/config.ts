@@ -66,7 +66,8 @@ const UNITS: Readonly<Record<string, number>> = {
 /** `60/min`, `50/s`, `2/sec` → a rate. */
 export function parseRate(text: string, option = '--rate'): Rate {
 	const match = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d*)\s*([a-z]+)\s*$/i.exec(text);
-	const unit = match ? UNITS[match[3]!.toLowerCase().replace(/s$/, '')] ?? UNITS[match[3]!.toLowerCase()] : undefined;
+	const unitName = match?.[3]?.toLowerCase() ?? '';
+	const unit = UNITS[unitName] ?? UNITS[unitName.replace(/s$/, '')];
 	const count = Number(match?.[1]);
 	const per = match?.[2] ? Number(match[2]) : 1;
 	if (!match || unit === undefined || unit < 1000 || !(count > 0) || !(per > 0)) {
@@ -116,7 +117,8 @@ export function parseApiBase(text: string): string {
 		throw new UsageError('Expected --api-base without credentials or a query string');
 	}
 
-	return url.href.replace(/\/+$/, '');
+	// The API version is ours to add: `https://api.webflow.com/v2` means the same origin.
+	return url.href.replace(/\/+$/, '').replace(/\/(?:v2|beta)$/, '');
 }
 
 export function parseSiteId(text: string, option = '--site'): string {

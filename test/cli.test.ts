@@ -125,6 +125,18 @@ describe('the altbatch command', () => {
 		}
 	});
 
+	it('--resume reads its own status even when the input has a column called status', async () => {
+		const site = makeSite({label: 'cli-status-column', count: 3});
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 100, windowMs: 1000}});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText', 'status'], ...assetIds(site).map(id => [id, 'alt', 'todo'])]);
+		const env = {WEBFLOW_TOKEN: TOKEN};
+		expect((await runCli(['run', input, '--api-base', sandbox.url], {env})).code).toBe(0);
+		const before = sandbox.requests.filter(r => r.method === 'PATCH').length;
+		expect((await runCli(['run', input, '--api-base', sandbox.url, '--resume'], {env})).code).toBe(0);
+		expect(sandbox.requests.filter(r => r.method === 'PATCH').length).toBe(before);
+	});
+
 	it('--resume redoes a row whose input was edited since', async () => {
 		const site = makeSite({label: 'cli-edited', count: 3});
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 100, windowMs: 1000}});

@@ -31,11 +31,11 @@ export async function readResults(path: string): Promise<{header: string[]; rows
 			continue;
 		}
 
+		// Last wins: our result columns come after the input's, so an input column that happens to
+		// be called "status" cannot pass for the row's status.
 		const values = new Map<string, string>();
 		for (const [i, name] of header.entries()) {
-			if (!values.has(name)) {
-				values.set(name, fields[i] ?? '');
-			}
+			values.set(name, fields[i] ?? '');
 		}
 
 		rows.set(row, {row, fields, values});
