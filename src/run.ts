@@ -4,14 +4,15 @@ import {InputError, UsageError} from './errors.js';
 import {scanInput, type CheckedInput} from './input-check.js';
 import type {Logger} from './logger.js';
 import {jobKey, toJob, type Columns, type Job} from './rows/job.js';
-import {DONE_STATUSES, resultCells, resultHeader, STATUSES, type Outcome, type Status} from './rows/result.js';
+import {DONE_STATUSES, resultCells, resultHeader, type Outcome, type Status} from './rows/result.js';
 import {altTextWarnings, DuplicateAltTracker} from './rows/warnings.js';
 import {RowPool} from './schedule/pool.js';
 import {ratePerMinute, type BudgetMode} from './schedule/rate.js';
 import {Lane} from './lane.js';
 import {outcomeOf, RunStop, Session, type StopReason} from './session.js';
 import {coverageOf, type SiteSnapshot} from './site.js';
-import {REPORT_ROW_CAP, writeReport, type CoverageRow, type ReportRow, type WarningRow} from './report.js';
+import {writeReport, type CoverageRow} from './report.js';
+import {emptyStatuses, Tally} from './tally.js';
 
 export type {StopReason} from './session.js';
 
@@ -78,7 +79,6 @@ export type SiteSummary = {
 
 const DEFAULT_LANE = 'default';
 const READ_AHEAD = 20_000;
-const emptyStatuses = () => Object.fromEntries(STATUSES.map(s => [s, 0])) as Record<Status, number>;
 
 /**
  * `altbatch run`: checks the whole file, learns each token's budget (and with `--site` the site's
@@ -112,47 +112,18 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		throw new UsageError('No token: set WEBFLOW_TOKEN or pass --token-file <path>', 'no_token');
 	}
 
-	const lanes = new Map<string, Lane>();
-	if (needsNetwork) {
-		const open = (key: string, token: string, laneSite: string | undefined) => {
-			const session = new Session({...config, token, logger: logger.child({site: laneSite ?? DEFAULT_LANE}), now, interrupt: hooks.interrupt, abort: hooks.abort});
-			lanes.set(key, new Lane({session, site: laneSite, config, logger}));
-		};
-
-		if (hasDefaultToken) {
-			open(DEFAULT_LANE, config.token!, site);
-		}
-
-		for (const [siteId, token] of config.tokens ?? []) {
-			if (checked!.siteIds.has(siteId)) {
-				open(siteId, token, siteId);
-			}
-		}
-	}
-
+	const lanes = needsNetwork ? openLanes({config, siteIds: checked!.siteIds, hooks, now}) : new Map<string, Lane>();
 	const offline = offlineStop(hooks.interrupt);
-	const statuses = emptyStatuses();
-	const laneStatuses = new Map<string, Record<Status, number>>();
-	const errorCodes: Record<string, number> = {};
-	const warningCounts: Record<string, number> = {};
-	let done = 0;
-	const count = (status: string, code: string | undefined, lane: string) => {
-		statuses[status as Status]++;
-		const perLane = laneStatuses.get(lane) ?? emptyStatuses();
-		perLane[status as Status]++;
-		laneStatuses.set(lane, perLane);
-		if (code) {
-			errorCodes[code] = (errorCodes[code] ?? 0) + 1;
-		}
-
-		done++;
+	const tally = new Tally({forReport: config.report !== undefined});
+	const count = (entry: Parameters<Tally['add']>[0]) => {
+		tally.add(entry);
 		progress();
 	};
 
 	const progress = () => {
 		if (hooks.onProgress) {
 			const pausedUntil = Math.max(0, ...[...lanes.values()].map(l => l.session.governor.pausedUntil));
-			hooks.onProgress({done, total: checked?.rows ?? done, elapsedMs: now() - started, pausedUntil});
+			hooks.onProgress({done: tally.done, total: checked?.rows ?? tally.done, elapsedMs: now() - started, pausedUntil});
 		}
 	};
 
@@ -179,17 +150,9 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		await openJournal(checked.columns);
 	}
 
-	const reportRows = {problems: [] as ReportRow[], warnings: [] as WarningRow[], problemRows: 0, warningRows: 0};
-	const finish = ({job, warnings, lane}: RowWork, outcome: Outcome) => {
-		journal!.write(resultCells({...outcome, job, warnings, finishedAt: new Date(now())}));
-		count(outcome.status, outcome.errorCode, lane);
-		for (const warning of warnings) {
-			warningCounts[warning] = (warningCounts[warning] ?? 0) + 1;
-		}
-
-		if (config.report !== undefined) {
-			noteForReport(reportRows, {job, warnings, outcome});
-		}
+	const finish = (work: RowWork, outcome: Outcome) => {
+		journal!.write(resultCells({...outcome, job: work.job, warnings: work.warnings, finishedAt: new Date(now())}));
+		count({...work, outcome});
 	};
 
 	/** The lane a row goes through, or why it has none. */
@@ -224,7 +187,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 				const laneKey = routed && 'key' in routed ? routed.key : DEFAULT_LANE;
 				const previous = kept.get(job.row);
 				if (previous && checked && carriedOver({job, previous, columns: checked.columns, journal: journal!})) {
-					count(previous.values.get('status') ?? 'updated', undefined, laneKey);
+					count({job, lane: laneKey, warnings: [], outcome: {status: previous.values.get('status') === 'unchanged' ? 'unchanged' : 'updated'}});
 					return;
 				}
 
@@ -263,7 +226,49 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		await Promise.all([...lanes.values()].map(lane => lane.session.close()));
 	}
 
-	const elapsedMs = Math.max(1, now() - started);
+	const summary = summarize({config, tally, lanes, offline, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)});
+	logger.info({summary}, 'run finished');
+	if (config.report !== undefined) {
+		writeReport(config.report, {
+			summary,
+			startedAt: started,
+			endedAt: now(),
+			timelines: [...lanes.values()].map(lane => lane.session.governor.timeline()),
+			coverage: [...lanes.values()].flatMap(lane => coverageRows(lane)),
+			problems: tally.problems,
+			warnings: tally.warningRows,
+			problemRows: tally.problemCount,
+			warningRows: tally.warningRowCount,
+		});
+	}
+
+	return summary;
+}
+
+/** One lane per token: the default token (WEBFLOW_TOKEN), and with `--tokens` one per site in the file. */
+function openLanes({config, siteIds, hooks, now}: {config: RunConfig; siteIds: ReadonlySet<string>; hooks: RunHooks; now: () => number}): Map<string, Lane> {
+	const lanes = new Map<string, Lane>();
+	const open = (key: string, token: string, site: string | undefined) => {
+		const logger = hooks.logger.child({site: site ?? DEFAULT_LANE});
+		const session = new Session({...config, token, logger, now, interrupt: hooks.interrupt, abort: hooks.abort});
+		lanes.set(key, new Lane({session, site, config, logger: hooks.logger}));
+	};
+
+	if (config.token !== undefined && config.token !== '') {
+		open(DEFAULT_LANE, config.token, config.site);
+	}
+
+	for (const [siteId, token] of config.tokens ?? []) {
+		if (siteIds.has(siteId)) {
+			open(siteId, token, siteId);
+		}
+	}
+
+	return lanes;
+}
+
+/** The run's summary from what was counted and what each lane's pacer saw. */
+function summarize({config, tally, lanes, offline, rows, elapsedMs}: {config: RunConfig; tally: Tally; lanes: Map<string, Lane>; offline: RunStop; rows: number; elapsedMs: number}): Summary {
 	const sites: Record<string, SiteSummary> = {};
 	let requests = 0;
 	let tooManyRequests = 0;
@@ -275,7 +280,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		pausedMs = Math.max(pausedMs, stats.pausedMs);
 		const stop = lane.session.stop.current;
 		sites[key] = {
-			statuses: laneStatuses.get(key) ?? emptyStatuses(),
+			statuses: tally.byLane.get(key) ?? emptyStatuses(),
 			requests: stats.requests,
 			tooManyRequests: stats.tooManyRequests,
 			rateLimitPerMinute: Math.round(ratePerMinute(stats.rate) * 10) / 10,
@@ -283,25 +288,25 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		};
 	}
 
-	const first = [...lanes.values()][0];
-	const stats = first?.session.governor.stats();
-	const stops = [...lanes.values()].map(lane => lane.session.stop.current);
+	const all = [...lanes.values()];
+	const stats = all[0]?.session.governor.stats();
+	const stops = all.map(lane => lane.session.stop.current);
 	const interrupted = offline.current ?? stops.find(stop => stop?.reason === 'interrupted');
 	// The run stopped when every lane did; one site's refused token stops only that site's rows.
 	const stopped = interrupted ?? (stops.length > 0 && stops.every(Boolean) ? stops[0] : undefined);
-	const listRequests = [...lanes.values()].reduce((sum, lane) => sum + (lane.snapshot?.pages ?? 0), 0);
-	const wouldSend = [...lanes.values()].reduce((sum, lane) => sum + lane.wouldSend, 0);
-	const summary: Summary = {
+	const listRequests = all.reduce((sum, lane) => sum + (lane.snapshot?.pages ?? 0), 0);
+	const wouldSend = all.reduce((sum, lane) => sum + lane.wouldSend, 0);
+	return {
 		input: config.input,
 		out: config.out,
 		dryRun: config.dryRun,
-		rows: scanned.rows,
-		statuses,
-		errorCodes,
-		warnings: warningCounts,
+		rows,
+		statuses: tally.statuses,
+		errorCodes: tally.errorCodes,
+		warnings: tally.warnings,
 		requests,
 		listRequests,
-		estimatedRequests: config.dryRun ? listRequests + (site === undefined ? statuses.would_update : wouldSend) : undefined,
+		estimatedRequests: config.dryRun ? listRequests + (config.site === undefined ? tally.statuses.would_update : wouldSend) : undefined,
 		tooManyRequests,
 		pausedSeconds: Math.round(pausedMs / 100) / 10,
 		elapsedSeconds: Math.round(elapsedMs / 100) / 10,
@@ -312,19 +317,6 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		sites: config.tokens ? sites : undefined,
 		stopped: stopped ? {reason: stopped.reason, message: stopped.message} : undefined,
 	};
-	logger.info({summary}, 'run finished');
-	if (config.report !== undefined) {
-		writeReport(config.report, {
-			summary,
-			startedAt: started,
-			endedAt: now(),
-			timelines: [...lanes.values()].map(lane => lane.session.governor.timeline()),
-			coverage: [...lanes.values()].flatMap(lane => coverageRows(lane)),
-			...reportRows,
-		});
-	}
-
-	return summary;
 }
 
 function describeBudget(mode: BudgetMode | undefined): string {
@@ -333,18 +325,6 @@ function describeBudget(mode: BudgetMode | undefined): string {
 	}
 
 	return mode.kind === 'shared' ? `shared through Redis (${mode.peers} other process${mode.peers === 1 ? '' : 'es'} seen)` : `local after Redis went away (${Math.round(mode.share * 100)}% of the rate): ${mode.reason}`;
-}
-
-function noteForReport(report: {problems: ReportRow[]; warnings: WarningRow[]; problemRows: number; warningRows: number}, {job, warnings, outcome}: {job: Job; warnings: readonly string[]; outcome: Outcome}): void {
-	if (outcome.status === 'failed' || outcome.status === 'invalid' || outcome.status === 'not_attempted') {
-		if (report.problemRows++ < REPORT_ROW_CAP) {
-			report.problems.push({row: job.row, assetId: job.assetId, status: outcome.status, code: outcome.errorCode ?? '', message: outcome.errorMessage ?? ''});
-		}
-	}
-
-	if (warnings.length > 0 && report.warningRows++ < REPORT_ROW_CAP) {
-		report.warnings.push({row: job.row, assetId: job.assetId, altText: job.altText ?? '', codes: warnings});
-	}
 }
 
 /** Coverage before (at the prefetch) and after (the snapshot with every applied row). */

@@ -1,0 +1,52 @@
+import type {ReportRow, WarningRow} from './report.js';
+import {REPORT_ROW_CAP} from './report.js';
+import type {Job} from './rows/job.js';
+import {STATUSES, type Outcome, type Status} from './rows/result.js';
+
+export const emptyStatuses = (): Record<Status, number> => Object.fromEntries(STATUSES.map(s => [s, 0])) as Record<Status, number>;
+
+/** What the run has counted so far: statuses (in all and per lane), error codes, warnings, and the rows the report lists. */
+export class Tally {
+	readonly statuses = emptyStatuses();
+	readonly byLane = new Map<string, Record<Status, number>>();
+	readonly errorCodes: Record<string, number> = {};
+	readonly warnings: Record<string, number> = {};
+	readonly problems: ReportRow[] = [];
+	readonly warningRows: WarningRow[] = [];
+	problemCount = 0;
+	warningRowCount = 0;
+	done = 0;
+	readonly #forReport: boolean;
+
+	constructor({forReport}: {forReport: boolean}) {
+		this.#forReport = forReport;
+	}
+
+	add({job, lane, warnings, outcome}: {job: Job; lane: string; warnings: readonly string[]; outcome: Pick<Outcome, 'status' | 'errorCode' | 'errorMessage'>}): void {
+		const {status, errorCode} = outcome;
+		this.statuses[status]++;
+		const perLane = this.byLane.get(lane) ?? emptyStatuses();
+		perLane[status]++;
+		this.byLane.set(lane, perLane);
+		if (errorCode) {
+			this.errorCodes[errorCode] = (this.errorCodes[errorCode] ?? 0) + 1;
+		}
+
+		for (const warning of warnings) {
+			this.warnings[warning] = (this.warnings[warning] ?? 0) + 1;
+		}
+
+		this.done++;
+		if (!this.#forReport) {
+			return;
+		}
+
+		if ((status === 'failed' || status === 'invalid' || status === 'not_attempted') && this.problemCount++ < REPORT_ROW_CAP) {
+			this.problems.push({row: job.row, assetId: job.assetId, status, code: errorCode ?? '', message: outcome.errorMessage ?? ''});
+		}
+
+		if (warnings.length > 0 && this.warningRowCount++ < REPORT_ROW_CAP) {
+			this.warningRows.push({row: job.row, assetId: job.assetId, altText: job.altText ?? '', codes: warnings});
+		}
+	}
+}
