@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import {readFileSync} from 'node:fs';
+import {resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import {
 	DEFAULTS, defaultOut, LOG_LEVELS, parseApiBase, parseDuration, parseEncoding, parsePositiveInteger, parseRate, parseSiteId,
@@ -279,6 +280,10 @@ async function commandRun(argv: string[]): Promise<number> {
 		onlyMissing: values['only-missing'] ?? false,
 		encoding: values.encoding === undefined ? undefined : parseEncoding(values.encoding),
 	};
+	if (resolve(config.out) === resolve(config.input)) {
+		throw new UsageError(`--out ${JSON.stringify(config.out)} is the input file itself; the results go to a file of their own`);
+	}
+
 	const logger = createLogger({level: logLevel, file: values['log-file']});
 	const unlock = lockResults({out: config.out, pid: process.pid, isAlive});
 	const signals = watchSignals();
