@@ -61,7 +61,8 @@ sandbox options:
   --token <t>             the token it accepts (default: sandbox-token)
   --seed <assets.csv>     assets to serve, in the export format with a siteId column
   --rate <n>/<s|min>      per-token rate limit (default: 60/min)
-  --faults <k=share,...>  error500, html503, drop, truncate, slow (e.g. error500=0.08,drop=0.04)
+  --faults <k=share,...>  error500, html503, drop, truncate, slow, limited (a 429 not caused by the
+                          budget) (e.g. error500=0.08,drop=0.04)
 
 Exit codes: 0 all rows fine · 1 some rows invalid or failed · 2 usage or input error, nothing sent ·
 3 stopped early (token refused, API unreachable, Retry-After beyond --max-wait) · 130 interrupted.`;
@@ -397,7 +398,7 @@ async function commandSandbox(argv: string[]): Promise<number> {
 	const faults: Record<string, number> = {};
 	for (const part of (values.faults ?? '').split(',').filter(Boolean)) {
 		const [kind = '', share = ''] = part.split('=');
-		if (!['error500', 'html503', 'drop', 'truncate', 'slow'].includes(kind) || !(Number(share) >= 0 && Number(share) <= 1)) {
+		if (!['error500', 'html503', 'drop', 'truncate', 'slow', 'limited'].includes(kind) || !(Number(share) >= 0 && Number(share) <= 1)) {
 			throw new UsageError(`Expected --faults like error500=0.08,html503=0.04,drop=0.04,truncate=0.03,slow=0.02, got ${JSON.stringify(part)}`);
 		}
 

@@ -130,6 +130,19 @@ describe('altbatch run against the sandbox', () => {
 		expect(summary.rateSource).toBe('introspect');
 	});
 
+	it('waits out 429s that are not the budget without learning a lower rate from them', async () => {
+		const site = makeSite({label: 'stray-429', count: 60});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 50, windowMs: 1000}, faults: {limited: 0.1}, seed: 3});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const summary = await runJob({input, apiBase: sandbox.url});
+		expect(summary.statuses.updated).toBe(60);
+		expect(summary.tooManyRequests).toBeGreaterThan(2);
+		expect(summary.rateSource).toBe('introspect');
+		expect(summary.rateLimitPerMinute).toBe(3000);
+		expect(sandbox.requestsDuringRetryAfter()).toEqual([]);
+	});
+
 	it('retries each fault kind and ends the row updated', async () => {
 		const site = makeSite({label: 'faults', count: 5});
 		const sandbox = await startSandbox({sites: [site], rate: FAST, slowMs: 1500});

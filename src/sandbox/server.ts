@@ -18,7 +18,7 @@ export type SandboxToken = {
 	readonly reportedRateLimit?: number;
 };
 
-export type FaultKind = 'error500' | 'html503' | 'drop' | 'truncate' | 'slow';
+export type FaultKind = 'error500' | 'html503' | 'drop' | 'truncate' | 'slow' | 'limited';
 export type FaultRates = Partial<Record<FaultKind, number>>;
 
 export type SandboxOptions = {
@@ -306,6 +306,14 @@ export class Sandbox {
 				if (fault === 'drop') {
 					log(0, {fault});
 					request.socket.destroy();
+					return;
+				}
+
+				if (fault === 'limited') {
+					// A 429 that is not the budget (a proxy's, say): the rate headers still tell the truth.
+					const seconds = 1;
+					log(429, {fault, retryUntil: at + seconds * 1000});
+					this.#json(response, 429, errorBody('too_many_requests', 'Too many requests'), {...rateHeaders, 'retry-after': String(seconds)});
 					return;
 				}
 

@@ -396,8 +396,11 @@ export class RateGovernor {
 			this.#limited.set(second, (this.#limited.get(second) ?? 0) + 1);
 			const retryAfter = reply.retryAfterMs ?? this.#rate.windowMs;
 			const until = now + retryAfter;
-			// Whole seconds are rounded up by the server: the window really ends within the last second.
-			this.#learnFrom429(sequence, retryAfter >= 1000 && retryAfter % 1000 === 0 ? until - 500 : until);
+			if (this.#spentBudget(reply, sequence)) {
+				// Whole seconds are rounded up by the server: the window really ends within the last second.
+				this.#learnFrom429(sequence, retryAfter >= 1000 && retryAfter % 1000 === 0 ? until - 500 : until);
+			}
+
 			this.#closeGate(until, '429');
 			return;
 		}
@@ -417,6 +420,20 @@ export class RateGovernor {
 			const first = this.#sentBefore(sequence, Math.ceil((burst - 1) / processes));
 			this.#closeGate((first ?? now) + serverWindowMs, 'remaining');
 		}
+	}
+
+	/**
+	 * Whether a 429 says the budget is spent (and so teaches a rate): not when the answer itself says
+	 * requests remain, nor when an earlier answer left room for this request. Either is a 429 for
+	 * another reason, waited out but not learned from.
+	 */
+	#spentBudget(reply: RateReply, sequence: number): boolean {
+		if (reply.remaining !== undefined && reply.remaining > 0) {
+			return false;
+		}
+
+		const credit = this.#credit;
+		return credit === undefined || credit.sequence >= sequence || credit.remaining - (sequence - credit.sequence) < 0;
 	}
 
 	/** A 429 while pacing at our rate means the server's rate is lower: `burst` requests per observed window. */
