@@ -88,6 +88,7 @@ describe('the sandbox answers as Webflow describes its API', () => {
 
 		const unauthorized = await fetch(`${sandbox.url}/v2/assets/${asset.id}`, {method: 'PATCH', body: '{}'});
 		expect(unauthorized.status).toBe(401);
+		expect(unauthorized.headers.get('x-ratelimit-limit')).toBe('100');
 		check({path: '/assets/{asset_id}', method: 'patch', status: 401, body: await unauthorized.json()});
 	});
 

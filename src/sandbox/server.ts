@@ -253,8 +253,9 @@ export class Sandbox {
 		};
 
 		if (!token) {
+			// No token, no budget of its own: the headers still say what a token would get.
 			log(401);
-			this.#json(response, 401, errorBody('not_authorized', 'Request not authorized'));
+			this.#json(response, 401, errorBody('not_authorized', 'Request not authorized'), {'x-ratelimit-limit': String(this.#rate.count), 'x-ratelimit-remaining': String(this.#rate.count)});
 			return;
 		}
 
