@@ -160,8 +160,11 @@ export class Sandbox {
 		return undefined;
 	}
 
-	/** Requests that arrived while a `Retry-After` given to their token was running. */
-	requestsDuringRetryAfter(graceMs = 5): LoggedRequest[] {
+	/**
+	 * Requests that arrived while a `Retry-After` given to their token was running. `graceMs`: a
+	 * request already on its way before the client could have read the 429 is not counted.
+	 */
+	requestsDuringRetryAfter(graceMs = 50): LoggedRequest[] {
 		const found: LoggedRequest[] = [];
 		const limited = this.requests.filter(r => r.retryUntil !== undefined);
 		for (const request of this.requests) {
