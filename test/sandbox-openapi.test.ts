@@ -103,6 +103,11 @@ describe('the sandbox answers as Webflow describes its API', () => {
 		expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(59);
 		expect(limited.headers.get('x-ratelimit-limit')).toBe('2');
 		check({path: '/assets/{asset_id}', method: 'get', status: 429, body: await limited.json()});
+		expect(sandbox.requestsDuringRetryAfter()).toEqual([]);
+		// A client that ignores the Retry-After is caught.
+		await new Promise(resolve => setTimeout(resolve, 300));
+		expect((await get()).status).toBe(429);
+		expect(sandbox.requestsDuringRetryAfter()).toHaveLength(1);
 		expect(Object.keys(spec.paths['/assets/{asset_id}']!.get!.responses['429']!.headers!)).toEqual(['X-RateLimit-Remaining', 'X-RateLimit-Limit']);
 	});
 
