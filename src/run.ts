@@ -223,7 +223,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		await Promise.all([...pools.values()].map(pool => pool.drain()));
 		clearInterval(ticker);
 		await journal?.finish({lastRow: (scanned ?? checked)?.lastRow ?? Number.MAX_SAFE_INTEGER});
-		await Promise.all([...lanes.values()].map(lane => lane.session.close()));
+		await Promise.all(sessionsOf(lanes).map(session => session.close()));
 	}
 
 	const summary = summarize({config, tally, lanes, offline, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)});
@@ -233,7 +233,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 			summary,
 			startedAt: started,
 			endedAt: now(),
-			timelines: [...lanes.values()].map(lane => lane.session.governor.timeline()),
+			timelines: sessionsOf(lanes).map(session => session.governor.timeline()),
 			coverage: [...lanes.values()].flatMap(lane => coverageRows(lane)),
 			problems: tally.problems,
 			warnings: tally.warningRows,
@@ -245,12 +245,20 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	return summary;
 }
 
-/** One lane per token: the default token (WEBFLOW_TOKEN), and with `--tokens` one per site in the file. */
+/**
+ * One lane per site to write to: the default token's (WEBFLOW_TOKEN), and with `--tokens` one per
+ * site in the file. Sites that share a token (a workspace token) share its session and budget.
+ */
 function openLanes({config, siteIds, hooks, now}: {config: RunConfig; siteIds: ReadonlySet<string>; hooks: RunHooks; now: () => number}): Map<string, Lane> {
 	const lanes = new Map<string, Lane>();
+	const sessions = new Map<string, Session>();
 	const open = (key: string, token: string, site: string | undefined) => {
-		const logger = hooks.logger.child({site: site ?? DEFAULT_LANE});
-		const session = new Session({...config, token, logger, now, interrupt: hooks.interrupt, abort: hooks.abort});
+		let session = sessions.get(token);
+		if (!session) {
+			session = new Session({...config, token, logger: hooks.logger.child({site: site ?? DEFAULT_LANE}), now, interrupt: hooks.interrupt, abort: hooks.abort});
+			sessions.set(token, session);
+		}
+
 		lanes.set(key, new Lane({session, site, config, logger: hooks.logger}));
 	};
 
@@ -267,17 +275,16 @@ function openLanes({config, siteIds, hooks, now}: {config: RunConfig; siteIds: R
 	return lanes;
 }
 
+/** Each session once, however many lanes (sites) share its token. */
+function sessionsOf(lanes: Map<string, Lane>): Session[] {
+	return [...new Set([...lanes.values()].map(lane => lane.session))];
+}
+
 /** The run's summary from what was counted and what each lane's pacer saw. */
 function summarize({config, tally, lanes, offline, rows, elapsedMs}: {config: RunConfig; tally: Tally; lanes: Map<string, Lane>; offline: RunStop; rows: number; elapsedMs: number}): Summary {
 	const sites: Record<string, SiteSummary> = {};
-	let requests = 0;
-	let tooManyRequests = 0;
-	let pausedMs = 0;
 	for (const [key, lane] of lanes) {
 		const stats = lane.session.governor.stats();
-		requests += stats.requests;
-		tooManyRequests += stats.tooManyRequests;
-		pausedMs = Math.max(pausedMs, stats.pausedMs);
 		const stop = lane.session.stop.current;
 		sites[key] = {
 			statuses: tally.byLane.get(key) ?? emptyStatuses(),
@@ -286,6 +293,16 @@ function summarize({config, tally, lanes, offline, rows, elapsedMs}: {config: Ru
 			rateLimitPerMinute: Math.round(ratePerMinute(stats.rate) * 10) / 10,
 			stopped: stop ? {reason: stop.reason, message: stop.message} : undefined,
 		};
+	}
+
+	let requests = 0;
+	let tooManyRequests = 0;
+	let pausedMs = 0;
+	for (const session of sessionsOf(lanes)) {
+		const stats = session.governor.stats();
+		requests += stats.requests;
+		tooManyRequests += stats.tooManyRequests;
+		pausedMs = Math.max(pausedMs, stats.pausedMs);
 	}
 
 	const all = [...lanes.values()];

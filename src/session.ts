@@ -150,6 +150,13 @@ export class Session {
 
 	/** With `--redis`: joins the token's shared budget (or says why it carries on alone). */
 	async connectShared(): Promise<void> {
+		this.#joining ??= this.#join();
+		return this.#joining;
+	}
+
+	#joining: Promise<void> | undefined;
+
+	async #join(): Promise<void> {
 		const {redis, logger, token, timeoutMs} = this.#options;
 		if (redis === undefined) {
 			return;

@@ -54,4 +54,16 @@ describe('many sites in one file with --tokens', () => {
 		expect(summary.stopped).toBeUndefined();
 		expect(summary.sites[sites[1]!.id]!.stopped!.reason).toBe('auth');
 	});
+
+	it('sites that share one token (a workspace token) share its budget', async () => {
+		const sites = ['x', 'y'].map(label => makeSite({label: `workspace-${label}`, count: 25}));
+		const sandbox = await startSandbox({sites, rate: {count: 10, windowMs: 1000}, tokens: [{token: 'workspace-token', introspect: false}]});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['siteId', 'assetId', 'altText'], ...sites.flatMap(site => assetIds(site).map(id => [site.id, id, 'alt']))]);
+		const tokens = new Map(sites.map(site => [site.id, 'workspace-token']));
+		const summary = await runJob({input, apiBase: sandbox.url, token: undefined, tokens, rate: {count: 10, windowMs: 1000}});
+		expect(summary.statuses.updated).toBe(50);
+		expect(summary.tooManyRequests).toBe(0);
+		expect(summary.requests).toBe(sandbox.requests.length);
+	});
 });
