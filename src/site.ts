@@ -74,11 +74,6 @@ function badPage(reply: ApiReply): ApiReply {
 	return {kind: 'transport', code: 'bad_body', message: 'the asset list answer has no assets array', status: reply.kind === 'transport' ? reply.status : reply.status, rate: reply.rate};
 }
 
-/** The number of list requests a site of `assets` assets costs for `locales` locales. */
-export function listCost(assets: number, locales: number): number {
-	return Math.max(1, Math.ceil(assets / PAGE_SIZE)) * locales;
-}
-
 /** Per locale: how many assets have alt text. */
 export type Coverage = ReadonlyMap<string, {readonly total: number; readonly withAlt: number}>;
 

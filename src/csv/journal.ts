@@ -45,7 +45,7 @@ export async function readResults(path: string): Promise<{header: string[]; rows
 }
 
 /** The text up to the end of its last whole record: what a kill tore off the end is cut. */
-export function wholeRecords(text: string): string {
+function wholeRecords(text: string): string {
 	let quoted = false;
 	let end = 0;
 	for (let i = 0; i < text.length; i++) {

@@ -6,9 +6,6 @@ export type Status = typeof STATUSES[number];
 /** Statuses that mean the row is done and right: carried over by `--resume`. */
 export const DONE_STATUSES: ReadonlySet<string> = new Set<Status>(['updated', 'unchanged']);
 
-/** Statuses that leave the exit code at 0. */
-export const OK_STATUSES: ReadonlySet<Status> = new Set<Status>(['updated', 'unchanged', 'skipped', 'would_update']);
-
 export const RESULT_COLUMNS = ['status', 'http_status', 'error_code', 'error_message', 'attempts', 'finished_at', 'warnings'] as const;
 
 export type Outcome = {
