@@ -148,7 +148,6 @@ export class Lane {
 			id: job.assetId,
 			displayName,
 			altText: new Map([[job.localeId ?? '', altText]]),
-			summary: {id: job.assetId, displayName, altText, hostedUrl: undefined, originalFileName: undefined, contentType: undefined, lastUpdated: undefined, folderId: undefined},
 		};
 	}
 }

@@ -113,7 +113,9 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	}
 
 	const lanes = needsNetwork ? openLanes({config, siteIds: checked!.siteIds, hooks, now}) : new Map<string, Lane>();
-	const offline = offlineStop(hooks.interrupt);
+	// A run with no network still stops on Ctrl-C.
+	const offline = new RunStop();
+	const unfollowInterrupt = offline.followInterrupt(hooks.interrupt);
 	const tally = new Tally({forReport: config.report !== undefined});
 	const count = (entry: Parameters<Tally['add']>[0]) => {
 		tally.add(entry);
@@ -222,6 +224,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	} finally {
 		await Promise.all([...pools.values()].map(pool => pool.drain()));
 		clearInterval(ticker);
+		unfollowInterrupt();
 		await journal?.finish({lastRow: (scanned ?? checked)?.lastRow ?? Number.MAX_SAFE_INTEGER});
 		await Promise.all(sessionsOf(lanes).map(session => session.close()));
 	}
@@ -352,21 +355,6 @@ function coverageRows(lane: Lane): CoverageRow[] {
 
 	const after = coverageOf(lane.snapshot);
 	return [...lane.coverageBefore].map(([locale, before]) => ({site: lane.snapshot!.siteId, locale, before, after: after.get(locale) ?? before}));
-}
-
-/** A run with no network still stops on Ctrl-C. */
-function offlineStop(interrupt: AbortSignal | undefined): RunStop {
-	const stop = new RunStop();
-	const onInterrupt = () => {
-		stop.trigger({reason: 'interrupted', rowCode: 'interrupted', message: 'the run was interrupted before this row was done'});
-	};
-
-	if (interrupt?.aborted) {
-		onInterrupt();
-	}
-
-	interrupt?.addEventListener('abort', onInterrupt, {once: true});
-	return stop;
 }
 
 /** Runs `task` after every earlier task of the same key has finished (file order per asset and locale). */

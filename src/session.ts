@@ -34,6 +34,22 @@ export class RunStop {
 			this.#controller.abort();
 		}
 	}
+
+	/** Ctrl-C (the `interrupt` signal) stops this too; returns the function that stops listening. */
+	followInterrupt(interrupt: AbortSignal | undefined): () => void {
+		const onInterrupt = () => {
+			this.trigger({reason: 'interrupted', rowCode: 'interrupted', message: 'the run was interrupted before this row was done'});
+		};
+
+		if (interrupt?.aborted) {
+			onInterrupt();
+		}
+
+		interrupt?.addEventListener('abort', onInterrupt, {once: true});
+		return () => {
+			interrupt?.removeEventListener('abort', onInterrupt);
+		};
+	}
 }
 
 function authMessage(reply: {status: number; code: string; message: string}): string {
@@ -119,9 +135,7 @@ export class Session {
 	readonly policy: RetryPolicy;
 	readonly #reachability: Reachability;
 	readonly #options: SessionOptions;
-	readonly #onInterrupt = () => {
-		this.stop.trigger({reason: 'interrupted', rowCode: 'interrupted', message: 'the run was interrupted before this row was done'});
-	};
+	readonly #unfollowInterrupt: () => void;
 
 	constructor(options: SessionOptions) {
 		this.#options = options;
@@ -142,10 +156,7 @@ export class Session {
 				this.stop.trigger({reason: 'unreachable', rowCode: 'network_error', message: `the API at ${options.apiBase} is unreachable: every request failed on the network`});
 			},
 		});
-		options.interrupt?.addEventListener('abort', this.#onInterrupt, {once: true});
-		if (options.interrupt?.aborted) {
-			this.#onInterrupt();
-		}
+		this.#unfollowInterrupt = this.stop.followInterrupt(options.interrupt);
 	}
 
 	/** With `--redis`: joins the token's shared budget (or says why it carries on alone). */
@@ -193,7 +204,7 @@ export class Session {
 	}
 
 	async close(): Promise<void> {
-		this.#options.interrupt?.removeEventListener('abort', this.#onInterrupt);
+		this.#unfollowInterrupt();
 		await this.governor.close();
 	}
 }

@@ -6,7 +6,6 @@ export type CurrentAsset = {
 	readonly id: string;
 	readonly displayName: string | undefined;
 	readonly altText: Map<string, string | null>;
-	readonly summary: AssetSummary;
 };
 
 export type SiteSnapshot = {
@@ -52,7 +51,7 @@ export async function fetchSite({siteId, locales, request, onPage}: {
 			for (const summary of page.assets) {
 				let current = assets.get(summary.id);
 				if (!current) {
-					current = {id: summary.id, displayName: summary.displayName, altText: new Map(), summary};
+					current = {id: summary.id, displayName: summary.displayName, altText: new Map()};
 					assets.set(summary.id, current);
 				}
 
