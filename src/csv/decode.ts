@@ -103,9 +103,9 @@ export function createDecoder({encoding, skip, onInvalid}: {encoding: Encoding; 
 				const text = decoder.decode(bytes, {stream: true});
 				if (encoding === 'utf-8') {
 					// Keep the line count right across chunks, including a sequence split between them.
-					const joined = pending.length > 0 ? Buffer.concat([pending, bytes]) : bytes;
 					newlinesBefore += countNewlines(bytes);
-					pending = joined.subarray(Math.max(0, joined.length - 3));
+					// Only the last bytes are kept (no copy of the chunk): all a split sequence needs.
+					pending = bytes.length >= 3 ? bytes.subarray(bytes.length - 3) : Buffer.concat([pending, bytes]).subarray(-3);
 				}
 
 				callback(null, text);
