@@ -130,6 +130,19 @@ describe('altbatch run against the sandbox', () => {
 		expect(summary.rateSource).toBe('introspect');
 	});
 
+	it('times a spent window from the answers, so a request that arrived late costs no 429', async () => {
+		// The first request reaches the server 90 ms late and opens its window late; the others are on
+		// time. A pause timed from when the first was sent would end 90 ms before the window does.
+		const site = makeSite({label: 'late-arrival', count: 14});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 10, windowMs: 1000}});
+		sandbox.arriveLate(90);
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const summary = await runJob({input, apiBase: sandbox.url});
+		expect(summary.statuses.updated).toBe(14);
+		expect(summary.tooManyRequests).toBe(0);
+	});
+
 	it('waits out 429s that are not the budget without learning a lower rate from them', async () => {
 		const site = makeSite({label: 'stray-429', count: 60});
 		const sandbox = await startSandbox({sites: [site], rate: {count: 50, windowMs: 1000}, faults: {limited: 0.1}, seed: 3});

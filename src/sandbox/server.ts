@@ -83,6 +83,7 @@ export class Sandbox {
 	readonly #rate: SandboxRate;
 	readonly #window: 'fixed' | 'sliding';
 	readonly #slowMs: number;
+	readonly #late: number[] = [];
 	readonly #random: () => number;
 	readonly #scripted: FaultKind[] = [];
 	readonly #scriptedFor = new Map<string, FaultKind[]>();
@@ -137,6 +138,14 @@ export class Sandbox {
 	/** The next PATCH requests get these faults, in order, before any random ones. */
 	failNext(...faults: FaultKind[]): void {
 		this.#scripted.push(...faults);
+	}
+
+	/**
+	 * The next requests (any kind, any token) are each held this long before the budget counts them,
+	 * as a slow network would deliver them: a window opens late.
+	 */
+	arriveLate(...delaysMs: number[]): void {
+		this.#late.push(...delaysMs);
 	}
 
 	/** The next PATCH requests for this asset get these faults, in order. */
@@ -262,6 +271,11 @@ export class Sandbox {
 			log(401);
 			this.#json(response, 401, errorBody('not_authorized', 'Request not authorized'), {'x-ratelimit-limit': String(this.#rate.count), 'x-ratelimit-remaining': String(this.#rate.count)});
 			return;
+		}
+
+		const late = this.#late.shift();
+		if (late !== undefined) {
+			await new Promise(resolve => setTimeout(resolve, late).unref());
 		}
 
 		const rate = this.#rateFor(token);

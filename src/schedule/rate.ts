@@ -89,6 +89,8 @@ export class RateGovernor {
 	#spacedFrom = 0;
 	#burst: number | undefined;
 	readonly #sentAt: number[] = Array.from({length: HISTORY}, () => 0);
+	/** When each request's answer came (0 while in flight): the server counted it no later than that. */
+	readonly #answeredAt: number[] = Array.from({length: HISTORY}, () => 0);
 	#sequence = 0;
 	#requests = 0;
 	#tooMany = 0;
@@ -274,6 +276,7 @@ export class RateGovernor {
 				const sequence = ++this.#sequence;
 				const at = this.#now();
 				this.#sentAt[sequence % HISTORY] = at;
+				this.#answeredAt[sequence % HISTORY] = 0;
 				this.#requests++;
 				const second = Math.floor(at / 1000);
 				this.#sent.set(second, (this.#sent.get(second) ?? 0) + 1);
@@ -360,6 +363,12 @@ export class RateGovernor {
 		return earlier >= 1 && back < HISTORY ? this.#sentAt[earlier % HISTORY] : undefined;
 	}
 
+	#answeredBefore(sequence: number, back: number): number | undefined {
+		const earlier = sequence - back;
+		const at = earlier >= 1 && back < HISTORY ? this.#answeredAt[earlier % HISTORY] : undefined;
+		return at === 0 ? undefined : at;
+	}
+
 	#closeGate(until: number, reason: string, publish = true): void {
 		const now = this.#now();
 		if (until <= this.#notBefore || until <= now) {
@@ -382,6 +391,7 @@ export class RateGovernor {
 
 	#observe(reply: RateReply, sequence: number): void {
 		const now = this.#now();
+		this.#answeredAt[sequence % HISTORY] = now;
 		if (reply.limit !== undefined && reply.limit > 0) {
 			this.#burst = reply.limit;
 			if (this.#source === 'default') {
@@ -417,7 +427,10 @@ export class RateGovernor {
 			const burst = this.#burst ?? this.#rate.count;
 			const serverWindowMs = this.#rate.windowMs * burst / this.#rate.count;
 			const processes = this.#shared ? this.#shared.peers.size + 1 : 1;
-			const first = this.#sentBefore(sequence, Math.ceil((burst - 1) / processes));
+			// The window began no later than the server counted that request, and that was no later
+			// than its answer came back: timing from its answer, not its send, is safe whatever the
+			// latency or its jitter (a request sent on time can arrive late and open the window late).
+			const first = this.#answeredBefore(sequence, Math.ceil((burst - 1) / processes));
 			this.#closeGate((first ?? now) + serverWindowMs, 'remaining');
 		}
 	}
