@@ -157,28 +157,36 @@ function readTokensFile(path: string): Map<string, string> {
 	return tokens;
 }
 
+/** The signals that stop a run: Ctrl-C, `kill`, and a terminal (or SSH session) that went away. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** Ctrl-C once: stop taking rows, let requests in flight finish. Twice: cancel them too. */
 function watchSignals(): {interrupt: AbortController; abort: AbortController; dispose: () => void} {
 	const interrupt = new AbortController();
 	const abort = new AbortController();
-	const onSignal = () => {
+	const onSignal = (signal: NodeJS.Signals) => {
 		if (interrupt.signal.aborted) {
 			abort.abort();
 			return;
 		}
 
 		interrupt.abort();
-		process.stderr.write('\nStopping: finishing the requests in flight and writing every row (Ctrl-C again to cancel them)…\n');
+		if (signal !== 'SIGHUP') {
+			process.stderr.write('\nStopping: finishing the requests in flight and writing every row (Ctrl-C again to cancel them)…\n');
+		}
 	};
 
-	process.on('SIGINT', onSignal);
-	process.on('SIGTERM', onSignal);
+	for (const signal of STOP_SIGNALS) {
+		process.on(signal, onSignal);
+	}
+
 	return {
 		interrupt,
 		abort,
 		dispose() {
-			process.off('SIGINT', onSignal);
-			process.off('SIGTERM', onSignal);
+			for (const signal of STOP_SIGNALS) {
+				process.off(signal, onSignal);
+			}
 		},
 	};
 }
@@ -431,8 +439,9 @@ async function commandSandbox(argv: string[]): Promise<number> {
 			resolve();
 		};
 
-		process.once('SIGINT', stop);
-		process.once('SIGTERM', stop);
+		for (const signal of STOP_SIGNALS) {
+			process.once(signal, stop);
+		}
 	});
 	await sandbox.close();
 	return 0;
@@ -506,6 +515,11 @@ function exitCodeForError(error: unknown): number {
 	}
 
 	return 1;
+}
+
+// A reader that went away (`| head`, a closed terminal) must not crash a run before its rows are written.
+for (const stream of [process.stdout, process.stderr]) {
+	stream.on('error', () => undefined);
 }
 
 try {

@@ -78,14 +78,14 @@ describe('the altbatch command', () => {
 		expect(everything).not.toContain(TOKEN.slice(0, 12));
 	});
 
-	it('on Ctrl-C lets the requests in flight finish, writes every row and exits 130', async () => {
-		const site = makeSite({label: 'cli-sigint', count: 40});
+	it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('on %s (Ctrl-C, kill, a closed terminal all alike) lets the requests in flight finish, writes every row and exits 130', async signal => {
+		const site = makeSite({label: `cli-${signal}`, count: 40});
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 10, windowMs: 1000}});
 		const dir = await tempDir();
 		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
 		const {child, done} = spawnCli(['run', input, '--api-base', sandbox.url], {env: {WEBFLOW_TOKEN: TOKEN}});
 		await until(() => sandbox.requests.filter(r => r.method === 'PATCH').length >= 5);
-		child.kill('SIGINT');
+		child.kill(signal);
 		const result = await done;
 		expect(result.code).toBe(130);
 		const rows = await results(join(dir, 'jobs.results.csv'));
