@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import {readFileSync} from 'node:fs';
-import {resolve} from 'node:path';
+import {readFileSync, statSync} from 'node:fs';
+import {basename, join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import {
 	DEFAULTS, defaultOut, LOG_LEVELS, parseApiBase, parseDuration, parseEncoding, parsePositiveInteger, parseRate, parseSiteId,
@@ -28,7 +28,7 @@ Usage:
 The token comes from WEBFLOW_TOKEN or --token-file <path>, never from a flag value.
 
 run options:
-  --out <file>            results CSV (default: <jobs>.results.csv beside the input)
+  --out <file|folder>     results CSV (default: <jobs>.results.csv beside the input)
   --api-base <url>        API origin, https (http only for localhost) (default: https://api.webflow.com)
   --rate <n>/<s|min>      most requests per second or minute (default: the token's own limit, else 60/min)
   --concurrency <n>       most requests in flight (default: 4)
@@ -54,7 +54,7 @@ export options:
   --site <id>             the site (required)
   --locale <id>           a locale to export; repeat for several (default: the primary locale)
   --missing-only          only assets without alt text
-  --out <file>            (default: assets-<site>.csv); --api-base, --rate, --token-file as for run
+  --out <file|folder>     (default: assets-<site>.csv); --api-base, --rate, --token-file as for run
 
 sandbox options:
   --port <n>              (default: 8787; 0 picks a free port)
@@ -278,7 +278,7 @@ async function commandRun(argv: string[]): Promise<number> {
 	const config: RunConfig = {
 		...connection,
 		input,
-		out: values.out ?? defaultOut(input),
+		out: outputFile(values.out, defaultOut(input), 'the results are rewritten in input order at the end and read back by --resume'),
 		tokens: values.tokens === undefined ? undefined : readTokensFile(values.tokens),
 		report: values.report,
 		redis: parseRedisUrl(values.redis ?? process.env.REDIS_URL),
@@ -307,6 +307,30 @@ async function commandRun(argv: string[]): Promise<number> {
 		signals.dispose();
 		unlock();
 	}
+}
+
+/** `--out`: a file (new or not), or a folder to put the default file name in; never a device or pipe. */
+function outputFile(out: string | undefined, fallback: string, why: string): string {
+	if (out === undefined) {
+		return fallback;
+	}
+
+	let stats;
+	try {
+		stats = statSync(out);
+	} catch {
+		return out;
+	}
+
+	if (stats.isDirectory()) {
+		return join(out, basename(fallback));
+	}
+
+	if (!stats.isFile()) {
+		throw new UsageError(`--out ${JSON.stringify(out)} is not a regular file: ${why}, so it needs a file of its own`);
+	}
+
+	return out;
 }
 
 function isAlive(pid: number): boolean {
@@ -352,7 +376,7 @@ async function commandExport(argv: string[]): Promise<number> {
 		site,
 		locales: (values.locale ?? []).map(locale => parseSiteId(locale, '--locale')),
 		missingOnly: values['missing-only'] ?? false,
-		out: values.out ?? `assets-${site}.csv`,
+		out: outputFile(values.out, `assets-${site}.csv`, 'it is written whole, then moved into place'),
 		concurrency: 1,
 	};
 	const logger = createLogger({level: logLevel, file: values['log-file']});

@@ -1,4 +1,5 @@
-import {readFile, writeFile} from 'node:fs/promises';
+import {execFileSync} from 'node:child_process';
+import {mkdir, readFile, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {assetIds, makeSite, results, runCli, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
@@ -44,6 +45,24 @@ describe('the altbatch command', () => {
 		expect((await runCli(['run', broken, '--token', TOKEN], {env})).code).toBe(2);
 		expect((await runCli(['run', broken, '--bogus'], {env})).code).toBe(2);
 		expect(sandbox.requests).toHaveLength(0);
+	});
+
+	it('--out may name a folder for the results; a pipe or device is refused and left as it was', async () => {
+		const site = makeSite({label: 'cli-out', count: 2});
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 100, windowMs: 1000}});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const folder = join(dir, 'results');
+		await mkdir(folder);
+		const env = {WEBFLOW_TOKEN: TOKEN};
+		expect((await runCli(['run', input, '--api-base', sandbox.url, '--out', folder], {env})).code).toBe(0);
+		expect((await results(join(folder, 'jobs.results.csv'))).map(r => r.status)).toEqual(['updated', 'updated']);
+		const fifo = join(dir, 'pipe');
+		execFileSync('mkfifo', [fifo]);
+		const refused = await runCli(['run', input, '--api-base', sandbox.url, '--out', fifo], {env});
+		expect(refused.code).toBe(2);
+		expect(refused.stderr).toContain('is not a regular file');
+		expect((await stat(fifo)).isFIFO()).toBe(true);
 	});
 
 	it('exits 3 when the token is refused, with a message saying so', async () => {
