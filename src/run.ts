@@ -1,6 +1,6 @@
 import type {RunConfig} from './config.js';
 import {ResultsJournal, type StoredRow} from './csv/journal.js';
-import {InputError, UsageError} from './errors.js';
+import {AltbatchError, InputError, UsageError} from './errors.js';
 import {scanInput, type CheckedInput} from './input-check.js';
 import type {Logger} from './logger.js';
 import {jobKey, toJob, type Columns, type Job} from './rows/job.js';
@@ -112,10 +112,14 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		throw new UsageError('No token: set WEBFLOW_TOKEN or pass --token-file <path>', 'no_token');
 	}
 
-	const lanes = needsNetwork ? openLanes({config, siteIds: checked!.siteIds, hooks, now}) : new Map<string, Lane>();
+	// A result that cannot be written (a full disk, say) stops the run as Ctrl-C does: nothing more is sent.
+	const writeFailed = new AbortController();
+	const stopping = {...hooks, interrupt: hooks.interrupt ? AbortSignal.any([hooks.interrupt, writeFailed.signal]) : writeFailed.signal};
+	let writeFailure: {error: unknown} | undefined;
+	const lanes = needsNetwork ? openLanes({config, siteIds: checked!.siteIds, hooks: stopping, now}) : new Map<string, Lane>();
 	// A run with no network still stops on Ctrl-C.
 	const offline = new RunStop();
-	const unfollowInterrupt = offline.followInterrupt(hooks.interrupt);
+	const unfollowInterrupt = offline.followInterrupt(stopping.interrupt);
 	const tally = new Tally({forReport: config.report !== undefined});
 	const count = (entry: Parameters<Tally['add']>[0]) => {
 		tally.add(entry);
@@ -153,7 +157,18 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	}
 
 	const finish = (work: RowWork, outcome: Outcome) => {
-		journal!.write(resultCells({...outcome, job: work.job, warnings: work.warnings, finishedAt: new Date(now())}));
+		if (writeFailure) {
+			return; // Nothing more can be written; --resume redoes this row.
+		}
+
+		try {
+			journal!.write(resultCells({...outcome, job: work.job, warnings: work.warnings, finishedAt: new Date(now())}));
+		} catch (error) {
+			writeFailure = {error};
+			writeFailed.abort();
+			return;
+		}
+
 		count({...work, outcome});
 	};
 
@@ -176,9 +191,11 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	// all), so a file sorted by site keeps every site's budget busy instead of one at a time.
 	const pools = new Map([...lanes.keys()].map(key => [key, new RowPool(config.concurrency, lanes.size > 1 ? Math.ceil(READ_AHEAD / lanes.size) : undefined)]));
 	const chains = new Map<string, Promise<void>>();
+	const secrets = [config.token, ...config.tokens?.values() ?? []].filter((token): token is string => token !== undefined && token !== '');
 	const duplicates = new DuplicateAltTracker();
 	const snapshotOf = (job: Job) => lanes.get(DEFAULT_LANE)?.snapshot ?? (job.siteId === undefined ? undefined : lanes.get(job.siteId)?.snapshot);
 	let scanned: CheckedInput | undefined;
+	let poolFailure: PromiseRejectedResult | undefined;
 	try {
 		scanned = await scanInput({
 			path: config.input,
@@ -207,7 +224,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 				} else {
 					const lane = routed.lane;
 					return pools.get(routed.key)!.add(() => inKeyOrder(chains, jobKey(job), async () => {
-						finish(work, await lane.process(job));
+						finish(work, await lane.process(job).catch((error: unknown) => internalFailure({error, logger, row: job.row, secrets})));
 					}));
 				}
 
@@ -222,11 +239,28 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 
 		throw error;
 	} finally {
-		await Promise.all([...pools.values()].map(pool => pool.drain()));
+		// Every row in flight ends before the file is finished, even when one of them threw.
+		const drained = await Promise.allSettled([...pools.values()].map(pool => pool.drain()));
 		clearInterval(ticker);
 		unfollowInterrupt();
-		await journal?.finish({lastRow: (scanned ?? checked)?.lastRow ?? Number.MAX_SAFE_INTEGER});
+		if (writeFailure) {
+			journal?.abandon();
+		} else {
+			await journal?.finish({lastRow: (scanned ?? checked)?.lastRow ?? Number.MAX_SAFE_INTEGER});
+		}
+
 		await Promise.all(sessionsOf(lanes).map(session => session.close()));
+		poolFailure = drained.find(result => result.status === 'rejected');
+	}
+
+	if (writeFailure) {
+		// What was written stands, and --resume goes on from it.
+		const {error} = writeFailure;
+		throw new AltbatchError('internal', 'results_not_written', `a row's result could not be written to ${config.out} (${error instanceof Error ? error.message : String(error)}); the run stopped there. The file holds every row finished before it: free the space and run again with --resume`, {cause: error});
+	}
+
+	if (poolFailure) {
+		throw poolFailure.reason;
 	}
 
 	const summary = summarize({config, tally, lanes, offline, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)});
@@ -355,6 +389,14 @@ function coverageRows(lane: Lane): CoverageRow[] {
 
 	const after = coverageOf(lane.snapshot);
 	return [...lane.coverageBefore].map(([locale, before]) => ({site: lane.snapshot!.siteId, locale, before, after: after.get(locale) ?? before}));
+}
+
+/** A row whose work threw (a bug of ours): `failed` with the reason, and the run goes on. No token in the text. */
+function internalFailure({error, logger, row, secrets}: {error: unknown; logger: Logger; row: number; secrets: readonly string[]}): Outcome {
+	const scrub = (text: string) => secrets.reduce((clean, secret) => clean.replaceAll(secret, '[redacted]'), text);
+	const message = scrub(error instanceof Error ? error.message : String(error));
+	logger.error({row, error: message, stack: error instanceof Error && error.stack ? scrub(error.stack) : undefined}, 'internal error on a row');
+	return {status: 'failed', errorCode: 'internal_error', errorMessage: `internal error: ${message}`, attempts: 0};
 }
 
 /** Runs `task` after every earlier task of the same key has finished (file order per asset and locale). */

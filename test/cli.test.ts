@@ -144,6 +144,34 @@ describe('the altbatch command', () => {
 		}
 	});
 
+	it('when results can no longer be written (a full disk) stops sending, says so, and --resume finishes the file', async () => {
+		const site = makeSite({label: 'cli-full-disk', count: 60});
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 200, windowMs: 1000}});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText', 'note'], ...assetIds(site).map((id, i) => [id, `alt ${i}`, 'n'.repeat(120)])]);
+		const out = join(dir, 'jobs.results.csv');
+		const env = {WEBFLOW_TOKEN: TOKEN};
+		const full = await runCli(['run', input, '--api-base', sandbox.url, '--concurrency', '2'], {env, fileSizeLimitKb: 4});
+		expect(full.code).toBe(1);
+		expect(full.stderr).toContain('[results_not_written]');
+		expect(full.stderr).toContain('--resume');
+		const written = (await results(out)).length;
+		expect(written).toBeGreaterThan(5);
+		expect(written).toBeLessThan(60);
+		// Only the requests already in flight when the write failed were sent after it.
+		const sentBefore = sandbox.requests.filter(r => r.method === 'PATCH').length;
+		expect(sentBefore).toBeLessThanOrEqual(written + 1 + 2);
+
+		const resumed = await runCli(['run', input, '--api-base', sandbox.url, '--resume'], {env});
+		expect(resumed.code).toBe(0);
+		const rows = await results(out);
+		expect(rows.map(r => Number(r.row))).toEqual(Array.from({length: 60}, (_, i) => i + 2));
+		expect(rows.every(r => r.status === 'updated')).toBe(true);
+		for (const [i, id] of assetIds(site).entries()) {
+			expect(sandbox.asset(id)!.altText.get(site.primaryLocale)).toBe(`alt ${i}`);
+		}
+	});
+
 	it('--resume reads its own status even when the input has a column called status', async () => {
 		const site = makeSite({label: 'cli-status-column', count: 3});
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 100, windowMs: 1000}});

@@ -60,8 +60,12 @@ export async function results(path: string): Promise<Array<Record<string, string
 export type CliRun = {code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string};
 
 /** Spawns the real CLI. */
-export function spawnCli(args: string[], {env = {}, cwd}: {env?: Record<string, string>; cwd?: string} = {}): {child: ChildProcess; done: Promise<CliRun>} {
-	const child = spawn(process.execPath, [CLI, ...args], {
+export function spawnCli(args: string[], {env = {}, cwd, fileSizeLimitKb}: {env?: Record<string, string>; cwd?: string; fileSizeLimitKb?: number} = {}): {child: ChildProcess; done: Promise<CliRun>} {
+	// `ulimit -f` makes writes past the size fail as on a full disk (Node ignores SIGXFSZ).
+	const [command, commandArgs] = fileSizeLimitKb === undefined
+		? [process.execPath, [CLI, ...args]]
+		: ['bash', ['-c', `ulimit -f ${fileSizeLimitKb} && exec "$@"`, 'bash', process.execPath, CLI, ...args]];
+	const child = spawn(command, commandArgs, {
 		cwd,
 		env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env},
 		stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,7 +92,7 @@ export function spawnCli(args: string[], {env = {}, cwd}: {env?: Record<string, 
 	return {child, done};
 }
 
-export async function runCli(args: string[], options: {env?: Record<string, string>; cwd?: string} = {}): Promise<CliRun> {
+export async function runCli(args: string[], options: Parameters<typeof spawnCli>[1] = {}): Promise<CliRun> {
 	return spawnCli(args, options).done;
 }
 

@@ -7,6 +7,8 @@ import PQueue from 'p-queue';
 export class RowPool {
 	readonly #queue: PQueue;
 	readonly #backlog: number;
+	/** The first task that threw: kept for `drain`, so it is reported rather than crashing the process. */
+	#failure: {error: unknown} | undefined;
 
 	/** `backlog`: rows queued beyond those in flight before `add` waits. @default 2 × concurrency */
 	constructor(concurrency: number, backlog = concurrency * 2) {
@@ -20,11 +22,16 @@ export class RowPool {
 			await this.#queue.onSizeLessThan(this.#backlog);
 		}
 
-		void this.#queue.add(task);
+		this.#queue.add(task).catch((error: unknown) => {
+			this.#failure ??= {error};
+		});
 	}
 
-	/** Resolves when every queued task has finished. */
+	/** Resolves when every queued task has finished; rejects with the first error a task threw. */
 	async drain(): Promise<void> {
 		await this.#queue.onIdle();
+		if (this.#failure) {
+			throw this.#failure.error;
+		}
 	}
 }
