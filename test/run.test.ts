@@ -143,6 +143,31 @@ describe('altbatch run against the sandbox', () => {
 		expect(summary.tooManyRequests).toBe(0);
 	});
 
+	it('takes the rate back up once another client that spent part of the budget has stopped', async () => {
+		// Introspect overstates the limit (60/s against 40/s), so the first window ends in a 429 and
+		// the rate is learned — while another client on the token spends half the budget, which makes
+		// the learned rate far too low. That client stops after 1.5 s; the rate must climb back.
+		const site = makeSite({label: 'climb-back', count: 300});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 40, windowMs: 1000}, tokens: [{token: 'sandbox-token', reportedRateLimit: 3600}]});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const other = setInterval(() => {
+			void fetch(`${sandbox.url}/v2/sites/${site.id}/assets`, {headers: {authorization: 'Bearer sandbox-token'}});
+		}, 50);
+		setTimeout(() => {
+			clearInterval(other);
+		}, 1500);
+		const summary = await runJob({input, apiBase: sandbox.url});
+		clearInterval(other);
+		expect(summary.statuses.updated).toBe(300);
+		expect(summary.tooManyRequests).toBeGreaterThan(0);
+		expect(summary.rateSource).toBe('learned');
+		// Back to at least 85% of the real limit (2,400/min), and never above it.
+		expect(summary.rateLimitPerMinute).toBeGreaterThanOrEqual(2040);
+		expect(summary.rateLimitPerMinute).toBeLessThanOrEqual(2400);
+		expect(sandbox.requestsDuringRetryAfter(250, {method: 'PATCH'})).toEqual([]);
+	});
+
 	it('waits out 429s that are not the budget without learning a lower rate from them', async () => {
 		const site = makeSite({label: 'stray-429', count: 60});
 		const sandbox = await startSandbox({sites: [site], rate: {count: 50, windowMs: 1000}, faults: {limited: 0.1}, seed: 3});

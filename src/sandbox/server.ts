@@ -175,10 +175,12 @@ export class Sandbox {
 	 * tests client and sandbox share one event loop, which a loaded machine can stall for 100 ms;
 	 * a client that ignored the pause would still send well inside the 1 s or more that remain).
 	 */
-	requestsDuringRetryAfter(graceMs = 250): LoggedRequest[] {
+	requestsDuringRetryAfter(graceMs = 250, {method}: {method?: string} = {}): LoggedRequest[] {
 		const found: LoggedRequest[] = [];
-		const limited = this.requests.filter(r => r.retryUntil !== undefined);
-		for (const request of this.requests) {
+		// With `method`, only that client's requests and 429s (another client on the token uses another method).
+		const mine = method === undefined ? this.requests : this.requests.filter(r => r.method === method);
+		const limited = mine.filter(r => r.retryUntil !== undefined);
+		for (const request of mine) {
 			if (limited.some(r => r.token === request.token && request.at > r.at + graceMs && request.at < r.retryUntil!)) {
 				found.push(request);
 			}

@@ -35,6 +35,14 @@ export type RateStats = {
 	readonly budget: BudgetMode;
 };
 
+/** One stretch of answers watched for headroom after learning down. */
+type Watch = {since: number; fewest: number; othersSeen: boolean; last: {sequence: number; remaining: number} | undefined};
+type Recovery = {readonly ceiling: Rate; readonly ceilingSource: RateSource; watch: Watch};
+
+function freshWatch(since: number): Watch {
+	return {since, fewest: Number.POSITIVE_INFINITY, othersSeen: false, last: undefined};
+}
+
 type SharedState = {
 	readonly limiter: Bottleneck;
 	readonly self: string;
@@ -106,6 +114,8 @@ export class RateGovernor {
 	/** The latest `X-RateLimit-Remaining` (by send order) and when it was heard. */
 	#credit: {remaining: number; sequence: number; at: number} | undefined;
 	#budget: BudgetMode = {kind: 'local'};
+	/** After learning a lower rate: what is watched to take the rate back up (see `#climbBack`). */
+	#recovery: Recovery | undefined;
 	#onBudgetChange: ((mode: BudgetMode) => void) | undefined;
 
 	constructor({rate, source, now = Date.now, onPause}: {rate: Rate; source: RateSource; now?: () => number; onPause?: (untilMs: number, reason: string) => void}) {
@@ -402,6 +412,10 @@ export class RateGovernor {
 
 		if (reply.status === 429) {
 			this.#tooMany++;
+			if (this.#recovery) {
+				this.#recovery.watch = freshWatch(now);
+			}
+
 			const second = Math.floor(now / 1000);
 			this.#limited.set(second, (this.#limited.get(second) ?? 0) + 1);
 			const retryAfter = reply.retryAfterMs ?? this.#rate.windowMs;
@@ -413,6 +427,10 @@ export class RateGovernor {
 
 			this.#closeGate(until, '429');
 			return;
+		}
+
+		if (reply.remaining !== undefined) {
+			this.#climbBack(reply.remaining, sequence, now);
 		}
 
 		if (reply.remaining !== undefined && (this.#credit === undefined || sequence > this.#credit.sequence)) {
@@ -469,8 +487,73 @@ export class RateGovernor {
 
 		const floor = ratePerMinute(current) / 4;
 		if (ratePerMinute(learned) < ratePerMinute(current)) {
+			this.#recovery ??= {ceiling: current, ceilingSource: this.#source, watch: freshWatch(0)};
+			this.#recovery.watch = freshWatch(this.#now());
 			this.setRate(ratePerMinute(learned) < floor ? {count: current.count, windowMs: current.windowMs * 4} : learned, 'learned');
 		}
+	}
+
+	/**
+	 * After learning down, the rate climbs back once the budget is ours alone again (another client
+	 * that spent part of it has stopped, say): for two whole windows, no answer showed requests that
+	 * were not ours (Remaining fell by exactly as many as we sent between two answers) and at least a
+	 * tenth of the budget was always left. The new rate is what we sent in the last window plus the
+	 * fewest remaining, never above the rate known before; with the window taken long, each step
+	 * falls short of the budget and the steps close in on it. While others still spend the budget the
+	 * learned rate stays. Not with a shared budget: there the spacing and the headroom are every process's.
+	 */
+	#climbBack(remaining: number, sequence: number, now: number): void {
+		const recovery = this.#recovery;
+		const burst = this.#burst;
+		if (!recovery || burst === undefined || this.#shared) {
+			return;
+		}
+
+		const {watch} = recovery;
+		const last = watch.last;
+		if (last !== undefined && sequence > last.sequence && remaining <= last.remaining && last.remaining - remaining > sequence - last.sequence) {
+			watch.othersSeen = true;
+		}
+
+		if (last === undefined || sequence > last.sequence) {
+			watch.last = {sequence, remaining};
+		}
+
+		watch.fewest = Math.min(watch.fewest, remaining);
+		// The server's window, taken long rather than short (a rate from a longer window is lower):
+		// the time `burst` requests take at the rate before learning or at the rate now, whichever is longer.
+		const windowMs = Math.max(recovery.ceiling.windowMs / recovery.ceiling.count, this.#rate.windowMs / this.#rate.count) * burst;
+		if (now - watch.since < 2 * windowMs) {
+			return;
+		}
+
+		if (!watch.othersSeen && watch.fewest >= Math.max(2, Math.ceil(burst / 10))) {
+			// Ours in the window (counted, or at the pace we were set to, whichever is fewer) plus what
+			// remained, less one for counting across the window's edge.
+			const ours = Math.min(this.#sentSince(now - windowMs), windowMs / this.#spacing());
+			const freed = {count: ours + watch.fewest - 1, windowMs};
+			if (ratePerMinute(freed) >= ratePerMinute(recovery.ceiling)) {
+				this.#recovery = undefined;
+				this.setRate(recovery.ceiling, recovery.ceilingSource);
+				return;
+			}
+
+			if (ratePerMinute(freed) > ratePerMinute(this.#rate)) {
+				this.setRate(freed, 'learned');
+			}
+		}
+
+		recovery.watch = freshWatch(now);
+	}
+
+	/** How many requests we sent since `from` (as far back as the history goes). */
+	#sentSince(from: number): number {
+		let count = 0;
+		for (let sequence = this.#sequence; sequence >= 1 && count < HISTORY - 1 && (this.#sentAt[sequence % HISTORY] ?? 0) >= from; sequence--) {
+			count++;
+		}
+
+		return count;
 	}
 
 	async close(): Promise<void> {
