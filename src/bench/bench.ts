@@ -77,6 +77,47 @@ async function paced({name, rows, limit, told, introspect, window = 'fixed'}: {n
 	});
 }
 
+/**
+ * Another client on the same token spends part of the budget, for a while or throughout. Reports
+ * our pace over the last third of the run as a fraction of what the other client left us.
+ */
+async function otherClient({name, rows, limit, otherPerSecond, otherForMs, reportedRateLimit}: {name: string; rows: number; limit: Rate; otherPerSecond: number; otherForMs: number; reportedRateLimit?: number}): Promise<void> {
+	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
+	const s = site(name, rows);
+	const sandbox = new Sandbox({sites: [s], rate: limit, tokens: [{token: 'bench', reportedRateLimit}]});
+	const url = await sandbox.listen();
+	const input = join(dir, 'jobs.csv');
+	await writeJobs(input, [...s.assets.keys()]);
+	const other = setInterval(() => {
+		void fetch(`${url}/v2/sites/${s.id}/assets`, {headers: {authorization: 'Bearer bench'}}).catch(() => undefined);
+	}, 1000 / otherPerSecond);
+	const stop = setTimeout(() => {
+		clearInterval(other);
+	}, otherForMs);
+	const summary = await run(config({input, apiBase: url}), {logger: silentLogger()});
+	clearInterval(other);
+	clearTimeout(stop);
+	await sandbox.close();
+	await rm(dir, {recursive: true, force: true});
+	const ours = sandbox.requests.filter(r => r.method === 'PATCH' && r.status === 200);
+	const tail = ours.slice(Math.floor(ours.length * 2 / 3));
+	const tailPerSecond = (tail.length - 1) / ((tail.at(-1)!.at - tail[0]!.at) / 1000);
+	const endsAt = ours.at(-1)!.at - ours[0]!.at;
+	const leftToUs = limit.count * 1000 / limit.windowMs - (otherForMs >= endsAt ? otherPerSecond : 0);
+	table.push({
+		case: name,
+		rows,
+		limit: `${limit.count}/${limit.windowMs / 1000}s`,
+		'introspect says': reportedRateLimit === undefined ? 'the limit' : `${reportedRateLimit}/min`,
+		other: `${otherPerSecond}/s for ${otherForMs >= 60_000 ? 'the whole run' : `${otherForMs / 1000} s`}`,
+		updated: summary.statuses.updated,
+		'429s': summary.tooManyRequests,
+		'last third, of what is left': (tailPerSecond / leftToUs).toFixed(3),
+		'paced at end /min': summary.rateLimitPerMinute,
+		'elapsed s': summary.elapsedSeconds,
+	});
+}
+
 async function unlimited(rows: number): Promise<void> {
 	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
 	const s = site('unlimited', rows);
@@ -305,6 +346,8 @@ async function main(): Promise<void> {
 		['sliding', () => paced({name: 'known limit, sliding window', rows: 300, limit: {count: 50, windowMs: 1000}, introspect: true, window: 'sliding'})],
 		['minute-known', () => paced({name: 'per-minute limit scaled 1:10 (known)', rows: 150, limit: {count: 60, windowMs: 6000}, introspect: true})],
 		['minute-untold', () => paced({name: 'per-minute limit scaled 1:10 (told 2x)', rows: 150, limit: {count: 60, windowMs: 6000}, told: {count: 20, windowMs: 1000}, introspect: false})],
+		['other-stops', () => otherClient({name: 'another client for 3 s (introspect overstates)', rows: 300, limit: {count: 20, windowMs: 1000}, otherPerSecond: 10, otherForMs: 3000, reportedRateLimit: 1800})],
+		['other-stays', () => otherClient({name: 'another client throughout', rows: 200, limit: {count: 20, windowMs: 1000}, otherPerSecond: 6, otherForMs: 600_000})],
 		['unlimited', () => unlimited(3000)],
 		['nightly', () => nightly()],
 		['shared', () => sharedBudget()],
