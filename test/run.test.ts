@@ -168,6 +168,18 @@ describe('altbatch run against the sandbox', () => {
 		expect(sandbox.requestsDuringRetryAfter(250, {method: 'PATCH'})).toEqual([]);
 	});
 
+	it('learns a told rate down with one 429 and does not take the pause after it for headroom', async () => {
+		const site = makeSite({label: 'told-too-high', count: 150});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 20, windowMs: 1000}, tokens: [{token: 'sandbox-token', introspect: false}]});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const summary = await runJob({input, apiBase: sandbox.url, rate: {count: 40, windowMs: 1000}});
+		expect(summary.statuses.updated).toBe(150);
+		expect(summary.tooManyRequests).toBe(1);
+		expect(summary.rateSource).toBe('learned');
+		expect(summary.rateLimitPerMinute).toBeLessThanOrEqual(1200);
+	});
+
 	it('waits out 429s that are not the budget without learning a lower rate from them', async () => {
 		const site = makeSite({label: 'stray-429', count: 60});
 		const sandbox = await startSandbox({sites: [site], rate: {count: 50, windowMs: 1000}, faults: {limited: 0.1}, seed: 3});

@@ -412,9 +412,6 @@ export class RateGovernor {
 
 		if (reply.status === 429) {
 			this.#tooMany++;
-			if (this.#recovery) {
-				this.#recovery.watch = freshWatch(now);
-			}
 
 			const second = Math.floor(now / 1000);
 			this.#limited.set(second, (this.#limited.get(second) ?? 0) + 1);
@@ -426,6 +423,11 @@ export class RateGovernor {
 			}
 
 			this.#closeGate(until, '429');
+			if (this.#recovery) {
+				// Headroom is watched from when sending resumes: a pause would look like budget to spare.
+				this.#recovery.watch = freshWatch(Math.max(until, this.#notBefore));
+			}
+
 			return;
 		}
 
@@ -487,8 +489,7 @@ export class RateGovernor {
 
 		const floor = ratePerMinute(current) / 4;
 		if (ratePerMinute(learned) < ratePerMinute(current)) {
-			this.#recovery ??= {ceiling: current, ceilingSource: this.#source, watch: freshWatch(0)};
-			this.#recovery.watch = freshWatch(this.#now());
+			this.#recovery ??= {ceiling: current, ceilingSource: this.#source, watch: freshWatch(this.#now())};
 			this.setRate(ratePerMinute(learned) < floor ? {count: current.count, windowMs: current.windowMs * 4} : learned, 'learned');
 		}
 	}
@@ -498,7 +499,7 @@ export class RateGovernor {
 	 * that spent part of it has stopped, say): for two whole windows, no answer showed requests that
 	 * were not ours (Remaining fell by exactly as many as we sent between two answers) and at least a
 	 * tenth of the budget was always left. The new rate is what we sent in the last window plus the
-	 * fewest remaining, never above the rate known before; with the window taken long, each step
+	 * fewest remaining, less one, never above the rate known before; with the window taken long, each step
 	 * falls short of the budget and the steps close in on it. While others still spend the budget the
 	 * learned rate stays. Not with a shared budget: there the spacing and the headroom are every process's.
 	 */
