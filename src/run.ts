@@ -335,12 +335,20 @@ function summarize({config, tally, lanes, offline, rows, elapsedMs}: {config: Ru
 	let requests = 0;
 	let tooManyRequests = 0;
 	let pausedMs = 0;
+	let first = Number.POSITIVE_INFINITY;
+	let last = Number.NEGATIVE_INFINITY;
 	for (const session of sessionsOf(lanes)) {
 		const stats = session.governor.stats();
 		requests += stats.requests;
 		tooManyRequests += stats.tooManyRequests;
 		pausedMs = Math.max(pausedMs, stats.pausedMs);
+		first = Math.min(first, stats.sentSpan?.first ?? first);
+		last = Math.max(last, stats.sentSpan?.last ?? last);
 	}
+
+	// Requests per minute from the first request sent to the last (n requests span n - 1 gaps), so
+	// a short run paced at the limit shows the limit, not more.
+	const effectivePerMs = requests >= 2 && last > first ? (requests - 1) / (last - first) : requests / elapsedMs;
 
 	const all = [...lanes.values()];
 	const stats = all[0]?.session.governor.stats();
@@ -364,7 +372,7 @@ function summarize({config, tally, lanes, offline, rows, elapsedMs}: {config: Ru
 		tooManyRequests,
 		pausedSeconds: Math.round(pausedMs / 100) / 10,
 		elapsedSeconds: Math.round(elapsedMs / 100) / 10,
-		effectiveRatePerMinute: Math.round(requests * 60_000 / elapsedMs * 10) / 10,
+		effectiveRatePerMinute: Math.round(effectivePerMs * 60_000 * 10) / 10,
 		rateLimitPerMinute: stats ? Math.round(ratePerMinute(stats.rate) * 10) / 10 : 0,
 		rateSource: stats?.source ?? 'none',
 		budget: describeBudget(stats?.budget),

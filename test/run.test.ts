@@ -130,6 +130,18 @@ describe('altbatch run against the sandbox', () => {
 		expect(summary.rateSource).toBe('introspect');
 	});
 
+	it('reports the rate it sent at, never above the pace, even for a run of a few requests', async () => {
+		const site = makeSite({label: 'short-run', count: 4});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 10, windowMs: 1000}});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const summary = await runJob({input, apiBase: sandbox.url});
+		expect(summary.requests).toBe(5);
+		expect(summary.rateLimitPerMinute).toBe(600);
+		expect(summary.effectiveRatePerMinute).toBeGreaterThan(300);
+		expect(summary.effectiveRatePerMinute).toBeLessThanOrEqual(600);
+	});
+
 	it('times a spent window from the answers, so a request that arrived late costs no 429', async () => {
 		// The first request reaches the server 90 ms late and opens its window late; the others are on
 		// time. A pause timed from when the first was sent would end 90 ms before the window does.

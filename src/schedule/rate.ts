@@ -33,6 +33,8 @@ export type RateStats = {
 	readonly rate: Rate;
 	readonly source: RateSource;
 	readonly budget: BudgetMode;
+	/** When the first and the last request were sent (undefined before the first). */
+	readonly sentSpan: {readonly first: number; readonly last: number} | undefined;
 };
 
 /** One stretch of answers watched for headroom after learning down. */
@@ -100,6 +102,7 @@ export class RateGovernor {
 	/** When each request's answer came (0 while in flight): the server counted it no later than that. */
 	readonly #answeredAt: number[] = Array.from({length: HISTORY}, () => 0);
 	#sequence = 0;
+	#firstSentAt = 0;
 	#requests = 0;
 	#tooMany = 0;
 	#pauses = 0;
@@ -143,7 +146,8 @@ export class RateGovernor {
 	}
 
 	stats(): RateStats {
-		return {requests: this.#requests, tooManyRequests: this.#tooMany, pauses: this.#pauses, pausedMs: this.#pausedMs, rate: this.#rate, source: this.#source, budget: this.#budget};
+		const sentSpan = this.#sequence === 0 ? undefined : {first: this.#firstSentAt, last: this.#sentAt[this.#sequence % HISTORY] ?? this.#firstSentAt};
+		return {requests: this.#requests, tooManyRequests: this.#tooMany, pauses: this.#pauses, pausedMs: this.#pausedMs, rate: this.#rate, source: this.#source, budget: this.#budget, sentSpan};
 	}
 
 	/**
@@ -286,6 +290,10 @@ export class RateGovernor {
 				const sequence = ++this.#sequence;
 				const at = this.#now();
 				this.#sentAt[sequence % HISTORY] = at;
+				if (sequence === 1) {
+					this.#firstSentAt = at;
+				}
+
 				this.#answeredAt[sequence % HISTORY] = 0;
 				this.#requests++;
 				const second = Math.floor(at / 1000);
