@@ -38,11 +38,11 @@ export type RateStats = {
 };
 
 /** One stretch of answers watched for headroom after learning down. */
-type Watch = {since: number; fewest: number; othersSeen: boolean; last: {sequence: number; remaining: number} | undefined};
+type Watch = {since: number; fewest: number; othersSeen: boolean};
 type Recovery = {readonly ceiling: Rate; readonly ceilingSource: RateSource; watch: Watch};
 
 function freshWatch(since: number): Watch {
-	return {since, fewest: Number.POSITIVE_INFINITY, othersSeen: false, last: undefined};
+	return {since, fewest: Number.POSITIVE_INFINITY, othersSeen: false};
 }
 
 type SharedState = {
@@ -79,6 +79,8 @@ export function budgetKey(token: string): string {
 /** Requests are spaced this much wider than the rate, so arrival jitter never tips a window over. */
 const MARGIN = 1.02;
 const HISTORY = 4096;
+/** Requests left unused at the end of a window that others spend too: a 429 would cost more. */
+const OTHERS_RESERVE = 1;
 
 export function ratePerMinute(rate: Rate): number {
 	return rate.count * 60_000 / rate.windowMs;
@@ -117,6 +119,11 @@ export class RateGovernor {
 	/** The latest `X-RateLimit-Remaining` (by send order) and when it was heard. */
 	#credit: {remaining: number; sequence: number; at: number} | undefined;
 	#budget: BudgetMode = {kind: 'local'};
+	/**
+	 * The latest `X-RateLimit-Remaining` in send order, when a window was last seen to begin (the
+	 * answer after which more remained than before), and whether requests not ours were counted in it.
+	 */
+	#heard: {sequence: number; remaining: number; windowFrom: number | undefined; others: boolean} | undefined;
 	/** After learning a lower rate: what is watched to take the rate back up (see `#climbBack`). */
 	#recovery: Recovery | undefined;
 	#onBudgetChange: ((mode: BudgetMode) => void) | undefined;
@@ -440,7 +447,8 @@ export class RateGovernor {
 		}
 
 		if (reply.remaining !== undefined) {
-			this.#climbBack(reply.remaining, sequence, now);
+			const othersNow = this.#hear(sequence, reply.remaining, now);
+			this.#climbBack(reply.remaining, othersNow, now);
 		}
 
 		if (reply.remaining !== undefined && (this.#credit === undefined || sequence > this.#credit.sequence)) {
@@ -448,19 +456,55 @@ export class RateGovernor {
 			this.#credit = reply.remaining > 0 ? {remaining: reply.remaining, sequence, at: now} : undefined;
 		}
 
-		if (reply.remaining === 0) {
+		const burst = this.#burst ?? this.#rate.count;
+		const serverWindowMs = this.#rate.windowMs * burst / this.#rate.count;
+		const heard = this.#heard;
+		// Others spend this window too (without Redis we only see them in Remaining): they may take
+		// the last request any moment, and a 429 costs a whole Retry-After, so the last one is left.
+		const sharedUnseen = !this.#shared && heard?.others === true && heard.windowFrom !== undefined;
+		if (reply.remaining === 0 || (sharedUnseen && reply.remaining !== undefined && reply.remaining <= OTHERS_RESERVE)) {
 			// The budget is spent: the next slot frees a window after the first request it counted.
 			// With a shared budget our sends are 1/processes of all. When we have not sent that many
 			// (the budget was spent by others), wait a whole window.
-			const burst = this.#burst ?? this.#rate.count;
-			const serverWindowMs = this.#rate.windowMs * burst / this.#rate.count;
 			const processes = this.#shared ? this.#shared.peers.size + 1 : 1;
 			// The window began no later than the server counted that request, and that was no later
 			// than its answer came back: timing from its answer, not its send, is safe whatever the
 			// latency or its jitter (a request sent on time can arrive late and open the window late).
 			const first = this.#answeredBefore(sequence, Math.ceil((burst - 1) / processes));
-			this.#closeGate((first ?? now) + serverWindowMs, 'remaining');
+			let until = (first ?? now) + serverWindowMs;
+			if (sharedUnseen) {
+				// With others in the window our own oldest request says little of when it began; it
+				// began no later than the answer that first showed it.
+				until = Math.max(until, heard.windowFrom! + serverWindowMs);
+			}
+
+			this.#closeGate(until, 'remaining');
 		}
+	}
+
+	/**
+	 * Follows Remaining in send order (answers out of order teach nothing); returns whether requests
+	 * not ours were counted since the previous answer: it fell by more than we sent in between.
+	 */
+	#hear(sequence: number, remaining: number, now: number): boolean {
+		const last = this.#heard;
+		if (last === undefined) {
+			this.#heard = {sequence, remaining, windowFrom: undefined, others: false};
+			return false;
+		}
+
+		if (sequence <= last.sequence) {
+			return false;
+		}
+
+		if (remaining > last.remaining) {
+			this.#heard = {sequence, remaining, windowFrom: now, others: false};
+			return false;
+		}
+
+		const others = last.remaining - remaining > sequence - last.sequence;
+		this.#heard = {sequence, remaining, windowFrom: last.windowFrom, others: last.others || others};
+		return others;
 	}
 
 	/**
@@ -511,7 +555,7 @@ export class RateGovernor {
 	 * falls short of the budget and the steps close in on it. While others still spend the budget the
 	 * learned rate stays. Not with a shared budget: there the spacing and the headroom are every process's.
 	 */
-	#climbBack(remaining: number, sequence: number, now: number): void {
+	#climbBack(remaining: number, othersNow: boolean, now: number): void {
 		const recovery = this.#recovery;
 		const burst = this.#burst;
 		if (!recovery || burst === undefined || this.#shared) {
@@ -519,15 +563,7 @@ export class RateGovernor {
 		}
 
 		const {watch} = recovery;
-		const last = watch.last;
-		if (last !== undefined && sequence > last.sequence && remaining <= last.remaining && last.remaining - remaining > sequence - last.sequence) {
-			watch.othersSeen = true;
-		}
-
-		if (last === undefined || sequence > last.sequence) {
-			watch.last = {sequence, remaining};
-		}
-
+		watch.othersSeen ||= othersNow;
 		watch.fewest = Math.min(watch.fewest, remaining);
 		// The server's window, taken long rather than short (a rate from a longer window is lower):
 		// the time `burst` requests take at the rate before learning or at the rate now, whichever is longer.
