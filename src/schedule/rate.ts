@@ -461,8 +461,8 @@ export class RateGovernor {
 		const heard = this.#heard;
 		// Others spend this window too (without Redis we only see them in Remaining): they may take
 		// the last request any moment, and a 429 costs a whole Retry-After, so the last one is left.
-		const sharedUnseen = !this.#shared && heard?.others === true && heard.windowFrom !== undefined;
-		if (reply.remaining === 0 || (sharedUnseen && reply.remaining !== undefined && reply.remaining <= OTHERS_RESERVE)) {
+		const othersInWindow = !this.#shared && heard?.others === true && heard.windowFrom !== undefined;
+		if (reply.remaining === 0 || (othersInWindow && reply.remaining !== undefined && reply.remaining <= OTHERS_RESERVE)) {
 			// The budget is spent: the next slot frees a window after the first request it counted.
 			// With a shared budget our sends are 1/processes of all. When we have not sent that many
 			// (the budget was spent by others), wait a whole window.
@@ -472,7 +472,7 @@ export class RateGovernor {
 			// latency or its jitter (a request sent on time can arrive late and open the window late).
 			const first = this.#answeredBefore(sequence, Math.ceil((burst - 1) / processes));
 			let until = (first ?? now) + serverWindowMs;
-			if (sharedUnseen) {
+			if (othersInWindow) {
 				// With others in the window our own oldest request says little of when it began; it
 				// began no later than the answer that first showed it.
 				until = Math.max(until, heard.windowFrom! + serverWindowMs);
