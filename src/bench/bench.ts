@@ -54,10 +54,10 @@ function utilisation(sandbox: Sandbox, limit: Rate): number {
 	return perMs / (limit.count / limit.windowMs);
 }
 
-async function paced({name, rows, limit, told, introspect, window = 'fixed'}: {name: string; rows: number; limit: Rate; told?: Rate; introspect: boolean; window?: SandboxOptions['window']}): Promise<void> {
+async function paced({name, rows, limit, told, introspect, window = 'fixed', rateHeaders = true}: {name: string; rows: number; limit: Rate; told?: Rate; introspect: boolean; window?: SandboxOptions['window']; rateHeaders?: boolean}): Promise<void> {
 	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
 	const s = site(name, rows);
-	const sandbox = new Sandbox({sites: [s], rate: limit, window, tokens: [{token: 'bench', introspect}]});
+	const sandbox = new Sandbox({sites: [s], rate: limit, window, rateHeaders, tokens: [{token: 'bench', introspect}]});
 	const url = await sandbox.listen();
 	const input = join(dir, 'jobs.csv');
 	await writeJobs(input, [...s.assets.keys()]);
@@ -354,6 +354,9 @@ async function main(): Promise<void> {
 		['sliding', () => paced({name: 'known limit, sliding window', rows: 300, limit: {count: 50, windowMs: 1000}, introspect: true, window: 'sliding'})],
 		['minute-known', () => paced({name: 'per-minute limit scaled 1:10 (known)', rows: 150, limit: {count: 60, windowMs: 6000}, introspect: true})],
 		['minute-untold', () => paced({name: 'per-minute limit scaled 1:10 (told 2x)', rows: 150, limit: {count: 60, windowMs: 6000}, told: {count: 20, windowMs: 1000}, introspect: false})],
+		['no-headers-known', () => paced({name: 'known limit, no rate headers', rows: 300, limit: {count: 50, windowMs: 1000}, introspect: true, rateHeaders: false})],
+		['no-headers-untold', () => paced({name: 'told 2x, no rate headers', rows: 300, limit: {count: 50, windowMs: 1000}, told: {count: 100, windowMs: 1000}, introspect: false, rateHeaders: false})],
+		['no-headers-untold3', () => paced({name: 'told 3x, no rate headers', rows: 300, limit: {count: 50, windowMs: 1000}, told: {count: 150, windowMs: 1000}, introspect: false, rateHeaders: false})],
 		['other-stops', () => otherClient({name: 'another client for 3 s (introspect overstates)', rows: 300, limit: {count: 20, windowMs: 1000}, otherPerSecond: 10, otherForMs: 3000, reportedRateLimit: 1800})],
 		['other-stays', () => otherClient({name: 'another client throughout', rows: 200, limit: {count: 20, windowMs: 1000}, otherPerSecond: 6, otherForMs: 600_000})],
 		['unlimited', () => unlimited(3000)],

@@ -32,6 +32,8 @@ export type SandboxOptions = {
 	readonly sites?: readonly SandboxSite[];
 	/** Share of PATCH requests answered with each fault. */
 	readonly faults?: FaultRates;
+	/** Whether answers carry `X-RateLimit-Limit`/`-Remaining` (a stand-in without them). @default true */
+	readonly rateHeaders?: boolean;
 	/** How long a `slow` answer takes. @default 35000 */
 	readonly slowMs?: number;
 	readonly seed?: number;
@@ -282,7 +284,7 @@ export class Sandbox {
 
 		const rate = this.#rateFor(token);
 		const spent = this.#spend(token, Date.now());
-		const rateHeaders = {'x-ratelimit-limit': String(rate.count), 'x-ratelimit-remaining': String(spent.remaining)};
+		const rateHeaders: Record<string, string> = this.#options.rateHeaders === false ? {} : {'x-ratelimit-limit': String(rate.count), 'x-ratelimit-remaining': String(spent.remaining)};
 		if (spent.retryAfterMs !== undefined) {
 			const seconds = Math.max(1, Math.ceil(spent.retryAfterMs / 1000));
 			log(429, {retryUntil: at + seconds * 1000});
