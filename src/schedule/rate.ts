@@ -1,5 +1,6 @@
 import {createHash, randomUUID} from 'node:crypto';
 import Bottleneck from 'bottleneck';
+import {SendHistory} from './history.js';
 import {sleep, StoppedError} from './sleep.js';
 
 /** A rate: `count` requests per `windowMs`. */
@@ -78,7 +79,6 @@ export function budgetKey(token: string): string {
 
 /** Requests are spaced this much wider than the rate, so arrival jitter never tips a window over. */
 const MARGIN = 1.02;
-const HISTORY = 4096;
 /** Requests left unused at the end of a window that others spend too: a 429 would cost more. */
 const OTHERS_RESERVE = 1;
 
@@ -100,11 +100,7 @@ export class RateGovernor {
 	/** After a new limiter: not before one spacing after the last request. */
 	#spacedFrom = 0;
 	#burst: number | undefined;
-	readonly #sentAt: number[] = Array.from({length: HISTORY}, () => 0);
-	/** When each request's answer came (0 while in flight): the server counted it no later than that. */
-	readonly #answeredAt: number[] = Array.from({length: HISTORY}, () => 0);
-	#sequence = 0;
-	#firstSentAt = 0;
+	readonly #history = new SendHistory();
 	#requests = 0;
 	#tooMany = 0;
 	#pauses = 0;
@@ -153,7 +149,7 @@ export class RateGovernor {
 	}
 
 	stats(): RateStats {
-		const sentSpan = this.#sequence === 0 ? undefined : {first: this.#firstSentAt, last: this.#sentAt[this.#sequence % HISTORY] ?? this.#firstSentAt};
+		const sentSpan = this.#history.span;
 		return {requests: this.#requests, tooManyRequests: this.#tooMany, pauses: this.#pauses, pausedMs: this.#pausedMs, rate: this.#rate, source: this.#source, budget: this.#budget, sentSpan};
 	}
 
@@ -270,7 +266,7 @@ export class RateGovernor {
 		// waiting jobs are handed over by `send`), spaced from the last request sent.
 		const old = this.#replaceLimiter(new Bottleneck({maxConcurrent: null, minTime: this.#spacing()}));
 		void old.stop({dropWaitingJobs: true}).catch(() => undefined);
-		this.#spacedFrom = (this.#sequence > 0 ? this.#sentAt[this.#sequence % HISTORY] ?? 0 : 0) + this.#spacing();
+		this.#spacedFrom = this.#history.lastSentAt + this.#spacing();
 	}
 
 	/**
@@ -294,14 +290,8 @@ export class RateGovernor {
 					return;
 				}
 
-				const sequence = ++this.#sequence;
 				const at = this.#now();
-				this.#sentAt[sequence % HISTORY] = at;
-				if (sequence === 1) {
-					this.#firstSentAt = at;
-				}
-
-				this.#answeredAt[sequence % HISTORY] = 0;
+				const sequence = this.#history.sent(at);
 				this.#requests++;
 				const second = Math.floor(at / 1000);
 				this.#sent.set(second, (this.#sent.get(second) ?? 0) + 1);
@@ -372,7 +362,7 @@ export class RateGovernor {
 			return false;
 		}
 
-		return credit.remaining - (this.#sequence - credit.sequence) <= 0;
+		return credit.remaining - (this.#history.sequence - credit.sequence) <= 0;
 	}
 
 	#nextAllowed(): number {
@@ -381,17 +371,6 @@ export class RateGovernor {
 
 	#spacing(): number {
 		return this.#rate.windowMs / this.#rate.count * MARGIN;
-	}
-
-	#sentBefore(sequence: number, back: number): number | undefined {
-		const earlier = sequence - back;
-		return earlier >= 1 && back < HISTORY ? this.#sentAt[earlier % HISTORY] : undefined;
-	}
-
-	#answeredBefore(sequence: number, back: number): number | undefined {
-		const earlier = sequence - back;
-		const at = earlier >= 1 && back < HISTORY ? this.#answeredAt[earlier % HISTORY] : undefined;
-		return at === 0 ? undefined : at;
 	}
 
 	#closeGate(until: number, reason: string, publish = true): void {
@@ -416,7 +395,7 @@ export class RateGovernor {
 
 	#observe(reply: RateReply, sequence: number): void {
 		const now = this.#now();
-		this.#answeredAt[sequence % HISTORY] = now;
+		this.#history.answered(sequence, now);
 		if (reply.limit !== undefined && reply.limit > 0) {
 			this.#burst = reply.limit;
 			if (this.#source === 'default') {
@@ -470,7 +449,7 @@ export class RateGovernor {
 			// The window began no later than the server counted that request, and that was no later
 			// than its answer came back: timing from its answer, not its send, is safe whatever the
 			// latency or its jitter (a request sent on time can arrive late and open the window late).
-			const first = this.#answeredBefore(sequence, Math.ceil((burst - 1) / processes));
+			const first = this.#history.answeredBefore(sequence, Math.ceil((burst - 1) / processes));
 			let until = (first ?? now) + serverWindowMs;
 			if (othersInWindow) {
 				// With others in the window our own oldest request says little of when it began; it
@@ -530,7 +509,7 @@ export class RateGovernor {
 			return; // Fewer requests than the budget sent so far: the budget was spent by someone else.
 		}
 
-		const first = burst === undefined ? undefined : this.#sentBefore(sequence, burst);
+		const first = burst === undefined ? undefined : this.#history.sentBefore(sequence, burst);
 		if (burst !== undefined && first !== undefined) {
 			// With a shared budget, our last `burst` sends span the others' too: scale the window back.
 			const processes = this.#shared ? this.#shared.peers.size + 1 : 1;
@@ -575,7 +554,7 @@ export class RateGovernor {
 		if (!watch.othersSeen && watch.fewest >= Math.max(2, Math.ceil(burst / 10))) {
 			// Ours in the window (counted, or at the pace we were set to, whichever is fewer) plus what
 			// remained, less one for counting across the window's edge.
-			const ours = Math.min(this.#sentSince(now - windowMs), windowMs / this.#spacing());
+			const ours = Math.min(this.#history.sentSince(now - windowMs), windowMs / this.#spacing());
 			const freed = {count: ours + watch.fewest - 1, windowMs};
 			if (ratePerMinute(freed) >= ratePerMinute(recovery.ceiling)) {
 				this.#recovery = undefined;
@@ -589,16 +568,6 @@ export class RateGovernor {
 		}
 
 		recovery.watch = freshWatch(now);
-	}
-
-	/** How many requests we sent since `from` (as far back as the history goes). */
-	#sentSince(from: number): number {
-		let count = 0;
-		for (let sequence = this.#sequence; sequence >= 1 && count < HISTORY - 1 && (this.#sentAt[sequence % HISTORY] ?? 0) >= from; sequence--) {
-			count++;
-		}
-
-		return count;
 	}
 
 	async close(): Promise<void> {
