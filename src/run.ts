@@ -347,8 +347,8 @@ function summarize({config, tally, lanes, offline, rows, elapsedMs}: {config: Ru
 	}
 
 	// Requests per minute from the first request sent to the last (n requests span n - 1 gaps), so
-	// a short run paced at the limit shows the limit, not more.
-	const effectivePerMs = requests >= 2 && last > first ? (requests - 1) / (last - first) : requests / elapsedMs;
+	// a short run paced at the limit shows the limit, not more. One request has no rate: 0.
+	const effectivePerMs = requests >= 2 && last > first ? (requests - 1) / (last - first) : 0;
 
 	const all = [...lanes.values()];
 	const stats = all[0]?.session.governor.stats();

@@ -140,6 +140,12 @@ describe('altbatch run against the sandbox', () => {
 		expect(summary.rateLimitPerMinute).toBe(600);
 		expect(summary.effectiveRatePerMinute).toBeGreaterThan(300);
 		expect(summary.effectiveRatePerMinute).toBeLessThanOrEqual(600);
+
+		// A file with nothing to send costs the introspect alone, and one request has no rate.
+		const empty = await writeCsv(join(dir, 'empty.csv'), [['assetId', 'altText']]);
+		const nothing = await runJob({input: empty, apiBase: sandbox.url});
+		expect(nothing.requests).toBe(1);
+		expect(nothing.effectiveRatePerMinute).toBe(0);
 	});
 
 	it('times a spent window from the answers, so a request that arrived late costs no 429', async () => {
