@@ -206,7 +206,8 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 				const laneKey = routed && 'key' in routed ? routed.key : DEFAULT_LANE;
 				const previous = kept.get(job.row);
 				if (previous && checked && carriedOver({job, previous, columns: checked.columns, journal: journal!})) {
-					count({job, lane: laneKey, warnings: [], outcome: {status: previous.values.get('status') === 'unchanged' ? 'unchanged' : 'updated'}});
+					// Its warnings are counted again (and its alt text seen), as a fresh run would.
+					count({job, lane: laneKey, warnings: warningsFor(job, snapshotOf(job), duplicates), outcome: {status: previous.values.get('status') === 'unchanged' ? 'unchanged' : 'updated'}});
 					return;
 				}
 

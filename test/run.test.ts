@@ -148,6 +148,19 @@ describe('altbatch run against the sandbox', () => {
 		expect(nothing.effectiveRatePerMinute).toBe(0);
 	});
 
+	it('--resume counts the alt-text warnings of the rows it carries over, as the first run did', async () => {
+		const site = makeSite({label: 'resume-warnings', count: 3});
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const [a, b, c] = assetIds(site);
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [a!, 'image'], [b!, 'A red bicycle'], [c!, 'A red bicycle']]);
+		const first = await runJob({input, apiBase: sandbox.url});
+		expect(first.warnings).toEqual({alt_placeholder: 1, alt_duplicate: 1});
+		const resumed = await runJob({input, apiBase: sandbox.url, resume: true});
+		expect(resumed.statuses.updated).toBe(3);
+		expect(resumed.warnings).toEqual(first.warnings);
+	});
+
 	it('times a spent window from the answers, so a request that arrived late costs no 429', async () => {
 		// The first request reaches the server 90 ms late and opens its window late; the others are on
 		// time. A pause timed from when the first was sent would end 90 ms before the window does.
