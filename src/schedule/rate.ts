@@ -149,8 +149,7 @@ export class RateGovernor {
 	}
 
 	stats(): RateStats {
-		const sentSpan = this.#history.span;
-		return {requests: this.#requests, tooManyRequests: this.#tooMany, pauses: this.#pauses, pausedMs: this.#pausedMs, rate: this.#rate, source: this.#source, budget: this.#budget, sentSpan};
+		return {requests: this.#requests, tooManyRequests: this.#tooMany, pauses: this.#pauses, pausedMs: this.#pausedMs, rate: this.#rate, source: this.#source, budget: this.#budget, sentSpan: this.#history.span};
 	}
 
 	/**
@@ -406,7 +405,6 @@ export class RateGovernor {
 
 		if (reply.status === 429) {
 			this.#tooMany++;
-
 			const second = Math.floor(now / 1000);
 			this.#limited.set(second, (this.#limited.get(second) ?? 0) + 1);
 			const retryAfter = reply.retryAfterMs ?? this.#rate.windowMs;
@@ -425,38 +423,35 @@ export class RateGovernor {
 			return;
 		}
 
-		if (reply.remaining !== undefined) {
-			const othersNow = this.#hear(sequence, reply.remaining, now);
-			this.#climbBack(reply.remaining, othersNow, now);
+		const {remaining} = reply;
+		if (remaining === undefined) {
+			return;
 		}
 
-		if (reply.remaining !== undefined && (this.#credit === undefined || sequence > this.#credit.sequence)) {
+		const othersNow = this.#hear(sequence, remaining, now);
+		this.#climbBack(remaining, othersNow, now);
+		if (this.#credit === undefined || sequence > this.#credit.sequence) {
 			// At none left the hold below takes over; the credit would only block after it.
-			this.#credit = reply.remaining > 0 ? {remaining: reply.remaining, sequence, at: now} : undefined;
+			this.#credit = remaining > 0 ? {remaining, sequence, at: now} : undefined;
 		}
 
-		const burst = this.#burst ?? this.#rate.count;
-		const serverWindowMs = this.#rate.windowMs * burst / this.#rate.count;
-		const heard = this.#heard;
 		// Others spend this window too (without Redis we only see them in Remaining): they may take
 		// the last request any moment, and a 429 costs a whole Retry-After, so the last one is left.
-		const othersInWindow = !this.#shared && heard?.others === true && heard.windowFrom !== undefined;
-		if (reply.remaining === 0 || (othersInWindow && reply.remaining !== undefined && reply.remaining <= OTHERS_RESERVE)) {
+		const othersSince = !this.#shared && this.#heard?.others ? this.#heard.windowFrom : undefined;
+		if (remaining === 0 || (othersSince !== undefined && remaining <= OTHERS_RESERVE)) {
 			// The budget is spent: the next slot frees a window after the first request it counted.
 			// With a shared budget our sends are 1/processes of all. When we have not sent that many
 			// (the budget was spent by others), wait a whole window.
+			const burst = this.#burst ?? this.#rate.count;
+			const serverWindowMs = this.#rate.windowMs * burst / this.#rate.count;
 			const processes = this.#shared ? this.#shared.peers.size + 1 : 1;
 			// The window began no later than the server counted that request, and that was no later
 			// than its answer came back: timing from its answer, not its send, is safe whatever the
 			// latency or its jitter (a request sent on time can arrive late and open the window late).
 			const first = this.#history.answeredBefore(sequence, Math.ceil((burst - 1) / processes));
-			let until = (first ?? now) + serverWindowMs;
-			if (othersInWindow) {
-				// With others in the window our own oldest request says little of when it began; it
-				// began no later than the answer that first showed it.
-				until = Math.max(until, heard.windowFrom! + serverWindowMs);
-			}
-
+			// With others in the window our own oldest request says little of when it began; it began
+			// no later than the answer that first showed it.
+			const until = Math.max((first ?? now) + serverWindowMs, othersSince === undefined ? 0 : othersSince + serverWindowMs);
 			this.#closeGate(until, 'remaining');
 		}
 	}
