@@ -191,7 +191,6 @@ export class ResultsJournal {
 		await rm(this.path, {force: true});
 	}
 
-	/** Closes the file; rewrites it in input order, one line per row up to `lastRow`, when it is not already. */
 	/** Closes the file as it is, without the final rewrite (writing has failed): --resume reads it as a journal. */
 	abandon(): void {
 		if (this.#fd >= 0) {
@@ -200,6 +199,7 @@ export class ResultsJournal {
 		}
 	}
 
+	/** Closes the file; rewrites it in input order, one line per row up to `lastRow`, when it is not already. */
 	async finish({lastRow}: {lastRow: number}): Promise<void> {
 		if (this.#fd < 0) {
 			return;
