@@ -13,7 +13,7 @@ import {lockResults} from './lock.js';
 import {createLogger} from './logger.js';
 import {run, type Summary} from './run.js';
 import {loadSeed} from './sandbox/seed.js';
-import {Sandbox} from './sandbox/server.js';
+import {Sandbox, siteTokens} from './sandbox/server.js';
 import {formatProgress, formatSummary} from './summary.js';
 
 const HELP = `altbatch — apply a spreadsheet of Webflow asset alt text and display names, at the rate limit
@@ -58,7 +58,8 @@ export options:
 
 sandbox options:
   --port <n>              (default: 8787; 0 picks a free port)
-  --token <t>             the token it accepts (default: sandbox-token)
+  --token <t>             a token for every site (default: sandbox-token, unless --tokens)
+  --tokens <file>         siteId=token lines: each token scoped to its own site
   --seed <assets.csv>     assets to serve, in the export format with a siteId column
   --rate <n>/<s|min>      per-token rate limit (default: 60/min)
   --faults <k=share,...>  error500, html503, drop, truncate, slow, limited (a 429 not caused by the
@@ -416,6 +417,7 @@ async function commandSandbox(argv: string[]): Promise<number> {
 			port: {type: 'string'},
 			host: {type: 'string'},
 			token: {type: 'string'},
+			tokens: {type: 'string'},
 			seed: {type: 'string'},
 			rate: {type: 'string'},
 			faults: {type: 'string'},
@@ -441,19 +443,19 @@ async function commandSandbox(argv: string[]): Promise<number> {
 		throw new UsageError(`Expected --window to be fixed or sliding, got ${JSON.stringify(values.window)}`);
 	}
 
-	const token = values.token ?? 'sandbox-token';
+	const token = values.token ?? (values.tokens === undefined ? 'sandbox-token' : undefined);
 	const sites = values.seed === undefined ? undefined : await loadSeed(values.seed);
 	const sandbox = new Sandbox({
 		port,
 		host: values.host ?? '127.0.0.1',
-		tokens: [{token}],
+		tokens: [...token === undefined ? [] : [{token}], ...values.tokens === undefined ? [] : siteTokens(readTokensFile(values.tokens))],
 		rate: values.rate === undefined ? undefined : parseRate(values.rate),
 		window: values.window as 'fixed' | 'sliding' | undefined,
 		sites,
 		faults,
 	});
 	const url = await sandbox.listen();
-	process.stdout.write(`Sandbox: ${url}\nToken: ${token}\n`);
+	process.stdout.write(`Sandbox: ${url}\n${token === undefined ? '' : `Token: ${token}\n`}`);
 	for (const site of sandbox.sites.values()) {
 		process.stdout.write(`Site: ${site.id} (${site.assets.size} assets; locales: ${[site.primaryLocale, ...site.secondaryLocales].join(', ')})\n`);
 	}

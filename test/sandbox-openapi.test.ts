@@ -1,52 +1,6 @@
-import {readFileSync} from 'node:fs';
-import {Ajv} from 'ajv';
 import {describe, expect, it} from 'vitest';
-import {FIXTURES, startSandbox} from './helpers.js';
-
-type Operation = {responses: Record<string, {content?: {'application/json'?: {schema: unknown}}; headers?: Record<string, unknown>}>};
-const spec = JSON.parse(readFileSync(`${FIXTURES}webflow-openapi/assets-and-token.json`, 'utf8')) as {paths: Record<string, Record<string, Operation>>};
-
-/** The description's two slips: `items` written as a list ("either of these"), and `externalReference: string` that is always null. */
-function repair(schema: unknown): unknown {
-	if (Array.isArray(schema)) {
-		return schema.map(repair);
-	}
-
-	if (typeof schema !== 'object' || schema === null) {
-		return schema;
-	}
-
-	const out: Record<string, unknown> = {};
-	for (const [key, value] of Object.entries(schema)) {
-		if (key === 'example' || key === 'x-fern-sdk-group-name') {
-			continue;
-		}
-
-		out[key] = key === 'items' && Array.isArray(value) ? {anyOf: value.map(repair)} : repair(value);
-	}
-
-	const properties = out.properties as Record<string, Record<string, unknown>> | undefined;
-	if (properties?.externalReference) {
-		properties.externalReference = {type: ['string', 'null']};
-	}
-
-	return out;
-}
-
-const ajv = new Ajv({strict: false, allErrors: true});
-ajv.addFormat('objectid', /^[\da-f]{24}$/);
-ajv.addFormat('date-time', {validate: (s: string) => !Number.isNaN(Date.parse(s))});
-ajv.addFormat('uri', {validate: (s: string) => URL.canParse(s)});
-ajv.addFormat('mime-type', /^[\w.+-]+\/[\w.+-]+$/);
-ajv.addFormat('int32', {type: 'number', validate: (n: number) => Number.isInteger(n)});
-
-function check({path, method, status, body}: {path: string; method: string; status: number; body: unknown}): void {
-	const responses = spec.paths[path]![method]!.responses;
-	const response = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses['401'];
-	const schema = response!.content!['application/json']!.schema;
-	const validate = ajv.compile(repair(schema) as object);
-	expect(validate(body), `${method.toUpperCase()} ${path} ${status}: ${ajv.errorsText(validate.errors)}`).toBe(true);
-}
+import {startSandbox} from './helpers.js';
+import {check, spec} from './sandbox/openapi.js';
 
 describe('the sandbox answers as Webflow describes its API', () => {
 	it('has a checker that rejects bodies the description does not allow', () => {

@@ -1,6 +1,6 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {demoSite, type SandboxAsset, type SandboxSite} from './state.js';
+import {demoSite, editAsset, localeOf, type AssetEdit, type SandboxAsset, type SandboxSite} from './state.js';
 
 export type SandboxRate = {readonly count: number; readonly windowMs: number};
 
@@ -17,6 +17,19 @@ export type SandboxToken = {
 	/** What introspect reports as `rateLimit` (requests/min). @default the rate, per minute */
 	readonly reportedRateLimit?: number;
 };
+
+/**
+ * Site tokens from `siteId → token` pairs (the `--tokens` file of `run`): each token may touch only
+ * the sites it is listed for (one listed for several sites acts as a workspace token).
+ */
+export function siteTokens(tokensBySite: Iterable<readonly [string, string]>): SandboxToken[] {
+	const sites = new Map<string, string[]>();
+	for (const [siteId, token] of tokensBySite) {
+		sites.set(token, [...sites.get(token) ?? [], siteId.toLowerCase()]);
+	}
+
+	return [...sites].map(([token, siteIds]) => ({token, siteIds}));
+}
 
 export type FaultKind = 'error500' | 'html503' | 'drop' | 'truncate' | 'slow' | 'limited';
 export type FaultRates = Partial<Record<FaultKind, number>>;
@@ -169,6 +182,23 @@ export class Sandbox {
 		}
 
 		return undefined;
+	}
+
+	/**
+	 * Changes an asset as an editor in the Designer would, between or during runs: `localeId`
+	 * defaults to the site's primary locale; `altText` `null` or `""` clears it; `lastUpdated` moves
+	 * on. Throws when the asset or the locale does not exist.
+	 */
+	editAsset({id, localeId, ...edit}: {id: string; localeId?: string} & AssetEdit): SandboxAsset {
+		const asset = this.asset(id);
+		const site = asset && this.sites.get(asset.siteId);
+		const locale = site && localeOf(site, localeId);
+		if (!asset || locale === undefined) {
+			throw new Error(`The sandbox has no asset ${id}${localeId === undefined ? '' : ` in locale ${localeId}`}`);
+		}
+
+		editAsset(asset, locale, edit);
+		return asset;
 	}
 
 	/**
@@ -452,15 +482,7 @@ export class Sandbox {
 				return {status: 400, payload: errorBody('validation_error', 'Validation Error', wrong.map(([field]) => ({field, message: 'must be a string'})))};
 			}
 
-			if (typeof displayName === 'string') {
-				asset.displayName = displayName;
-			}
-
-			if (typeof altText === 'string') {
-				asset.altText.set(locale, altText);
-			}
-
-			asset.lastUpdated = new Date().toISOString();
+			editAsset(asset, locale, {displayName: displayName as string | undefined, altText: altText as string | undefined});
 		}
 
 		return {status: 200, payload: assetJson(asset, locale)};
@@ -483,14 +505,6 @@ function routeOf(method: string, path: string): {name: 'introspect' | 'list' | '
 	}
 
 	return undefined;
-}
-
-function localeOf(site: SandboxSite, localeId: string | null): string | undefined {
-	if (localeId === null || localeId === '') {
-		return site.primaryLocale;
-	}
-
-	return localeId === site.primaryLocale || site.secondaryLocales.includes(localeId) ? localeId : undefined;
 }
 
 function assetJson(asset: SandboxAsset, locale: string) {

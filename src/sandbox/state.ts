@@ -59,6 +59,43 @@ export function newAsset({site, id, fileName, altText, displayName}: {site: Sand
 	return asset;
 }
 
+/**
+ * Sets one locale's alt text. `""` clears it (the asset then has none, `altText: null`): Webflow does
+ * not document what an empty value does, and this is the one place the sandbox assumes it.
+ */
+export function setAltText(asset: SandboxAsset, localeId: string, altText: string | null): void {
+	asset.altText.set(localeId, altText === '' ? null : altText);
+}
+
+/** What one edit changes; a field left out is left as it is. */
+export type AssetEdit = {readonly displayName?: string; readonly altText?: string | null};
+
+/**
+ * Applies an edit (an API PATCH or an editor in the Designer) and moves `lastUpdated` on, always
+ * strictly later than before so that two edits in one millisecond still tell apart.
+ */
+export function editAsset(asset: SandboxAsset, localeId: string, {displayName, altText}: AssetEdit): void {
+	if (displayName !== undefined) {
+		asset.displayName = displayName;
+	}
+
+	if (altText !== undefined) {
+		setAltText(asset, localeId, altText);
+	}
+
+	const before = Date.parse(asset.lastUpdated);
+	asset.lastUpdated = new Date(Number.isNaN(before) ? Date.now() : Math.max(Date.now(), before + 1)).toISOString();
+}
+
+/** The locale a request names (`localeId`), or the site's primary one when it names none; `undefined` when the site has no such locale. */
+export function localeOf(site: SandboxSite, localeId: string | null | undefined): string | undefined {
+	if (localeId === null || localeId === undefined || localeId === '') {
+		return site.primaryLocale;
+	}
+
+	return localeId === site.primaryLocale || site.secondaryLocales.includes(localeId) ? localeId : undefined;
+}
+
 /** The demo site: a few assets with and without alt text, in two locales. */
 export function demoSite(): SandboxSite {
 	const site = newSite('65f0a1b2c3d4e5f60718293a');

@@ -1,0 +1,66 @@
+import {readFileSync} from 'node:fs';
+import {Ajv} from 'ajv';
+import {expect} from 'vitest';
+import {FIXTURES} from '../helpers.js';
+
+/** Checks the sandbox's answers against Webflow's OpenAPI description (fixtures/webflow-openapi). */
+
+type Operation = {responses: Record<string, {content?: {'application/json'?: {schema: unknown}}; headers?: Record<string, unknown>}>};
+export const spec = JSON.parse(readFileSync(`${FIXTURES}webflow-openapi/assets-and-token.json`, 'utf8')) as {paths: Record<string, Record<string, Operation>>};
+
+/** The description's two slips: `items` written as a list ("either of these"), and `externalReference: string` that is always null. */
+function repair(schema: unknown): unknown {
+	if (Array.isArray(schema)) {
+		return schema.map(repair);
+	}
+
+	if (typeof schema !== 'object' || schema === null) {
+		return schema;
+	}
+
+	const out: Record<string, unknown> = {};
+	for (const [key, value] of Object.entries(schema)) {
+		if (key === 'example' || key === 'x-fern-sdk-group-name') {
+			continue;
+		}
+
+		out[key] = key === 'items' && Array.isArray(value) ? {anyOf: value.map(repair)} : repair(value);
+	}
+
+	const properties = out.properties as Record<string, Record<string, unknown>> | undefined;
+	if (properties?.externalReference) {
+		properties.externalReference = {type: ['string', 'null']};
+	}
+
+	return out;
+}
+
+const ajv = new Ajv({strict: false, allErrors: true});
+ajv.addFormat('objectid', /^[\da-f]{24}$/);
+ajv.addFormat('date-time', {validate: (s: string) => !Number.isNaN(Date.parse(s))});
+ajv.addFormat('uri', {validate: (s: string) => URL.canParse(s)});
+ajv.addFormat('mime-type', /^[\w.+-]+\/[\w.+-]+$/);
+ajv.addFormat('int32', {type: 'number', validate: (n: number) => Number.isInteger(n)});
+
+export function check({path, method, status, body}: {path: string; method: string; status: number; body: unknown}): void {
+	const responses = spec.paths[path]![method]!.responses;
+	const response = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses['401'];
+	const schema = response!.content!['application/json']!.schema;
+	const validate = ajv.compile(repair(schema) as object);
+	expect(validate(body), `${method.toUpperCase()} ${path} ${status}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+}
+
+export type Answer = {status: number; body: unknown; headers: Headers};
+
+/** One request to a sandbox as a client would send it, the JSON answer checked against the description. */
+export async function call({url, token, method = 'GET', path, body}: {url: string; token: string; method?: string; path: string; body?: unknown}): Promise<Answer> {
+	const response = await fetch(`${url}${path}`, {
+		method,
+		headers: {authorization: `Bearer ${token}`, 'content-type': 'application/json'},
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const answer = {status: response.status, body: await response.json() as unknown, headers: response.headers};
+	const template = /^\/v2\/token\/introspect/.test(path) ? '/token/introspect' : /^\/v2\/sites\/[^/]+\/assets/.test(path) ? '/sites/{site_id}/assets' : '/assets/{asset_id}';
+	check({path: template, method: method.toLowerCase(), status: answer.status, body: answer.body});
+	return answer;
+}
