@@ -1,5 +1,6 @@
 import {writeCsvFile} from './csv/journal.js';
 import type {Logger} from './logger.js';
+import {neutralize} from './rows/formula.js';
 import {learnBudget, Session, type ConnectionConfig, type StopReason} from './session.js';
 import {fetchSite, PAGE_SIZE} from './site.js';
 import type {AssetSummary} from './webflow/client.js';
@@ -24,8 +25,9 @@ export type ExportSummary = {
 /** The jobs columns, then read-only context that `run` carries through untouched. */
 export const EXPORT_COLUMNS = ['assetId', 'localeId', 'displayName', 'altText', 'hostedUrl', 'originalFileName', 'contentType', 'lastUpdated', 'folderId'] as const;
 
+/** Every cell comes from the server (anyone who can rename an asset writes them): none may run as a formula. */
 function exportRow(asset: AssetSummary, localeId: string): string[] {
-	return [asset.id, localeId, asset.displayName ?? '', asset.altText ?? '', asset.hostedUrl ?? '', asset.originalFileName ?? '', asset.contentType ?? '', asset.lastUpdated ?? '', asset.folderId ?? ''];
+	return [asset.id, localeId, asset.displayName ?? '', asset.altText ?? '', asset.hostedUrl ?? '', asset.originalFileName ?? '', asset.contentType ?? '', asset.lastUpdated ?? '', asset.folderId ?? ''].map(cell => neutralize(cell));
 }
 
 /**

@@ -1,9 +1,9 @@
-import {closeSync, fsyncSync, openSync, renameSync, writeSync, existsSync} from 'node:fs';
-import {randomUUID} from 'node:crypto';
+import {closeSync, openSync, existsSync} from 'node:fs';
 import {readFile, rm} from 'node:fs/promises';
 import {Readable} from 'node:stream';
 import {parseCsv} from './parse.js';
 import {csvLine, csvLines} from './stringify.js';
+import {writeAll, writeFileAtomically} from './write.js';
 
 /** A results row read back from a file, by column name (the `row` column as a number). */
 export type StoredRow = {readonly row: number; readonly fields: readonly string[]; readonly values: ReadonlyMap<string, string>};
@@ -71,28 +71,6 @@ export function writeCsvFile({path, rows, bom = false}: {path: string; rows: Ite
 			yield csvLine(row);
 		}
 	})());
-}
-
-function writeFileAtomically(path: string, lines: Iterable<string>): void {
-	const temporary = `${path}.${randomUUID().slice(0, 8)}.tmp`;
-	const fd = openSync(temporary, 'w');
-	try {
-		let buffer = '';
-		for (const line of lines) {
-			buffer += line;
-			if (buffer.length > 1 << 20) {
-				writeSync(fd, buffer);
-				buffer = '';
-			}
-		}
-
-		writeSync(fd, buffer);
-		fsyncSync(fd);
-	} finally {
-		closeSync(fd);
-	}
-
-	renameSync(temporary, path);
 }
 
 /**
@@ -164,7 +142,7 @@ export class ResultsJournal {
 
 		this.#lastRow = Math.max(this.#lastRow, row);
 		if (this.#durable) {
-			writeSync(this.#fd, csvLine(cells));
+			writeAll(this.#fd, csvLine(cells));
 			return;
 		}
 
@@ -176,7 +154,7 @@ export class ResultsJournal {
 
 	#flush(): void {
 		if (this.#buffered.length > 0) {
-			writeSync(this.#fd, csvLines(this.#buffered));
+			writeAll(this.#fd, csvLines(this.#buffered));
 			this.#buffered = [];
 		}
 	}

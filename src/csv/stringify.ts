@@ -1,6 +1,8 @@
 import {stringify} from 'csv-stringify/sync';
 
-const OPTIONS = {record_delimiter: '\r\n'} as const;
+// With a CRLF record delimiter csv-stringify leaves a cell holding a bare `\n` (Excel's Alt+Enter)
+// unquoted, which splits the record for every reader: any line break gets quotes.
+const OPTIONS = {record_delimiter: '\r\n', quoted_match: /[\r\n]/} as const;
 
 /** One CSV line (with its CRLF line break), quoted where needed. The one place csv-stringify runs. */
 export function csvLine(values: readonly string[]): string {

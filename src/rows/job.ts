@@ -1,4 +1,5 @@
 import {InputError} from '../errors.js';
+import {unneutralize} from './formula.js';
 
 /** The fields a jobs file can carry; every other column is passed through untouched. */
 export type Field = 'assetId' | 'localeId' | 'displayName' | 'altText' | 'siteId';
@@ -93,8 +94,9 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 	const assetId = (get('assetId') ?? '').trim().toLowerCase();
 	const localeId = get('localeId')?.trim().toLowerCase();
 	const siteId = get('siteId')?.trim().toLowerCase();
-	const displayName = get('displayName');
-	const altText = get('altText');
+	// An export writes `'=…` for a value starting with `=` (formula injection): read back, it is `=…`.
+	const displayName = textField(get('displayName'));
+	const altText = textField(get('altText'));
 	const problem = findProblem();
 	return {row, line, cells, assetId, localeId, displayName, altText, siteId, problem};
 
@@ -125,6 +127,10 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 
 		return undefined;
 	}
+}
+
+function textField(value: string | undefined): string | undefined {
+	return value === undefined ? undefined : unneutralize(value);
 }
 
 /** Rows with the same key are applied one after another, in file order. */

@@ -1,4 +1,7 @@
 import type {Job} from './job.js';
+import {neutralize} from './formula.js';
+
+export {neutralize} from './formula.js';
 
 export const STATUSES = ['updated', 'unchanged', 'skipped', 'would_update', 'invalid', 'failed', 'not_attempted'] as const;
 export type Status = typeof STATUSES[number];
@@ -17,11 +20,6 @@ export type Outcome = {
 };
 
 export type RowResult = Outcome & {readonly job: Job; readonly finishedAt: Date; readonly warnings: readonly string[]};
-
-/** Keeps server text from being run as a formula when the results open in a spreadsheet. */
-export function neutralize(text: string): string {
-	return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-}
 
 export function resultHeader(inputHeader: readonly string[]): string[] {
 	return ['row', ...inputHeader, ...RESULT_COLUMNS];
