@@ -50,6 +50,10 @@ export type SandboxOptions = {
 	/** How long a `slow` answer takes. @default 35000 */
 	readonly slowMs?: number;
 	readonly seed?: number;
+	/** Largest request body taken; a larger one is answered 413 without being read. @default 1 MiB */
+	readonly maxBodyBytes?: number;
+	/** How many of the latest requests `requests` keeps (older ones are dropped). @default 100000 */
+	readonly requestLog?: number;
 };
 
 /** One request as the sandbox saw it. */
@@ -104,6 +108,8 @@ export class Sandbox {
 	readonly #scriptedFor = new Map<string, FaultKind[]>();
 	readonly #server: Server;
 	readonly #options: SandboxOptions;
+	readonly #maxBodyBytes: number;
+	readonly #requestLog: number;
 
 	constructor(options: SandboxOptions = {}) {
 		this.#options = options;
@@ -115,6 +121,8 @@ export class Sandbox {
 		this.#window = options.window ?? 'fixed';
 		this.faults = options.faults ?? {};
 		this.#slowMs = options.slowMs ?? 35_000;
+		this.#maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+		this.#requestLog = options.requestLog ?? 100_000;
 		this.#random = mulberry32(options.seed ?? 42);
 		this.#server = createServer((request, response) => {
 			this.#handle(request, response).catch(() => {
@@ -268,6 +276,14 @@ export class Sandbox {
 
 	#log(entry: Omit<LoggedRequest, 'at'> & {at?: number}): void {
 		this.requests.push({at: entry.at ?? performance.timeOrigin + performance.now(), ...entry});
+		if (this.requests.length > this.#requestLog) {
+			this.requests.splice(0, this.requests.length - this.#requestLog);
+		}
+	}
+
+	/** 413 with Webflow's error body; the rest of the body is not read, the connection closes. */
+	#tooLarge(response: ServerResponse): void {
+		this.#json(response, 413, errorBody('bad_request', `Request body larger than ${this.#maxBodyBytes} bytes`), {connection: 'close'});
 	}
 
 	#pickFault(assetId: string): FaultKind | undefined {
@@ -292,7 +308,6 @@ export class Sandbox {
 		const at = performance.timeOrigin + performance.now();
 		const url = new URL(request.url ?? '/', 'http://sandbox');
 		const method = request.method ?? 'GET';
-		const body = await readBody(request);
 		const auth = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
 		const token = auth === undefined ? undefined : this.#tokens.get(auth);
 		const label = token ? `token#${[...this.#tokens.keys()].indexOf(token.token)}` : undefined;
@@ -300,10 +315,18 @@ export class Sandbox {
 			this.#log({at, token: label, method, path: url.pathname, status, fault: extra.fault, retryUntil: extra.retryUntil});
 		};
 
+		// A refused request's body is never read: the connection closes after the answer instead.
+		const close: Record<string, string> = hasBody(request) ? {connection: 'close'} : {};
 		if (!token) {
 			// No token, no budget of its own: the headers still say what a token would get.
 			log(401);
-			this.#json(response, 401, errorBody('not_authorized', 'Request not authorized'), {'x-ratelimit-limit': String(this.#rate.count), 'x-ratelimit-remaining': String(this.#rate.count)});
+			this.#json(response, 401, errorBody('not_authorized', 'Request not authorized'), {'x-ratelimit-limit': String(this.#rate.count), 'x-ratelimit-remaining': String(this.#rate.count), ...close});
+			return;
+		}
+
+		if (Number(request.headers['content-length'] ?? 0) > this.#maxBodyBytes) {
+			log(413);
+			this.#tooLarge(response);
 			return;
 		}
 
@@ -382,6 +405,13 @@ export class Sandbox {
 					const html = '<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>';
 					response.writeHead(503, {'content-type': 'text/html', ...rateHeaders});
 					response.end(html);
+					return;
+				}
+
+				const body = route.name === 'patch' ? await readBody(request, this.#maxBodyBytes) : '';
+				if (body === undefined) {
+					log(413);
+					this.#tooLarge(response);
 					return;
 				}
 
@@ -524,11 +554,31 @@ function assetJson(asset: SandboxAsset, locale: string) {
 	};
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-	const chunks: Buffer[] = [];
-	for await (const chunk of request) {
-		chunks.push(chunk as Buffer);
-	}
+function hasBody(request: IncomingMessage): boolean {
+	return request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+}
 
-	return Buffer.concat(chunks).toString('utf8');
+/** The body as text, or `undefined` as soon as it grows past `maxBytes` (the rest is left unread). */
+async function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		const onData = (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > maxBytes) {
+				request.off('data', onData);
+				request.pause();
+				resolve(undefined);
+				return;
+			}
+
+			chunks.push(chunk);
+		};
+
+		request.on('data', onData);
+		request.once('end', () => {
+			resolve(Buffer.concat(chunks).toString('utf8'));
+		});
+		request.once('error', reject);
+	});
 }
