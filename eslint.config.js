@@ -8,6 +8,7 @@ const owners = [
 	['csv-parse', 'src/csv/parse.ts'],
 	['csv-stringify', 'src/csv/stringify.ts'],
 	['pino', 'src/logger.ts'],
+	['pino-pretty', 'src/logger.ts'],
 ];
 
 export default tseslint.config(
@@ -21,9 +22,9 @@ export default tseslint.config(
 			'no-restricted-globals': ['error', {name: 'process', message: 'only src/cli.ts touches process'}],
 		},
 	},
-	...owners.map(([name, owner]) => ({
+	...[...new Set(owners.map(([, owner]) => owner))].map(owner => ({
 		files: [owner],
-		rules: {'no-restricted-imports': ['error', {patterns: owners.filter(([other]) => other !== name).map(([other, otherOwner]) => ({group: [other, `${other}/*`], message: `only ${otherOwner} imports ${other}`}))}]},
+		rules: {'no-restricted-imports': ['error', {patterns: owners.filter(([, otherOwner]) => otherOwner !== owner).map(([other, otherOwner]) => ({group: [other, `${other}/*`], message: `only ${otherOwner} imports ${other}`}))}]},
 	})),
 	{
 		files: ['src/cli.ts', 'src/bench/**/*.ts'],

@@ -1,12 +1,17 @@
-import {basename, dirname, extname, join} from 'node:path';
+import {readFileSync, statSync} from 'node:fs';
+import {basename, dirname, extname, join, resolve} from 'node:path';
+import {parseArgs} from 'node:util';
 import type {Encoding} from './csv/decode.js';
 import {ENCODINGS} from './csv/decode.js';
 import {UsageError} from './errors.js';
+import type {ExportConfig} from './export.js';
+import {
+	COMMANDS, DEFAULTS, FAULT_KINDS, LOG_LEVELS, optionsOf, type CommandName, type LogLevel,
+} from './options.js';
 import {isObjectId} from './rows/job.js';
 import type {Rate} from './schedule/rate.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = typeof LOG_LEVELS[number];
+export {DEFAULTS, LOG_LEVELS, type LogLevel} from './options.js';
 
 /** Everything `run` needs, checked once at the edge. */
 export type RunConfig = {
@@ -40,16 +45,6 @@ export type RunConfig = {
 	/** First retry backoff. @default 500 */
 	readonly backoffBaseMs: number;
 };
-
-export const DEFAULTS = {
-	apiBase: 'https://api.webflow.com',
-	concurrency: 4,
-	maxAttempts: 5,
-	timeoutMs: 30_000,
-	maxWaitMs: 15 * 60_000,
-	backoffBaseMs: 500,
-	rate: {count: 60, windowMs: 60_000},
-} as const;
 
 const UNITS: Readonly<Record<string, number>> = {
 	ms: 1,
@@ -142,4 +137,429 @@ export function parseEncoding(text: string): Encoding {
 export function defaultOut(input: string): string {
 	const extension = extname(input);
 	return join(dirname(input), `${basename(input, extension)}.results.csv`);
+}
+
+/** A run with every default: the one source of them (the CLI, tests, the demo and the bench start here). */
+export function defaultRunConfig(input: string): RunConfig {
+	return {
+		input,
+		out: defaultOut(input),
+		apiBase: DEFAULTS.apiBase,
+		token: undefined,
+		redis: undefined,
+		report: undefined,
+		tokens: undefined,
+		rate: undefined,
+		concurrency: DEFAULTS.concurrency,
+		maxAttempts: DEFAULTS.maxAttempts,
+		timeoutMs: DEFAULTS.timeoutMs,
+		dryRun: false,
+		resume: false,
+		site: undefined,
+		onlyMissing: false,
+		maxWaitMs: DEFAULTS.maxWaitMs,
+		encoding: undefined,
+		backoffBaseMs: DEFAULTS.backoffBaseMs,
+	};
+}
+
+/** How a command talks to the person running it; `cli.ts` applies it. */
+export type OutputConfig = {
+	/** `--json`: the summary as JSON on stdout. */
+	readonly json: boolean;
+	/** `--quiet`: on stderr only the summary and errors. */
+	readonly quiet: boolean;
+	/** @default 'info' */
+	readonly logLevel: LogLevel;
+	/** `--log-file`: NDJSON logs there instead of stderr. */
+	readonly logFile: string | undefined;
+};
+
+/** `altbatch sandbox`. */
+export type SandboxConfig = {
+	/** @default 8787 (0 picks a free port) */
+	readonly port: number;
+	/** @default '127.0.0.1' */
+	readonly host: string;
+	/** A token for every site. @default 'sandbox-token', unless `tokens` is given */
+	readonly token: string | undefined;
+	/** `--tokens`: site id → token, each token scoped to its own site. */
+	readonly tokens: ReadonlyMap<string, string> | undefined;
+	/** An assets CSV to serve instead of the demo site. */
+	readonly seed: string | undefined;
+	readonly rate: Rate | undefined;
+	readonly window: 'fixed' | 'sliding' | undefined;
+	/** Share of PATCHes answered with each fault. */
+	readonly faults: Readonly<Record<string, number>>;
+};
+
+/** What the command line asks for, checked whole: nothing has been sent or written yet. */
+export type Invocation =
+	| {readonly command: 'help'; readonly topic: CommandName | undefined; readonly asked: boolean}
+	| {readonly command: 'version'}
+	| {readonly command: 'run'; readonly config: RunConfig; readonly output: OutputConfig}
+	| {readonly command: 'export'; readonly config: ExportConfig; readonly output: OutputConfig}
+	| {readonly command: 'sandbox'; readonly config: SandboxConfig}
+	| {readonly command: 'demo'}
+	| {readonly command: 'completion'; readonly shell: 'bash' | 'zsh'};
+
+/** The environment variables read: `WEBFLOW_TOKEN`, `REDIS_URL`. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** argv (without node and the script), the environment and the files they name → what to do. */
+export function parseCommandLine(argv: readonly string[], env: Environment): Invocation {
+	const [command, ...rest] = argv;
+	switch (command) {
+		case undefined: {
+			return {command: 'help', topic: undefined, asked: false};
+		}
+
+		case '--help':
+		case '-h':
+		case 'help': {
+			const topic = rest[0];
+			if (topic !== undefined && !isCommand(topic)) {
+				throw new UsageError(`Unknown command ${JSON.stringify(topic)}; see altbatch --help`);
+			}
+
+			return {command: 'help', topic, asked: true};
+		}
+
+		case '--version':
+		case '-v': {
+			return {command: 'version'};
+		}
+
+		default: {
+			break;
+		}
+	}
+
+	if (!isCommand(command)) {
+		throw new UsageError(`Unknown command ${JSON.stringify(command)}; see altbatch --help`);
+	}
+
+	const {values, positionals} = parseOptions(command, rest);
+	const flags = reader(values);
+	if (flags.flag('help')) {
+		return {command: 'help', topic: command, asked: true};
+	}
+
+	switch (command) {
+		case 'run': {
+			return {command, config: runConfig(flags, positionals, env), output: outputConfig(flags)};
+		}
+
+		case 'export': {
+			return {command, config: exportConfig(flags, positionals, env), output: outputConfig(flags)};
+		}
+
+		case 'sandbox': {
+			noPositionals(command, positionals);
+			return {command, config: sandboxConfig(flags)};
+		}
+
+		case 'demo': {
+			noPositionals(command, positionals);
+			return {command};
+		}
+
+		case 'completion': {
+			const [shell] = positionals;
+			if ((shell !== 'bash' && shell !== 'zsh') || positionals.length > 1) {
+				throw new UsageError('Usage: altbatch completion bash|zsh');
+			}
+
+			return {command, shell};
+		}
+	}
+}
+
+function isCommand(name: string): name is CommandName {
+	return COMMANDS.some(command => command.name === name);
+}
+
+type Values = Readonly<Record<string, string | boolean | Array<string | boolean> | undefined>>;
+
+/** node:util's parseArgs over the table's rows for this command; its errors become usage errors. */
+function parseOptions(command: CommandName, args: string[]): {values: Values; positionals: string[]} {
+	const options = Object.fromEntries(optionsOf(command).map(option => [option.name, {
+		type: option.kind === 'flag' ? 'boolean' as const : 'string' as const,
+		multiple: option.kind === 'values',
+		...(option.short === undefined ? {} : {short: option.short}),
+	}]));
+	try {
+		return parseArgs({args, options, allowPositionals: true, strict: true});
+	} catch (error) {
+		if ((error as {code?: string}).code?.startsWith('ERR_PARSE_ARGS')) {
+			throw new UsageError(`${(error as Error).message} (see altbatch ${command} --help)`);
+		}
+
+		throw error;
+	}
+}
+
+type Flags = ReturnType<typeof reader>;
+
+function reader(values: Values) {
+	const text = (name: string): string | undefined => {
+		const value = values[name];
+		return typeof value === 'string' ? value : undefined;
+	};
+
+	return {
+		text,
+		flag: (name: string): boolean => values[name] === true,
+		list: (name: string): string[] => (values[name] as string[] | undefined) ?? [],
+		/** The option's value parsed, or `fallback` when it was not given. */
+		read<T>(name: string, parse: (text: string, option: string) => T, fallback: T): T {
+			const value = text(name);
+			return value === undefined ? fallback : parse(value, `--${name}`);
+		},
+	};
+}
+
+function noPositionals(command: CommandName, positionals: readonly string[]): void {
+	if (positionals.length > 0) {
+		throw new UsageError(`altbatch ${command} takes no ${JSON.stringify(positionals[0])} (see altbatch ${command} --help)`);
+	}
+}
+
+/** What `run` and `export` share: where the API is, the token, the pace and retries. */
+function connectionConfig(flags: Flags, env: Environment) {
+	if (flags.text('token') !== undefined) {
+		throw new UsageError('--token is not accepted (flags show in ps and shell history): set WEBFLOW_TOKEN or pass --token-file <path>');
+	}
+
+	return {
+		apiBase: parseApiBase(flags.text('api-base') ?? DEFAULTS.apiBase),
+		token: readToken(flags.text('token-file'), env),
+		rate: flags.read('rate', parseRate, undefined),
+		timeoutMs: flags.read('timeout', parsePositiveInteger, DEFAULTS.timeoutMs),
+		maxAttempts: flags.read('max-attempts', parsePositiveInteger, DEFAULTS.maxAttempts),
+		maxWaitMs: flags.read('max-wait', parseDuration, DEFAULTS.maxWaitMs),
+		backoffBaseMs: DEFAULTS.backoffBaseMs,
+	};
+}
+
+/** `--quiet` keeps only errors on stderr; logs going to a `--log-file` keep their `--log-level`. */
+function outputConfig(flags: Flags): OutputConfig {
+	const quiet = flags.flag('quiet');
+	const logFile = flags.text('log-file');
+	const level = flags.read('log-level', parseLogLevel, DEFAULTS.logLevel);
+	const quieter = quiet && logFile === undefined && LOG_LEVELS.indexOf(level) > LOG_LEVELS.indexOf('error') && level !== 'silent';
+	return {json: flags.flag('json'), quiet, logLevel: quieter ? 'error' : level, logFile};
+}
+
+function runConfig(flags: Flags, positionals: readonly string[], env: Environment): RunConfig {
+	const input = positionals[0];
+	if (input === undefined || positionals.length > 1) {
+		throw new UsageError('Usage: altbatch run <jobs.csv> [options] (see altbatch run --help)');
+	}
+
+	const defaults = defaultRunConfig(input);
+	const connection = connectionConfig(flags, env);
+	const config: RunConfig = {
+		...defaults,
+		...connection,
+		out: outputFile(flags.text('out'), defaults.out, 'the results are rewritten in input order at the end and read back by --resume'),
+		tokens: flags.read('tokens', readTokensFile, undefined),
+		report: flags.text('report'),
+		redis: parseRedisUrl(flags.text('redis') ?? env.REDIS_URL),
+		concurrency: flags.read('concurrency', parsePositiveInteger, defaults.concurrency),
+		dryRun: flags.flag('dry-run'),
+		resume: flags.flag('resume'),
+		site: flags.read('site', parseSiteId, undefined),
+		onlyMissing: flags.flag('only-missing'),
+		encoding: flags.read('encoding', parseEncoding, undefined),
+	};
+	checkRunConfig(config);
+	return config;
+}
+
+/** The rules between options of a run (`run()` checks them too, for callers other than the CLI). */
+export function checkRunConfig(config: RunConfig): void {
+	if (resolve(config.out) === resolve(config.input)) {
+		throw new UsageError(`--out ${JSON.stringify(config.out)} is the input file itself; the results go to a file of their own`);
+	}
+
+	if (config.onlyMissing && config.site === undefined) {
+		throw new UsageError('--only-missing needs --site <id>: the current alt text is read from the site', 'only_missing_needs_site');
+	}
+
+	if (config.tokens && config.site !== undefined) {
+		throw new UsageError('--site and --tokens do not go together: with --tokens each row goes to its own site\'s token', 'site_with_tokens');
+	}
+
+	const needsNetwork = !config.dryRun || config.site !== undefined;
+	if (needsNetwork && (config.token === undefined || config.token === '') && !config.tokens) {
+		throw new UsageError('No token: set WEBFLOW_TOKEN or pass --token-file <path>', 'no_token');
+	}
+}
+
+function exportConfig(flags: Flags, positionals: readonly string[], env: Environment): ExportConfig {
+	const siteText = flags.text('site');
+	if (siteText === undefined || positionals.length > 0) {
+		throw new UsageError('Usage: altbatch export --site <id> [--locale <id>]... [--missing-only] [--out <file>] (see altbatch export --help)');
+	}
+
+	const site = parseSiteId(siteText);
+	const connection = connectionConfig(flags, env);
+	if (connection.token === undefined) {
+		throw new UsageError('No token: set WEBFLOW_TOKEN or pass --token-file <path>', 'no_token');
+	}
+
+	return {
+		...connection,
+		site,
+		locales: flags.list('locale').map(locale => parseSiteId(locale, '--locale')),
+		missingOnly: flags.flag('missing-only'),
+		out: outputFile(flags.text('out'), `assets-${site}.csv`, 'it is written whole, then moved into place'),
+		concurrency: 1,
+	};
+}
+
+function sandboxConfig(flags: Flags): SandboxConfig {
+	const window = flags.text('window');
+	if (window !== undefined && window !== 'fixed' && window !== 'sliding') {
+		throw new UsageError(`Expected --window to be fixed or sliding, got ${JSON.stringify(window)}`);
+	}
+
+	return {
+		port: flags.read('port', parsePort, DEFAULTS.sandboxPort),
+		host: flags.text('host') ?? DEFAULTS.sandboxHost,
+		token: flags.text('token') ?? (flags.text('tokens') === undefined ? DEFAULTS.sandboxToken : undefined),
+		tokens: flags.read('tokens', readTokensFile, undefined),
+		seed: flags.text('seed'),
+		rate: flags.read('rate', parseRate, undefined),
+		window,
+		faults: flags.read('faults', parseFaults, {}),
+	};
+}
+
+export function parseLogLevel(text: string): LogLevel {
+	const level = text as LogLevel;
+	if (!LOG_LEVELS.includes(level)) {
+		throw new UsageError(`Expected --log-level to be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(text)}`);
+	}
+
+	return level;
+}
+
+function parsePort(text: string): number {
+	const port = Number(text);
+	if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+		throw new UsageError(`Expected --port to be a port number (0 picks a free one), got ${JSON.stringify(text)}`);
+	}
+
+	return port;
+}
+
+/** `error500=0.08,drop=0.04` → the share of PATCHes answered with each fault. */
+export function parseFaults(text: string): Record<string, number> {
+	const faults: Record<string, number> = {};
+	for (const part of text.split(',').filter(Boolean)) {
+		const [kind = '', share = ''] = part.split('=');
+		if (!(FAULT_KINDS as readonly string[]).includes(kind) || !(Number(share) >= 0 && Number(share) <= 1)) {
+			throw new UsageError(`Expected --faults like error500=0.08,html503=0.04,drop=0.04,truncate=0.03,slow=0.02, got ${JSON.stringify(part)}`);
+		}
+
+		faults[kind] = Number(share);
+	}
+
+	return faults;
+}
+
+/** The token: `--token-file`'s content, else `WEBFLOW_TOKEN`. Never echoed in a message. */
+function readToken(tokenFile: string | undefined, env: Environment): string | undefined {
+	if (tokenFile === undefined) {
+		const fromEnv = env.WEBFLOW_TOKEN?.trim();
+		return fromEnv === '' ? undefined : fromEnv;
+	}
+
+	const token = readText(tokenFile, '--token-file').trim();
+	if (token === '') {
+		throw new UsageError(`--token-file ${JSON.stringify(tokenFile)} is empty`);
+	}
+
+	return token;
+}
+
+function readText(path: string, option: string): string {
+	try {
+		return readFileSync(path, 'utf8');
+	} catch (error) {
+		throw new UsageError(`Cannot read ${option} ${JSON.stringify(path)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+	}
+}
+
+/** `--redis` or `REDIS_URL`: a redis:// or rediss:// URL; empty means none. */
+export function parseRedisUrl(text: string | undefined): string | undefined {
+	if (text === undefined || text.trim() === '') {
+		return undefined;
+	}
+
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		throw new UsageError('Expected --redis (or REDIS_URL) to be a URL like redis://127.0.0.1:6379');
+	}
+
+	if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+		throw new UsageError(`Expected --redis to be a redis:// or rediss:// URL, got ${url.protocol}`);
+	}
+
+	return url.href;
+}
+
+/** `--tokens`: `siteId=token` lines (blank lines and `#` comments allowed). The tokens are never echoed. */
+export function readTokensFile(path: string): Map<string, string> {
+	const text = readText(path, '--tokens');
+	const tokens = new Map<string, string>();
+	for (const [i, raw] of text.replace(/^\uFEFF/, '').split(/\r?\n/).entries()) {
+		const line = raw.trim();
+		if (line === '' || line.startsWith('#')) {
+			continue;
+		}
+
+		const at = line.indexOf('=');
+		const site = at < 0 ? '' : line.slice(0, at).trim().toLowerCase();
+		const token = at < 0 ? '' : line.slice(at + 1).trim();
+		if (!/^[\da-f]{24}$/.test(site) || token === '') {
+			throw new UsageError(`${path}:${i + 1}: expected siteId=token (a 24-character hex site id, then the token)`);
+		}
+
+		tokens.set(site, token);
+	}
+
+	if (tokens.size === 0) {
+		throw new UsageError(`${path}: no siteId=token lines`);
+	}
+
+	return tokens;
+}
+
+/** `--out`: a file (new or not), or a folder to put the default file name in; never a device or pipe. */
+function outputFile(out: string | undefined, fallback: string, why: string): string {
+	if (out === undefined) {
+		return fallback;
+	}
+
+	let stats;
+	try {
+		stats = statSync(out);
+	} catch {
+		return out;
+	}
+
+	if (stats.isDirectory()) {
+		return join(out, basename(fallback));
+	}
+
+	if (!stats.isFile()) {
+		throw new UsageError(`--out ${JSON.stringify(out)} is not a regular file: ${why}, so it needs a file of its own`);
+	}
+
+	return out;
 }

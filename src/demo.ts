@@ -1,5 +1,5 @@
 import {fileURLToPath} from 'node:url';
-import {DEFAULTS, type RunConfig} from './config.js';
+import {defaultRunConfig, type RunConfig} from './config.js';
 import type {Logger} from './logger.js';
 import {run, type Summary} from './run.js';
 import {Sandbox} from './sandbox/server.js';
@@ -18,19 +18,7 @@ export async function demo({logger, out, interrupt}: {logger: Logger; out: strin
 	const sandbox = new Sandbox({rate: {count: 10, windowMs: 1000}, tokens: [{token: 'demo-token'}]});
 	const url = await sandbox.listen();
 	const site = [...sandbox.sites.keys()][0]!;
-	const base: RunConfig = {
-		...DEFAULTS,
-		input: EXAMPLE_JOBS,
-		out,
-		apiBase: url,
-		token: 'demo-token',
-		rate: undefined,
-		dryRun: false,
-		resume: false,
-		site,
-		onlyMissing: false,
-		encoding: undefined,
-	};
+	const base: RunConfig = {...defaultRunConfig(EXAMPLE_JOBS), out, apiBase: url, token: 'demo-token', site};
 	const plan: Array<[string, string, Partial<RunConfig>]> = [
 		['Preview: what would change', `altbatch run jobs.example.csv --site ${site} --dry-run --out ${out.replace(/\.csv$/, '.preview.csv')}`, {dryRun: true, out: out.replace(/\.csv$/, '.preview.csv')}],
 		['Apply', `altbatch run jobs.example.csv --site ${site} --out ${out}`, {}],

@@ -1,4 +1,5 @@
 import pino, {type Logger} from 'pino';
+import {prettyFactory} from 'pino-pretty';
 import type {LogLevel} from './config.js';
 
 export type {Logger} from 'pino';
@@ -13,11 +14,15 @@ export function safeError(error: unknown): Record<string, unknown> {
 	return {type: error.name, message: error.message, code, status};
 }
 
+/** Log lines for people (a terminal): each handed to `write` as one finished line, coloured or not. */
+export type PrettyOutput = {readonly colorize: boolean; readonly write: (line: string) => void};
+
 /**
- * NDJSON logs on a synchronous destination (nothing lost at exit): stderr, or a file. The token is
+ * NDJSON logs on a synchronous destination (nothing lost at exit): stderr, or a file. With `pretty`
+ * and no file, readable lines (pino-pretty) instead, formatted as they are logged. The token is
  * never handed to the logger; `redact` is a second guard for headers should one ever be.
  */
-export function createLogger({level, file}: {level: LogLevel; file?: string | undefined}): Logger {
+export function createLogger({level, file, pretty}: {level: LogLevel; file?: string | undefined; pretty?: PrettyOutput | undefined}): Logger {
 	return pino(
 		{
 			level,
@@ -25,8 +30,20 @@ export function createLogger({level, file}: {level: LogLevel; file?: string | un
 			serializers: {err: safeError, error: safeError},
 			redact: {paths: ['authorization', 'headers.authorization', 'headers.Authorization', 'token', '*.token'], censor: '[redacted]'},
 		},
-		pino.destination({dest: file ?? 2, sync: true, mkdir: file !== undefined}),
+		pretty === undefined || file !== undefined
+			? pino.destination({dest: file ?? 2, sync: true, mkdir: file !== undefined})
+			: prettyDestination(pretty),
 	);
+}
+
+/** `12:30:05 INFO: rate limit hit: every request paused {"seconds":2,"reason":"429"}` */
+function prettyDestination({colorize, write}: PrettyOutput): {write: (line: string) => void} {
+	const format = prettyFactory({colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,summary'});
+	return {
+		write(line: string) {
+			write(format(line));
+		},
+	};
 }
 
 export function silentLogger(): Logger {

@@ -1,6 +1,6 @@
-import type {RunConfig} from './config.js';
+import {checkRunConfig, type RunConfig} from './config.js';
 import {ResultsJournal, type StoredRow} from './csv/journal.js';
-import {AltbatchError, InputError, UsageError} from './errors.js';
+import {AltbatchError, InputError} from './errors.js';
 import {scanInput, type CheckedInput} from './input-check.js';
 import type {Logger} from './logger.js';
 import {jobKey, toJob, type Columns, type Job} from './rows/job.js';
@@ -91,14 +91,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	const now = hooks.now ?? Date.now;
 	const started = now();
 	const site = config.site;
-	if (config.onlyMissing && site === undefined) {
-		throw new UsageError('--only-missing needs --site <id>: the current alt text is read from the site', 'only_missing_needs_site');
-	}
-
-	if (config.tokens && site !== undefined) {
-		throw new UsageError('--site and --tokens do not go together: with --tokens each row goes to its own site\'s token', 'site_with_tokens');
-	}
-
+	checkRunConfig(config);
 	// The whole file is checked before the first request; a run that sends nothing reads it once.
 	const needsNetwork = !config.dryRun || site !== undefined;
 	const singlePass = !needsNetwork && !config.resume;
@@ -108,9 +101,6 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	}
 
 	const hasDefaultToken = config.token !== undefined && config.token !== '';
-	if (needsNetwork && !hasDefaultToken && !config.tokens) {
-		throw new UsageError('No token: set WEBFLOW_TOKEN or pass --token-file <path>', 'no_token');
-	}
 
 	// A result that cannot be written (a full disk, say) stops the run as Ctrl-C does: nothing more is sent.
 	const writeFailed = new AbortController();

@@ -112,25 +112,13 @@ export async function until(predicate: () => boolean | Promise<boolean>, timeout
 	}
 }
 
-import {DEFAULTS, type RunConfig} from '../src/config.js';
+import {defaultRunConfig, type RunConfig} from '../src/config.js';
 import {silentLogger} from '../src/logger.js';
 import {run, type RunHooks, type Summary} from '../src/run.js';
 
 /** A run config for tests: fast backoff, the sandbox's URL and token. */
 export function runConfig(overrides: Partial<RunConfig> & {input: string}): RunConfig {
-	return {
-		...DEFAULTS,
-		out: `${overrides.input}.results.csv`,
-		token: 'sandbox-token',
-		rate: undefined,
-		dryRun: false,
-		resume: false,
-		site: undefined,
-		onlyMissing: false,
-		encoding: undefined,
-		backoffBaseMs: 20,
-		...overrides,
-	};
+	return {...defaultRunConfig(overrides.input), out: `${overrides.input}.results.csv`, token: 'sandbox-token', backoffBaseMs: 20, ...overrides};
 }
 
 export async function runJob(overrides: Partial<RunConfig> & {input: string}, hooks: Partial<RunHooks> = {}): Promise<Summary> {

@@ -7,7 +7,7 @@ import {createWriteStream} from 'node:fs';
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {DEFAULTS, type RunConfig} from '../config.js';
+import {defaultRunConfig, type RunConfig} from '../config.js';
 import {silentLogger} from '../logger.js';
 import {run} from '../run.js';
 import type {Rate} from '../schedule/rate.js';
@@ -39,7 +39,7 @@ async function writeJobs(path: string, ids: string[]): Promise<void> {
 }
 
 function config(overrides: Partial<RunConfig> & {input: string}): RunConfig {
-	return {...DEFAULTS, out: `${overrides.input}.results.csv`, token: 'bench', rate: undefined, dryRun: false, resume: false, site: undefined, onlyMissing: false, encoding: undefined, ...overrides};
+	return {...defaultRunConfig(overrides.input), out: `${overrides.input}.results.csv`, token: 'bench', ...overrides};
 }
 
 /** Accepted requests per second between the first and the last, as a fraction of the limit. */
@@ -150,10 +150,10 @@ async function dryRunMillion(): Promise<void> {
 	const loggerModule = new URL('../logger.js', import.meta.url).href;
 	const script = `
 		const {run} = await import(${JSON.stringify(runModule)});
-		const {DEFAULTS} = await import(${JSON.stringify(configModule)});
+		const {defaultRunConfig} = await import(${JSON.stringify(configModule)});
 		const {silentLogger} = await import(${JSON.stringify(loggerModule)});
 		const started = performance.now();
-		const summary = await run({...DEFAULTS, input: ${JSON.stringify(input)}, out: ${JSON.stringify(`${input}.results.csv`)}, token: undefined, rate: undefined, dryRun: true, resume: false, site: undefined, onlyMissing: false, encoding: undefined}, {logger: silentLogger()});
+		const summary = await run({...defaultRunConfig(${JSON.stringify(input)}), out: ${JSON.stringify(`${input}.results.csv`)}, dryRun: true}, {logger: silentLogger()});
 		const seconds = (performance.now() - started) / 1000;
 		console.log(JSON.stringify({rows: summary.rows, wouldUpdate: summary.statuses.would_update, seconds, maxRssKb: process.resourceUsage().maxRSS}));
 	`;

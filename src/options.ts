@@ -1,0 +1,112 @@
+import {ENCODINGS} from './csv/decode.js';
+
+/**
+ * The one table of commands and options: `config.ts` parses argv with it, `help.ts` prints it and
+ * `completion.ts` turns it into shell completion, so the three can't drift. A new option is one row.
+ */
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = typeof LOG_LEVELS[number];
+
+export const FAULT_KINDS = ['error500', 'html503', 'drop', 'truncate', 'slow', 'limited'] as const;
+
+/** Every default, in one place: `defaultRunConfig()` and the help text are built from these. */
+export const DEFAULTS = {
+	apiBase: 'https://api.webflow.com',
+	concurrency: 4,
+	maxAttempts: 5,
+	timeoutMs: 30_000,
+	maxWaitMs: 15 * 60_000,
+	backoffBaseMs: 500,
+	/** When neither `--rate`, introspect nor an answer's `X-RateLimit-Limit` tells one. */
+	rate: {count: 60, windowMs: 60_000},
+	logLevel: 'info',
+	sandboxPort: 8787,
+	sandboxHost: '127.0.0.1',
+	sandboxToken: 'sandbox-token',
+} as const;
+
+export type CommandName = 'run' | 'export' | 'sandbox' | 'demo' | 'completion';
+
+export type CommandSpec = {
+	readonly name: CommandName;
+	/** What follows the command name in its usage line. */
+	readonly usage: string;
+	readonly summary: string;
+	/** What shell completion offers for the positional argument. */
+	readonly positional?: Completion;
+};
+
+export const COMMANDS: readonly CommandSpec[] = [
+	{name: 'run', usage: '<jobs.csv> [options]', summary: 'apply the edits; write the results CSV', positional: 'file'},
+	{name: 'export', usage: '--site <id> [options]', summary: 'write the site\'s assets as a jobs CSV ready to edit'},
+	{name: 'sandbox', usage: '[options]', summary: 'run a local Webflow-compatible API'},
+	{name: 'demo', usage: '', summary: 'the example job against an in-process sandbox (npm start)'},
+	{name: 'completion', usage: 'bash|zsh', summary: 'print a shell completion script: source <(altbatch completion bash)', positional: ['bash', 'zsh']},
+];
+
+/** `file`: any path; a list: these words. */
+export type Completion = 'file' | readonly string[];
+
+export type OptionSpec = {
+	/** Without the leading `--`. */
+	readonly name: string;
+	/** `flag`: present or not; `value`: takes one value; `values`: may be repeated. */
+	readonly kind: 'flag' | 'value' | 'values';
+	/** The value's placeholder in help, like `<n>/<s|min>`. */
+	readonly value?: string;
+	readonly commands: readonly CommandName[];
+	/** One or more lines of help. */
+	readonly help: string;
+	/** The default as people read it. */
+	readonly default?: string;
+	readonly complete?: Completion;
+	readonly short?: string;
+	/** Accepted only to be refused with a reason (never listed). */
+	readonly hidden?: boolean;
+};
+
+const CONNECTION: readonly CommandName[] = ['run', 'export'];
+const perMinute = (rate: {count: number; windowMs: number}) => `${rate.count * 60_000 / rate.windowMs}/min`;
+
+export const OPTIONS: readonly OptionSpec[] = [
+	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['run'], help: 'results CSV; a folder gets the default name inside it', default: '<jobs>.results.csv beside the input', complete: 'file'},
+	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['export'], help: 'where to write the jobs CSV; a folder gets the default name inside it', default: 'assets-<site>.csv', complete: 'file'},
+	{name: 'site', kind: 'value', value: '<id>', commands: ['export'], help: 'the site (required)'},
+	{name: 'locale', kind: 'values', value: '<id>', commands: ['export'], help: 'a locale to export; repeat for several', default: 'the primary locale'},
+	{name: 'missing-only', kind: 'flag', commands: ['export'], help: 'only assets without alt text'},
+	{name: 'api-base', kind: 'value', value: '<url>', commands: CONNECTION, help: 'API origin, https (http only for localhost)', default: DEFAULTS.apiBase},
+	{name: 'rate', kind: 'value', value: '<n>/<s|min>', commands: CONNECTION, help: 'most requests per second or minute', default: `the token's own limit, else ${perMinute(DEFAULTS.rate)}`},
+	{name: 'concurrency', kind: 'value', value: '<n>', commands: ['run'], help: 'most requests in flight', default: String(DEFAULTS.concurrency)},
+	{name: 'max-attempts', kind: 'value', value: '<n>', commands: CONNECTION, help: 'tries per row for 5xx, network errors and timeouts', default: String(DEFAULTS.maxAttempts)},
+	{name: 'timeout', kind: 'value', value: '<ms>', commands: CONNECTION, help: 'per request', default: String(DEFAULTS.timeoutMs)},
+	{name: 'dry-run', kind: 'flag', commands: ['run'], help: 'change nothing; report what would change'},
+	{name: 'resume', kind: 'flag', commands: ['run'], help: 'carry over rows already done in --out, redo the rest'},
+	{name: 'site', kind: 'value', value: '<id>', commands: ['run'], help: 'read the site\'s assets first: rows already right are unchanged, unknown ids fail, without spending PATCHes'},
+	{name: 'only-missing', kind: 'flag', commands: ['run'], help: '(with --site) only fill alt text that is empty now; never overwrite'},
+	{name: 'tokens', kind: 'value', value: '<file>', commands: ['run'], help: 'siteId=token lines: rows go to their siteId\'s token, each with its own budget', complete: 'file'},
+	{name: 'max-wait', kind: 'value', value: '<duration>', commands: CONNECTION, help: 'longest Retry-After worth waiting out', default: `${DEFAULTS.maxWaitMs / 60_000}min`},
+	{name: 'encoding', kind: 'value', value: '<name>', commands: ['run'], help: 'force the input encoding', default: 'detected', complete: ENCODINGS},
+	{name: 'token-file', kind: 'value', value: '<path>', commands: CONNECTION, help: 'read the token from this file', default: 'WEBFLOW_TOKEN', complete: 'file'},
+	{name: 'token', kind: 'value', commands: CONNECTION, help: 'refused: flags show in ps and shell history', hidden: true},
+	{name: 'json', kind: 'flag', commands: CONNECTION, help: 'print the summary as JSON on stdout'},
+	{name: 'report', kind: 'value', value: '<file.html>', commands: ['run'], help: 'a self-contained HTML report of the run', complete: 'file'},
+	{name: 'redis', kind: 'value', value: '<url>', commands: ['run'], help: 'share the rate budget and 429 pauses with every process using the same token', default: 'REDIS_URL, else none'},
+	{name: 'log-level', kind: 'value', value: '<level>', commands: CONNECTION, help: `one of ${LOG_LEVELS.join(', ')}`, default: DEFAULTS.logLevel, complete: LOG_LEVELS},
+	{name: 'log-file', kind: 'value', value: '<path>', commands: CONNECTION, help: 'NDJSON logs to this file instead of stderr', complete: 'file'},
+	{name: 'quiet', kind: 'flag', commands: CONNECTION, help: 'only the summary and errors on stderr: no progress line, no info or warn logs (a --log-file keeps --log-level)'},
+	{name: 'port', kind: 'value', value: '<n>', commands: ['sandbox'], help: 'port to listen on; 0 picks a free one', default: String(DEFAULTS.sandboxPort)},
+	{name: 'host', kind: 'value', value: '<address>', commands: ['sandbox'], help: 'address to listen on', default: DEFAULTS.sandboxHost},
+	{name: 'token', kind: 'value', value: '<t>', commands: ['sandbox'], help: 'a token for every site, like a workspace token (a stand-in: a flag is fine here)', default: `${DEFAULTS.sandboxToken}, unless --tokens`},
+	{name: 'tokens', kind: 'value', value: '<file>', commands: ['sandbox'], help: 'siteId=token lines, as run --tokens takes: each token may touch only its own site', complete: 'file'},
+	{name: 'seed', kind: 'value', value: '<assets.csv>', commands: ['sandbox'], help: 'assets to serve, in the export format with a siteId column', default: 'a small demo site', complete: 'file'},
+	{name: 'rate', kind: 'value', value: '<n>/<s|min>', commands: ['sandbox'], help: 'per-token rate limit', default: perMinute(DEFAULTS.rate)},
+	{name: 'window', kind: 'value', value: 'fixed|sliding', commands: ['sandbox'], help: 'how the limit is counted', default: 'fixed', complete: ['fixed', 'sliding']},
+	{name: 'faults', kind: 'value', value: '<kind=share,...>', commands: ['sandbox'], help: `share of PATCHes answered with a fault: ${FAULT_KINDS.join(', ')} (e.g. error500=0.08,drop=0.04)`},
+	{name: 'help', kind: 'flag', short: 'h', commands: ['run', 'export', 'sandbox', 'demo', 'completion'], help: 'show this command\'s options'},
+];
+
+/** The options a command takes, in table order. */
+export function optionsOf(command: CommandName): OptionSpec[] {
+	return OPTIONS.filter(option => option.commands.includes(command));
+}
