@@ -1,6 +1,7 @@
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {assetIds, makeSite, results, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
+import {requestsDuringRetryAfter} from './sandbox/retry-after.js';
 
 const FAST = {count: 200, windowMs: 1000};
 
@@ -109,7 +110,7 @@ describe('altbatch run against the sandbox', () => {
 		const summary = await runJob({input, apiBase: sandbox.url, rate: {count: 100, windowMs: 1000}, concurrency: 8});
 		expect(summary.statuses.updated).toBe(30);
 		expect(summary.tooManyRequests).toBeGreaterThan(0);
-		expect(sandbox.requestsDuringRetryAfter()).toEqual([]);
+		expect(requestsDuringRetryAfter(sandbox)).toEqual([]);
 		for (const id of assetIds(site)) {
 			expect(sandbox.asset(id)!.altText.get(site.primaryLocale)).toBe('alt');
 		}
@@ -196,7 +197,7 @@ describe('altbatch run against the sandbox', () => {
 		// Back to at least 85% of the real limit (2,400/min), and never above it.
 		expect(summary.rateLimitPerMinute).toBeGreaterThanOrEqual(2040);
 		expect(summary.rateLimitPerMinute).toBeLessThanOrEqual(2400);
-		expect(sandbox.requestsDuringRetryAfter(250, {method: 'PATCH'})).toEqual([]);
+		expect(requestsDuringRetryAfter(sandbox, 250, {method: 'PATCH'})).toEqual([]);
 	});
 
 	it('two runs on one token without Redis share its budget through Remaining, with hardly a 429', async () => {
@@ -234,7 +235,7 @@ describe('altbatch run against the sandbox', () => {
 		expect(summary.tooManyRequests).toBeGreaterThan(2);
 		expect(summary.rateSource).toBe('introspect');
 		expect(summary.rateLimitPerMinute).toBe(3000);
-		expect(sandbox.requestsDuringRetryAfter()).toEqual([]);
+		expect(requestsDuringRetryAfter(sandbox)).toEqual([]);
 	});
 
 	it('retries each fault kind and ends the row updated', async () => {
