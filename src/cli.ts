@@ -7,8 +7,9 @@ import {demo} from './demo.js';
 import {AltbatchError} from './errors.js';
 import {exportSite, type ExportConfig} from './export.js';
 import {formatHelp} from './help.js';
-import {lockResults} from './lock.js';
+import {lockPath, lockResults} from './lock.js';
 import {createLogger, type Logger} from './logger.js';
+import {assertDistinctFiles} from './paths.js';
 import {run, type Progress, type Summary} from './run.js';
 import {loadSeed} from './sandbox/seed.js';
 import {Sandbox, siteTokens} from './sandbox/server.js';
@@ -119,6 +120,8 @@ function printJson(value: unknown): void {
 }
 
 async function commandRun(config: RunConfig, output: OutputConfig): Promise<number> {
+	// Before the log file is opened or the lock taken: either could land on another of the run's files.
+	assertDistinctFiles([{role: 'the input', path: config.input}, {role: '--out', path: config.out}, {role: 'the lock', path: lockPath(config.out)}, {role: '--report', path: config.report}, {role: '--log-file', path: output.logFile}, {role: '--tokens', path: config.tokensFile}]);
 	const view = stderrView({progress: !output.quiet});
 	const logger = loggerFor(output, view);
 	const unlock = lockResults({out: config.out, pid: process.pid, isAlive});
@@ -140,6 +143,7 @@ async function commandRun(config: RunConfig, output: OutputConfig): Promise<numb
 }
 
 async function commandExport(config: ExportConfig, output: OutputConfig): Promise<number> {
+	assertDistinctFiles([{role: '--out', path: config.out}, {role: '--log-file', path: output.logFile}]);
 	const view = stderrView({progress: false});
 	const logger = loggerFor(output, view);
 	const signals = watchSignals(view);

@@ -25,6 +25,8 @@ export type RunConfig = {
 	readonly redis?: string | undefined;
 	/** `--report`: where to write the HTML report. */
 	readonly report?: string | undefined;
+	/** `--tokens`: the file the tokens were read from (no two of the run's files may be one). */
+	readonly tokensFile?: string | undefined;
 	/** `--tokens`: site id → token; rows are routed by their siteId column. */
 	readonly tokens?: ReadonlyMap<string, string> | undefined;
 	/** Told with `--rate`; otherwise the token's own limit, else 60/min. */
@@ -364,6 +366,7 @@ function runConfig(flags: Flags, positionals: readonly string[], env: Environmen
 		...connection,
 		out: outputFile(flags.text('out'), defaults.out, 'the results are rewritten in input order at the end and read back by --resume'),
 		tokens: flags.read('tokens', readTokensFile, undefined),
+		tokensFile: flags.text('tokens'),
 		report: flags.text('report'),
 		redis: parseRedisUrl(flags.text('redis') ?? env.REDIS_URL),
 		concurrency: flags.read('concurrency', parsePositiveInteger, defaults.concurrency),

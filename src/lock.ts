@@ -1,22 +1,31 @@
-import {closeSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs';
+import {closeSync, linkSync, openSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {hostname} from 'node:os';
+import {temporaryBeside, writeAll} from './csv/write.js';
 import {InputError} from './errors.js';
+import {resolvedPath} from './paths.js';
 
 type Holder = {readonly pid: number; readonly host: string; readonly startedAt: string};
+
+/** A lock that cannot be read yet may be another run's, caught between creating and writing it (older versions). */
+const UNREADABLE_GRACE_MS = 10_000;
+
+/** The lock of a results file: beside the file itself, however it was named (symlinks, `..`). */
+export function lockPath(out: string): string {
+	return `${resolvedPath(out)}.lock`;
+}
 
 /**
  * One run per results file: `<out>.lock` holds the pid and host of the run writing it. A second
  * run refuses (exit 2) and names the holder; a lock left by a killed run on this host (its pid is
- * gone) is taken over.
+ * gone, or is our own pid — a container restarted) is taken over. The lock is created whole (written
+ * beside it, then linked into place), so no run ever sees it empty.
  */
 export function lockResults({out, pid, isAlive, now = Date.now}: {out: string; pid: number; isAlive: (pid: number) => boolean; now?: () => number}): () => void {
-	const path = `${out}.lock`;
+	const path = lockPath(out);
 	const me: Holder = {pid, host: hostname(), startedAt: new Date(now()).toISOString()};
 	for (let tries = 0; tries < 2; tries++) {
 		try {
-			const fd = openSync(path, 'wx');
-			writeSync(fd, `${JSON.stringify(me)}\n`);
-			closeSync(fd);
+			createWhole(path, `${JSON.stringify(me)}\n`);
 			return () => {
 				rmSync(path, {force: true});
 			};
@@ -28,8 +37,11 @@ export function lockResults({out, pid, isAlive, now = Date.now}: {out: string; p
 		}
 
 		const holder = readHolder(path);
-		const stale = holder === undefined || (holder.host === me.host && !isAlive(holder.pid));
-		if (!stale) {
+		if (holder === undefined) {
+			if (now() - modifiedAt(path) < UNREADABLE_GRACE_MS) {
+				throw new InputError({file: out, code: 'results_locked', message: `is being locked by another run right now (${path} is not written yet); try again in a few seconds`});
+			}
+		} else if (holder.host !== me.host || (holder.pid !== pid && isAlive(holder.pid))) {
 			throw new InputError({
 				file: out,
 				code: 'results_locked',
@@ -41,6 +53,38 @@ export function lockResults({out, pid, isAlive, now = Date.now}: {out: string; p
 	}
 
 	throw new InputError({file: out, code: 'results_locked', message: `could not take the lock ${path}`});
+}
+
+/** Creates `path` with `text` in it, or fails with EEXIST; never leaves it there empty or half written. */
+function createWhole(path: string, text: string): void {
+	const temporary = temporaryBeside(path);
+	writeFileSync(temporary, text, {flag: 'wx'});
+	try {
+		linkSync(temporary, path);
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'EEXIST' || code === 'ENOENT' || code === 'EACCES') {
+			throw error;
+		}
+
+		// A file system without hard links: create and write (the grace period covers the gap).
+		const fd = openSync(path, 'wx');
+		try {
+			writeAll(fd, text);
+		} finally {
+			closeSync(fd);
+		}
+	} finally {
+		rmSync(temporary, {force: true});
+	}
+}
+
+function modifiedAt(path: string): number {
+	try {
+		return statSync(path).mtimeMs;
+	} catch {
+		return 0;
+	}
 }
 
 function readHolder(path: string): Holder | undefined {

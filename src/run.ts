@@ -9,6 +9,8 @@ import {altTextWarnings, DuplicateAltTracker} from './rows/warnings.js';
 import {RowPool} from './schedule/pool.js';
 import {ratePerMinute, type BudgetMode} from './schedule/rate.js';
 import {Lane} from './lane.js';
+import {lockPath} from './lock.js';
+import {assertCanWrite, assertDistinctFiles} from './paths.js';
 import {outcomeOf, RunStop, Session, type StopReason} from './session.js';
 import {coverageOf, type SiteSnapshot} from './site.js';
 import {writeReport, type CoverageRow} from './report.js';
@@ -92,6 +94,15 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	const started = now();
 	const site = config.site;
 	checkRunConfig(config);
+	// No two of the files may be one file on disk, and the files to write must be writable: all
+	// checked before the first request, so a typo costs nothing.
+	assertDistinctFiles([{role: 'the input', path: config.input}, {role: '--out', path: config.out}, {role: 'the lock', path: lockPath(config.out)}, {role: '--report', path: config.report}]);
+	assertCanWrite({role: '--out', path: config.out});
+	assertCanWrite({role: 'the lock of --out', path: lockPath(config.out)});
+	if (config.report !== undefined) {
+		assertCanWrite({role: '--report', path: config.report});
+	}
+
 	// The whole file is checked before the first request; a run that sends nothing reads it once.
 	const needsNetwork = !config.dryRun || site !== undefined;
 	const singlePass = !needsNetwork && !config.resume;

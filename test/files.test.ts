@@ -1,8 +1,10 @@
-import {readdir, readFile, writeFile} from 'node:fs/promises';
+import {link, mkdir, readdir, readFile, stat, symlink, utimes, writeFile} from 'node:fs/promises';
+import {hostname} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {DEFAULTS} from '../src/config.js';
 import {exportSite} from '../src/export.js';
+import {lockResults} from '../src/lock.js';
 import {silentLogger} from '../src/logger.js';
 import {newAsset, objectId} from '../src/sandbox/state.js';
 import {assetIds, makeSite, runCli, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
@@ -85,5 +87,129 @@ describe('results and exports are whole, quoted right, and safe to open', () => 
 		const whole = await runCli(['export', '--site', site.id, '--out', out, '--api-base', sandbox.url, '--log-level', 'silent'], {env: {WEBFLOW_TOKEN: TOKEN}});
 		expect(whole.code).toBe(0);
 		expect(parseStrict((await readFile(out, 'utf8')).replace(/^\uFEFF/, ''))).toHaveLength(81);
+	});
+});
+
+describe('no two of the run\'s files are one file on disk', () => {
+	async function setup(label: string) {
+		const site = makeSite({label, count: 2});
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'An alt text'])]);
+		const original = await readFile(input, 'utf8');
+		const env = {WEBFLOW_TOKEN: TOKEN};
+		const refuse = async (args: string[], why: RegExp) => {
+			const before = sandbox.requests.length;
+			const result = await runCli(['run', input, '--api-base', sandbox.url, ...args], {env, cwd: dir});
+			expect(result.code, result.stderr).toBe(2);
+			expect(result.stderr).toMatch(why);
+			expect(result.stderr).not.toMatch(/\n\s+at /);
+			expect(sandbox.requests.length).toBe(before);
+			expect(await readFile(input, 'utf8')).toBe(original);
+		};
+
+		return {dir, input, refuse};
+	}
+
+	it('refuses --out through a symlinked folder that lands on the input, in a real run and a dry run', async () => {
+		const {dir, refuse} = await setup('paths-symlink');
+		await symlink('.', join(dir, 'link'));
+		await refuse(['--out', 'link/jobs.csv'], /the input and --out are the same file/);
+		await refuse(['--out', 'link/jobs.csv', '--dry-run'], /the input and --out are the same file/);
+		await refuse(['--out', 'link/../jobs.csv'], /the input and --out are the same file|the input file itself/);
+	});
+
+	it('refuses --out that is a hard link to the input', async () => {
+		const {dir, input, refuse} = await setup('paths-hardlink');
+		await link(input, join(dir, 'other.csv'));
+		await refuse(['--out', 'other.csv'], /the input and --out are the same file/);
+	});
+
+	it('refuses --report or --log-file naming the input, and --report naming the results', async () => {
+		const {dir, refuse} = await setup('paths-report');
+		await refuse(['--report', 'jobs.csv'], /the input and --report are the same file/);
+		await refuse(['--log-file', join(dir, 'link-free', '..', 'jobs.csv')], /the input and --log-file are the same file/);
+		await refuse(['--report', 'jobs.results.csv'], /--out and --report are the same file/);
+		await mkdir(join(dir, 'sub'));
+		await symlink('..', join(dir, 'sub', 'up'));
+		await refuse(['--out', 'r.csv', '--log-file', 'sub/up/r.csv'], /--out and --log-file are the same file/);
+	});
+
+	it('refuses --out that is the tokens file, or whose lock would be the input', async () => {
+		const {dir, refuse} = await setup('paths-tokens');
+		await writeFile(join(dir, 'tokens.txt'), `${objectId('paths-tokens/site')}=${TOKEN}\n`);
+		await refuse(['--tokens', 'tokens.txt', '--out', 'tokens.txt'], /--out and --tokens are the same file/);
+		const lockNamed = await writeCsv(join(dir, 'x.csv.lock'), [['assetId', 'altText'], [objectId('paths-tokens/a'), 'alt']]);
+		const before = await readFile(lockNamed, 'utf8');
+		const result = await runCli(['run', lockNamed, '--out', join(dir, 'x.csv'), '--dry-run'], {cwd: dir});
+		expect(result.code).toBe(2);
+		expect(result.stderr).toMatch(/the input and the lock are the same file/);
+		expect(await readFile(lockNamed, 'utf8')).toBe(before);
+	});
+
+	it('one lock for the results file however it is named: through a symlink to it the second run is refused', async () => {
+		const dir = await tempDir();
+		await writeFile(join(dir, 'out.csv'), '');
+		await symlink('out.csv', join(dir, 'alias.csv'));
+		const release = lockResults({out: join(dir, 'out.csv'), pid: 4242, isAlive: () => true});
+		expect(() => lockResults({out: join(dir, 'alias.csv'), pid: 4343, isAlive: () => true})).toThrow(/another run \(pid 4242/);
+		release();
+		lockResults({out: join(dir, 'alias.csv'), pid: 4343, isAlive: () => true})();
+	});
+});
+
+describe('the lock and the files to write are checked first', () => {
+	it('takes over a lock left with our own pid (a container restarted), not taken for another run', async () => {
+		const dir = await tempDir();
+		const out = join(dir, 'out.csv');
+		await writeFile(`${out}.lock`, `${JSON.stringify({pid: 1, host: hostname(), startedAt: 'earlier'})}\n`);
+		const release = lockResults({out, pid: 1, isAlive: () => true});
+		expect(JSON.parse(await readFile(`${out}.lock`, 'utf8'))).toMatchObject({pid: 1, host: hostname()});
+		release();
+	});
+
+	it('does not take an empty lock just created for stale (another run between creating and writing it), but does once it is old', async () => {
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [objectId('lock-empty/a'), 'alt']]);
+		const lock = join(dir, 'jobs.results.csv.lock');
+		await writeFile(lock, '');
+		const refused = await runCli(['run', input, '--dry-run']);
+		expect(refused.code).toBe(2);
+		expect(refused.stderr).toMatch(/\[results_locked\]/);
+		expect(await stat(lock)).toBeTruthy();
+		const old = new Date(Date.now() - 60_000);
+		await utimes(lock, old, old);
+		const taken = await runCli(['run', input, '--dry-run']);
+		expect(taken.code, taken.stderr).toBe(0);
+		await expect(stat(lock)).rejects.toThrow();
+	});
+
+	it('a --report that cannot be written is refused before any request, with exit 2', async () => {
+		const site = makeSite({label: 'report-first', count: 2});
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'An alt text'])]);
+		for (const report of [join(dir, 'missing', 'report.html'), dir]) {
+			const result = await runCli(['run', input, '--api-base', sandbox.url, '--report', report, '--json'], {env: {WEBFLOW_TOKEN: TOKEN}});
+			expect(result.code).toBe(2);
+			expect(result.stderr).toContain('--report');
+			expect(sandbox.requests).toHaveLength(0);
+		}
+	});
+
+	it('an --out name near the file system\'s limit works; one too long ends with a clean error; neither leaves a lock', async () => {
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [objectId('long-out/a'), 'alt']]);
+		const fits = 'a'.repeat(250);
+		const written = await runCli(['run', input, '--dry-run', '--out', join(dir, fits)]);
+		expect(written.code, written.stderr).toBe(0);
+		expect((await readdir(dir)).sort()).toEqual([fits, 'jobs.csv']);
+		for (const length of [252, 300]) {
+			const result = await runCli(['run', input, '--dry-run', '--out', join(dir, 'b'.repeat(length))]);
+			expect(result.code).toBe(2);
+			expect(result.stderr).toMatch(/too long|ENAMETOOLONG/);
+			expect(result.stderr).not.toMatch(/\n\s+at /);
+			expect((await readdir(dir)).sort()).toEqual([fits, 'jobs.csv']);
+		}
 	});
 });

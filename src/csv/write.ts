@@ -43,23 +43,27 @@ export function writeFileAtomically(path: string, chunks: Iterable<string | Uint
 	const fd = openSync(temporary, 'wx');
 	try {
 		try {
-			let buffer = '';
+			// Chunks are copied into one buffer and written a megabyte at a time.
+			const out = Buffer.allocUnsafe(1 << 20);
+			let used = 0;
 			for (const chunk of chunks) {
-				if (typeof chunk !== 'string') {
-					writeAll(fd, buffer);
-					buffer = '';
-					writeAll(fd, chunk);
-					continue;
+				const length = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+				if (used + length > out.length) {
+					writeAll(fd, out.subarray(0, used));
+					used = 0;
 				}
 
-				buffer += chunk;
-				if (buffer.length > 1 << 20) {
-					writeAll(fd, buffer);
-					buffer = '';
+				if (length > out.length) {
+					writeAll(fd, chunk);
+				} else if (typeof chunk === 'string') {
+					used += out.write(chunk, used);
+				} else {
+					out.set(chunk, used);
+					used += length;
 				}
 			}
 
-			writeAll(fd, buffer);
+			writeAll(fd, out.subarray(0, used));
 			fsyncSync(fd);
 		} finally {
 			closeSync(fd);

@@ -1,0 +1,112 @@
+import {accessSync, constants, lstatSync, readlinkSync, realpathSync, statSync} from 'node:fs';
+import {basename, dirname, resolve} from 'node:path';
+import {UsageError} from './errors.js';
+
+/** A file the run reads or writes, and how the user named it (for the message). */
+export type NamedFile = {readonly role: string; readonly path: string | undefined};
+
+/** Names longer than this (in bytes) cannot be created on common file systems. */
+const NAME_MAX = 255;
+
+/**
+ * What a path stands for on disk: an existing file by device and inode (after following every
+ * symlink, so `link/jobs.csv`, `../x/jobs.csv` and a hard link all come out the same); a file not
+ * there yet by its resolved folder and its name (lower-cased: on a case-insensitive file system
+ * `Out.csv` and `out.csv` are one file, and refusing both on another costs nothing).
+ */
+export function fileIdentity(path: string, depth = 0): string {
+	const absolute = resolve(path);
+	try {
+		const stats = statSync(realpathSync(absolute), {bigint: true});
+		return `${stats.dev}:${stats.ino}`;
+	} catch {
+		// Not there (or not reachable): below.
+	}
+
+	// A symlink whose target does not exist yet: writing through it creates the target.
+	if (depth < 40) {
+		try {
+			if (lstatSync(absolute).isSymbolicLink()) {
+				return fileIdentity(resolve(dirname(absolute), readlinkSync(absolute)), depth + 1);
+			}
+		} catch {
+			// Not there at all.
+		}
+	}
+
+	const parent = dirname(absolute);
+	return parent === absolute ? absolute : `${fileIdentity(parent, depth + 1)}/${basename(absolute).toLowerCase()}`;
+}
+
+/**
+ * Refuses (exit 2, before anything is read, written or sent) when two of the files name the same
+ * file on disk: the results renamed over the input, the report written over the results, the log
+ * appended to the jobs file — each would destroy one of them.
+ */
+export function assertDistinctFiles(files: readonly NamedFile[]): void {
+	const seen = new Map<string, NamedFile>();
+	for (const file of files) {
+		if (file.path === undefined || file.path === '') {
+			continue;
+		}
+
+		const identity = fileIdentity(file.path);
+		const earlier = seen.get(identity);
+		if (earlier) {
+			const same = resolve(earlier.path!) === resolve(file.path) ? '' : ` (through a symlink, a hard link or \`..\`, ${JSON.stringify(file.path)} is ${JSON.stringify(earlier.path)})`;
+			throw new UsageError(`${earlier.role} and ${file.role} are the same file${same}: writing one would destroy the other; give each a file of its own`, 'same_file');
+		}
+
+		seen.set(identity, file);
+	}
+}
+
+/**
+ * A file the run will create or replace: its folder must exist and be writable, and the path must
+ * not be a folder — checked before the first request, so a typo does not cost a whole run.
+ */
+export function assertCanWrite({role, path}: {role: string; path: string}): void {
+	if (Buffer.byteLength(basename(path)) > NAME_MAX) {
+		throw new UsageError(`${role} ${JSON.stringify(path)}: the file name is longer than ${NAME_MAX} bytes`, 'name_too_long');
+	}
+
+	let stats;
+	try {
+		stats = statSync(path);
+	} catch {
+		// A new file: its folder decides.
+	}
+
+	if (stats?.isDirectory()) {
+		throw new UsageError(`${role} ${JSON.stringify(path)} is a folder; name a file`, 'not_writable');
+	}
+
+	const folder = dirname(resolve(path));
+	try {
+		if (!statSync(folder).isDirectory()) {
+			throw new Error('not a folder');
+		}
+
+		accessSync(folder, constants.W_OK);
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		throw new UsageError(`${role} ${JSON.stringify(path)} cannot be written: ${code === 'EACCES' ? 'its folder is not writable' : 'its folder does not exist'}`, 'not_writable');
+	}
+}
+
+/**
+ * The one absolute name of a file, symlinks resolved (its folder's, when the file is not there
+ * yet): what a lock beside it is named after, so every way of naming the file meets one lock.
+ */
+export function resolvedPath(path: string): string {
+	const absolute = resolve(path);
+	try {
+		return realpathSync(absolute);
+	} catch {
+		try {
+			return resolve(realpathSync(dirname(absolute)), basename(absolute));
+		} catch {
+			return absolute;
+		}
+	}
+}
