@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 const owners = [
 	['got', 'src/webflow/client.ts'],
 	['p-queue', 'src/schedule/pool.ts'],
-	['bottleneck', 'src/schedule/rate.ts'],
+	['bottleneck', 'src/schedule/limiter.ts'],
 	['csv-parse', 'src/csv/parse.ts'],
 	['csv-stringify', 'src/csv/stringify.ts'],
 	['pino', 'src/logger.ts'],

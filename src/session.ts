@@ -2,7 +2,9 @@ import {setMaxListeners} from 'node:events';
 import type {Logger} from './logger.js';
 import type {Outcome} from './rows/result.js';
 import {Reachability, withRetries, type Attempted, type RetryPolicy} from './schedule/attempts.js';
-import {budgetKey, RateGovernor, ratePerMinute, type Rate} from './schedule/rate.js';
+import {Pacer} from './schedule/pacer.js';
+import {ratePerMinute, type Rate} from './schedule/rate.js';
+import {budgetKey} from './schedule/shared-budget.js';
 import {readIntrospection, WebflowClient, type ApiReply} from './webflow/client.js';
 
 /** Every waiting row listens to the stop signal: more than Node's default of 10 is expected. */
@@ -130,7 +132,7 @@ export type SessionOptions = ConnectionConfig & {
 /** One token's connection to the API: its client, its pace, its retries and the run's stop. */
 export class Session {
 	readonly client: WebflowClient;
-	readonly governor: RateGovernor;
+	readonly governor: Pacer;
 	readonly stop = new RunStop();
 	readonly policy: RetryPolicy;
 	readonly #reachability: Reachability;
@@ -141,10 +143,11 @@ export class Session {
 		this.#options = options;
 		const {logger, now} = options;
 		this.client = new WebflowClient({apiBase: options.apiBase, token: options.token, timeoutMs: options.timeoutMs, concurrency: options.concurrency});
-		this.governor = new RateGovernor({
+		this.governor = new Pacer({
 			rate: options.rate ?? {count: 60, windowMs: 60_000},
 			source: options.rate ? 'told' : 'default',
 			now,
+			logger,
 			onPause(until, reason) {
 				logger.info({seconds: Math.round((until - now()) / 100) / 10, reason}, reason === '429' ? 'rate limit hit: every request paused' : 'rate budget spent: waiting for it to refill');
 			},
@@ -168,7 +171,7 @@ export class Session {
 	#joining: Promise<void> | undefined;
 
 	async #join(): Promise<void> {
-		const {redis, logger, token, timeoutMs} = this.#options;
+		const {redis, logger, token} = this.#options;
 		if (redis === undefined) {
 			return;
 		}
@@ -176,7 +179,6 @@ export class Session {
 		await this.governor.share({
 			url: redis,
 			key: budgetKey(token),
-			jobExpirationMs: timeoutMs + 10_000,
 			onChange(mode) {
 				if (mode.kind === 'shared') {
 					logger.info('rate budget shared through Redis');

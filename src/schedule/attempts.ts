@@ -1,5 +1,6 @@
 import type {ApiReply} from '../webflow/client.js';
-import type {RateGovernor, RateReply} from './rate.js';
+import type {Pacer} from './pacer.js';
+import type {RateReply} from './rate.js';
 import {sleep, StoppedError} from './sleep.js';
 
 export type RetryPolicy = {
@@ -72,7 +73,7 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random = Math.ra
  */
 export async function withRetries({send, governor, policy, reachability, stop}: {
 	send: () => Promise<ApiReply>;
-	governor: RateGovernor;
+	governor: Pacer;
 	policy: RetryPolicy;
 	reachability: Reachability;
 	stop: AbortSignal;

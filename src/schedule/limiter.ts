@@ -1,0 +1,117 @@
+import {randomUUID} from 'node:crypto';
+import {setTimeout as delay} from 'node:timers/promises';
+import Bottleneck from 'bottleneck';
+
+/** How long Redis has to answer at the start before the pacer carries on alone. */
+const READY_TIMEOUT_MS = 5000;
+/** Slots in Redis are forgotten after this long if the process that took them died. */
+const SHARED_JOB_EXPIRATION_MS = 30_000;
+
+/** Redis connection options from a `redis://` URL (Bottleneck creates the ioredis clients). */
+function redisOptions(url: string): Record<string, unknown> {
+	const parsed = new URL(url);
+	return {
+		host: parsed.hostname || '127.0.0.1',
+		port: parsed.port === '' ? 6379 : Number(parsed.port),
+		username: parsed.username === '' ? undefined : decodeURIComponent(parsed.username),
+		password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
+		db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0,
+		tls: parsed.protocol === 'rediss:' ? {} : undefined,
+		// Fail fast while Redis is away: the pacer then carries on with a local budget.
+		enableOfflineQueue: false,
+		maxRetriesPerRequest: 0,
+		connectTimeout: 2000,
+		retryStrategy: () => null,
+		lazyConnect: false,
+	};
+}
+
+/**
+ * Bottleneck, wrapped thinly: slots spaced `spacingMs` apart, in this process or, through Redis
+ * (its datastore), across every process on the same key. A slot is an empty job: the request is
+ * sent by the pacer after it, so whatever Bottleneck (or a Redis that went away) does with the job
+ * later, a request is never sent twice nor lost track of.
+ */
+export class Limiter {
+	readonly #bottleneck: Bottleneck;
+	readonly #shared: boolean;
+	/** Job ids must be unique in Redis while alive, across processes. */
+	readonly #prefix = randomUUID();
+	#jobs = 0;
+
+	private constructor(bottleneck: Bottleneck, shared: boolean) {
+		this.#bottleneck = bottleneck;
+		this.#shared = shared;
+	}
+
+	static local(spacingMs: number): Limiter {
+		return new Limiter(new Bottleneck({maxConcurrent: null, minTime: spacingMs}), false);
+	}
+
+	/**
+	 * Joins the limiter kept in Redis under `key` (its spacing set to ours); throws if Redis does not
+	 * answer. `onError`: Redis went away later; `onMessage`: another process published.
+	 */
+	static async redis({url, key, spacingMs, onError, onMessage}: {url: string; key: string; spacingMs: number; onError: (error: Error) => void; onMessage: (text: string) => void}): Promise<Limiter> {
+		const bottleneck = new Bottleneck({id: key, datastore: 'ioredis', clientOptions: redisOptions(url), clearDatastore: false, maxConcurrent: null, minTime: spacingMs});
+		bottleneck.on('error', onError);
+		try {
+			await Promise.race([bottleneck.ready(), delay(READY_TIMEOUT_MS, undefined, {ref: false}).then(() => {
+				throw new Error(`no answer from Redis in ${READY_TIMEOUT_MS / 1000} s`);
+			})]);
+			const limiter = new Limiter(bottleneck, true);
+			// Another process may have left a different spacing in Redis.
+			await limiter.setSpacing(spacingMs);
+			bottleneck.on('message', onMessage);
+			return limiter;
+		} catch (error) {
+			bottleneck.removeAllListeners('error');
+			// Already failing: a failure to disconnect adds nothing.
+			void bottleneck.disconnect(false).catch(() => undefined);
+			throw error;
+		}
+	}
+
+	get shared(): boolean {
+		return this.#shared;
+	}
+
+	/**
+	 * Resolves when the next slot comes. Rejects when the limiter is retired (its waiting slots are
+	 * dropped) or Redis fails.
+	 */
+	async slot(): Promise<void> {
+		const options = this.#shared ? {id: `${this.#prefix}-${++this.#jobs}`, expiration: SHARED_JOB_EXPIRATION_MS} : {id: `r${++this.#jobs}`};
+		await this.#bottleneck.schedule(options, async () => undefined);
+	}
+
+	async setSpacing(spacingMs: number): Promise<void> {
+		// Bottleneck's typings say updateSettings returns the limiter; with Redis it returns a promise.
+		await (this.#bottleneck.updateSettings({minTime: spacingMs}) as unknown);
+	}
+
+	async publish(text: string): Promise<void> {
+		await this.#bottleneck.publish(text);
+	}
+
+	/** Drops every waiting slot (their `slot()` rejects); with Redis, also lets go of the connection. */
+	async retire(): Promise<void> {
+		try {
+			await this.#bottleneck.stop({dropWaitingJobs: true});
+		} finally {
+			if (this.#shared) {
+				await this.#bottleneck.disconnect(false);
+			}
+		}
+	}
+
+	/** Closes the Redis connection after writing what is pending (a normal end). */
+	async close(): Promise<void> {
+		if (this.#shared) {
+			await this.#bottleneck.disconnect(true);
+			return;
+		}
+
+		await this.#bottleneck.stop({dropWaitingJobs: true});
+	}
+}

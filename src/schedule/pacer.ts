@@ -1,0 +1,201 @@
+import type {Logger} from '../logger.js';
+import {Limiter} from './limiter.js';
+import {RateModel, type BudgetMode, type Decision, type ModelStats, type Rate, type RateReply, type RateSource, type RateTimeline} from './rate.js';
+import {SharedBudget} from './shared-budget.js';
+import {sleep, StoppedError} from './sleep.js';
+
+export type RateStats = ModelStats & {readonly budget: BudgetMode};
+
+/**
+ * Applies the rate model's decisions: waits at the gate, takes a slot from the limiter (Bottleneck,
+ * shared through Redis with `share`), asks the model once more just before sending, and hands it
+ * every answer. All the waiting is here; all the deciding is in `RateModel`.
+ */
+export class Pacer {
+	readonly #model: RateModel;
+	readonly #now: () => number;
+	readonly #logger: Logger;
+	readonly #onPause: ((untilMs: number, reason: string) => void) | undefined;
+	#limiter: Limiter;
+	#shared: SharedBudget | undefined;
+	#budget: BudgetMode = {kind: 'local'};
+	#onBudgetChange: ((mode: BudgetMode) => void) | undefined;
+
+	constructor({rate, source, now = Date.now, logger, onPause}: {rate: Rate; source: RateSource; now?: () => number; logger: Logger; onPause?: (untilMs: number, reason: string) => void}) {
+		this.#model = new RateModel({rate, source});
+		this.#now = now;
+		this.#logger = logger;
+		this.#onPause = onPause;
+		this.#limiter = Limiter.local(this.#model.spacingMs);
+	}
+
+	get rate(): Rate {
+		return this.#model.rate;
+	}
+
+	get pausedUntil(): number {
+		return this.#model.pausedUntil;
+	}
+
+	timeline(): RateTimeline {
+		return this.#model.timeline();
+	}
+
+	stats(): RateStats {
+		return {...this.#model.stats(), budget: this.#budget};
+	}
+
+	/**
+	 * Shares the budget through Redis with every process using the same key: one spacing for all
+	 * and every pause published to all. If Redis cannot be reached, or goes away later, this process
+	 * carries on with a local limiter at a conservative share.
+	 */
+	async share({url, key, onChange}: {url: string; key: string; onChange: (mode: BudgetMode) => void}): Promise<void> {
+		this.#onBudgetChange = onChange;
+		try {
+			this.#shared = await SharedBudget.join({
+				url,
+				key,
+				spacingMs: this.#model.spacingMs,
+				logger: this.#logger,
+				now: this.#now,
+				events: {
+					onPeers: processes => {
+						this.#model.share(processes);
+						this.#budget = {kind: 'shared', peers: processes - 1};
+					},
+					onPause: (until, reason) => {
+						this.#apply(this.#model.pausedByPeer(until, reason, this.#now()));
+					},
+					onLost: reason => {
+						this.#fallBack(reason);
+					},
+				},
+			});
+		} catch (error) {
+			this.#setBudget({kind: 'fallback', share: 1, reason: `Redis unreachable at start (${(error as Error).message})`});
+			return;
+		}
+
+		this.#model.share(this.#shared.processes);
+		this.#replaceLimiter(this.#shared.limiter);
+		this.#setBudget({kind: 'shared', peers: 0});
+	}
+
+	/** Sets the rate (from `introspect`, say), unless a lower one was told. */
+	setRate(rate: Rate, source: RateSource): void {
+		this.#apply(this.#model.setRate(rate, source));
+	}
+
+	/**
+	 * Sends through the pacer: waits for the gate, takes the next slot, checks the gate again and
+	 * sends. Throws `StoppedError` if `signal` aborts before the request leaves.
+	 */
+	async send<T>({request, describe, signal}: {request: () => Promise<T>; describe: (reply: T) => RateReply; signal: AbortSignal}): Promise<T> {
+		for (;;) {
+			await this.#waitForGate(signal);
+			const limiter = this.#limiter;
+			try {
+				await limiter.slot();
+			} catch (error) {
+				if (limiter !== this.#limiter) {
+					continue; // Retired (a rate change, Redis lost): its waiting slots were dropped.
+				}
+
+				if (!limiter.shared) {
+					throw error;
+				}
+
+				this.#shared?.fail(`Redis error: ${(error as Error).message}`);
+				continue;
+			}
+
+			if (signal.aborted) {
+				throw new StoppedError();
+			}
+
+			// The gate is checked again in the same tick as the send: nothing leaves while it is closed.
+			if (limiter !== this.#limiter || !this.#model.maySend(this.#now())) {
+				continue;
+			}
+
+			const sequence = this.#model.sent(this.#now());
+			const reply = await request();
+			this.#apply(this.#model.observe(describe(reply), sequence, this.#now()));
+			return reply;
+		}
+	}
+
+	async close(): Promise<void> {
+		const shared = this.#shared;
+		this.#shared = undefined;
+		try {
+			await (shared ? shared.close() : this.#limiter.close());
+		} catch (error) {
+			this.#logger.debug({err: error}, 'the rate limiter did not close cleanly');
+		}
+	}
+
+	#apply(decision: Decision): void {
+		const {rate, pause} = decision;
+		if (rate) {
+			if (this.#shared || !rate.faster) {
+				// With Redis: one spacing for every process on this budget, kept there.
+				this.#limiter.setSpacing(this.#model.spacingMs).catch((error: unknown) => {
+					this.#logger.debug({err: error}, 'the new spacing was not stored');
+				});
+			} else {
+				// Bottleneck keeps the next slot it computed at the old pace: a new limiter (the model
+				// spaces its first slot from the last request sent).
+				this.#replaceLimiter(Limiter.local(this.#model.spacingMs));
+			}
+		}
+
+		if (pause) {
+			if (pause.publish) {
+				this.#shared?.publishPause(pause.until, pause.reason);
+			}
+
+			this.#onPause?.(pause.until, pause.reason);
+		}
+	}
+
+	/** Puts a new limiter in place; slots waiting on the old one are dropped and taken again. */
+	#replaceLimiter(limiter: Limiter): void {
+		const old = this.#limiter;
+		this.#limiter = limiter;
+		old.retire().catch((error: unknown) => {
+			this.#logger.debug({err: error}, 'the old rate limiter did not stop cleanly');
+		});
+	}
+
+	/** Redis went away: a local limiter at 1/(processes seen) of the rate, said once. */
+	#fallBack(reason: string): void {
+		const shared = this.#shared;
+		if (!shared) {
+			return;
+		}
+
+		this.#shared = undefined;
+		const share = 1 / shared.processes;
+		this.#model.leaveShared(share);
+		// The shared limiter is retired by the shared budget itself.
+		this.#limiter = Limiter.local(this.#model.spacingMs);
+		this.#setBudget({kind: 'fallback', share, reason});
+	}
+
+	#setBudget(mode: BudgetMode): void {
+		this.#budget = mode;
+		this.#onBudgetChange?.(mode);
+	}
+
+	async #waitForGate(signal: AbortSignal): Promise<void> {
+		for (let wait = this.#model.openAt - this.#now(); wait > 0; wait = this.#model.openAt - this.#now()) {
+			await sleep(wait, signal);
+		}
+
+		if (signal.aborted) {
+			throw new StoppedError();
+		}
+	}
+}

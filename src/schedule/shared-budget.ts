@@ -1,0 +1,137 @@
+import {createHash, randomUUID} from 'node:crypto';
+import type {Logger} from '../logger.js';
+import {Limiter} from './limiter.js';
+
+/** How often each process says it is there, so the others can count it. */
+const HEARTBEAT_MS = 2000;
+
+/** The Redis key for a token's shared budget: a hash of the token, never the token. */
+export function budgetKey(token: string): string {
+	return `altbatch:${createHash('sha256').update(token).digest('hex').slice(0, 24)}`;
+}
+
+type Message = {readonly t?: unknown; readonly id?: unknown; readonly until?: unknown; readonly reason?: unknown};
+
+export type SharedBudgetEvents = {
+	/** Processes on the budget changed (this one included). */
+	readonly onPeers: (processes: number) => void;
+	/** Another process paused every request until `until`. */
+	readonly onPause: (until: number, reason: string) => void;
+	/** Redis went away: the budget is this process's alone from now on. */
+	readonly onLost: (reason: string) => void;
+};
+
+/**
+ * One token's budget shared through Redis with every process using the same key: one spacing for
+ * all (the Redis limiter), a heartbeat to count the processes, and every pause published to all.
+ */
+export class SharedBudget {
+	readonly limiter: Limiter;
+	readonly #self = randomUUID();
+	/** Other processes heard from, and when last. */
+	readonly #peers = new Map<string, number>();
+	readonly #heartbeat: NodeJS.Timeout;
+	readonly #logger: Logger;
+	readonly #events: SharedBudgetEvents;
+	readonly #now: () => number;
+	#lost = false;
+
+	private constructor({limiter, logger, events, now}: {limiter: Limiter; logger: Logger; events: SharedBudgetEvents; now: () => number}) {
+		this.limiter = limiter;
+		this.#logger = logger;
+		this.#events = events;
+		this.#now = now;
+		this.#hello();
+		this.#heartbeat = setInterval(() => {
+			this.#hello();
+		}, HEARTBEAT_MS);
+		this.#heartbeat.unref();
+	}
+
+	/** Joins the budget kept in Redis under `key`; throws if Redis cannot be reached. */
+	static async join({url, key, spacingMs, logger, now, events}: {url: string; key: string; spacingMs: number; logger: Logger; now: () => number; events: SharedBudgetEvents}): Promise<SharedBudget> {
+		// The limiter's events reach the budget once it exists; before, a failure is thrown from here.
+		const joined: {budget?: SharedBudget} = {};
+		const limiter = await Limiter.redis({
+			url,
+			key,
+			spacingMs,
+			onError(error) {
+				joined.budget?.fail(`Redis error: ${error.message}`);
+			},
+			onMessage(text) {
+				if (joined.budget) {
+					joined.budget.#onMessage(text);
+				}
+			},
+		});
+		joined.budget = new SharedBudget({limiter, logger, events, now});
+		return joined.budget;
+	}
+
+	/** Processes on this budget, this one included. */
+	get processes(): number {
+		return this.#peers.size + 1;
+	}
+
+	/** Tells every other process to pause until `until`. */
+	publishPause(until: number, reason: string): void {
+		this.#publish({t: 'pause', id: this.#self, until, reason});
+	}
+
+	async close(): Promise<void> {
+		clearInterval(this.#heartbeat);
+		if (!this.#lost) {
+			await this.limiter.close();
+		}
+	}
+
+	/** Redis is gone (an error, or a slot that failed): said once, and the limiter let go. */
+	fail(reason: string): void {
+		if (this.#lost) {
+			return;
+		}
+
+		this.#lost = true;
+		clearInterval(this.#heartbeat);
+		this.#events.onLost(reason);
+		this.limiter.retire().catch((error: unknown) => {
+			this.#logger.debug({err: error}, 'the Redis limiter did not close cleanly after Redis went away');
+		});
+	}
+
+	#hello(): void {
+		this.#publish({t: 'hello', id: this.#self});
+	}
+
+	#publish(message: Message): void {
+		// A message lost while Redis is away is not retried: a failing Redis is noticed by the limiter.
+		this.limiter.publish(JSON.stringify(message)).catch((error: unknown) => {
+			this.#logger.debug({err: error, type: message.t}, 'a message to the other processes was not published');
+		});
+	}
+
+	#onMessage(text: string): void {
+		let message: Message;
+		try {
+			message = JSON.parse(text) as Message;
+		} catch {
+			this.#logger.debug('an unreadable message on the shared budget was ignored');
+			return;
+		}
+
+		if (typeof message.id !== 'string' || message.id === this.#self) {
+			return;
+		}
+
+		const known = this.#peers.has(message.id);
+		this.#peers.set(message.id, this.#now());
+		if (!known) {
+			this.#events.onPeers(this.processes);
+		}
+
+		if (message.t === 'pause' && typeof message.until === 'number') {
+			this.#events.onPause(message.until, typeof message.reason === 'string' ? message.reason : 'pause');
+		}
+	}
+}
