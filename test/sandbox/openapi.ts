@@ -35,7 +35,7 @@ function repair(schema: unknown): unknown {
 	return out;
 }
 
-const ajv = new Ajv({strict: false, allErrors: true});
+export const ajv = new Ajv({strict: false, allErrors: true});
 ajv.addFormat('objectid', /^[\da-f]{24}$/);
 ajv.addFormat('date-time', {validate: (s: string) => !Number.isNaN(Date.parse(s))});
 ajv.addFormat('uri', {validate: (s: string) => URL.canParse(s)});
