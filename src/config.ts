@@ -136,9 +136,10 @@ export function parseEncoding(text: string): Encoding {
 	return value;
 }
 
-export function defaultOut(input: string): string {
+/** `<jobs>.results.csv` beside the input; a dry run's `<jobs>.dry-run.csv`, so it never lands on a real run's results. */
+export function defaultOut(input: string, {dryRun = false}: {dryRun?: boolean} = {}): string {
 	const extension = extname(input);
-	return join(dirname(input), `${basename(input, extension)}.results.csv`);
+	return join(dirname(input), `${basename(input, extension)}.${dryRun ? 'dry-run' : 'results'}.csv`);
 }
 
 /** A run with every default: the one source of them (the CLI, tests, the demo and the bench start here). */
@@ -364,7 +365,7 @@ function runConfig(flags: Flags, positionals: readonly string[], env: Environmen
 	const config: RunConfig = {
 		...defaults,
 		...connection,
-		out: outputFile(flags.text('out'), defaults.out, 'the results are rewritten in input order at the end and read back by --resume'),
+		out: outputFile(flags.text('out'), flags.flag('dry-run') ? defaultOut(input, {dryRun: true}) : defaults.out, 'the results are rewritten in input order at the end and read back by --resume'),
 		tokens: flags.read('tokens', readTokensFile, undefined),
 		tokensFile: flags.text('tokens'),
 		report: flags.text('report'),

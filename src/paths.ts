@@ -110,3 +110,13 @@ export function resolvedPath(path: string): string {
 		}
 	}
 }
+
+/** What changes when a file is written or replaced: device, inode, size, modification time. */
+export function fileStamp(path: string): string {
+	try {
+		const stats = statSync(path, {bigint: true});
+		return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+	} catch (error) {
+		return `unreadable:${(error as NodeJS.ErrnoException).code ?? 'error'}`;
+	}
+}

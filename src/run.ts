@@ -1,16 +1,17 @@
 import {checkRunConfig, type RunConfig} from './config.js';
-import {ResultsJournal, type StoredRow} from './csv/journal.js';
+import {ResultsJournal} from './csv/journal.js';
 import {AltbatchError, InputError} from './errors.js';
 import {scanInput, type CheckedInput} from './input-check.js';
 import type {Logger} from './logger.js';
-import {jobKey, toJob, type Columns, type Job} from './rows/job.js';
-import {DONE_STATUSES, resultCells, resultHeader, type Outcome, type Status} from './rows/result.js';
+import {jobKey, type Columns, type Job} from './rows/job.js';
+import {resultCells, resultHeader, type Outcome, type Status} from './rows/result.js';
 import {altTextWarnings, DuplicateAltTracker} from './rows/warnings.js';
 import {RowPool} from './schedule/pool.js';
 import {ratePerMinute, type BudgetMode} from './schedule/rate.js';
 import {Lane} from './lane.js';
 import {lockPath} from './lock.js';
-import {assertCanWrite, assertDistinctFiles} from './paths.js';
+import {assertCanWrite, assertDistinctFiles, fileStamp} from './paths.js';
+import {assertDryRunMayReplace, InputPrints, ResumePlan} from './resume.js';
 import {outcomeOf, RunStop, Session, type StopReason} from './session.js';
 import {coverageOf, type SiteSnapshot} from './site.js';
 import {writeReport, type CoverageRow} from './report.js';
@@ -64,10 +65,6 @@ export type RunHooks = {
 	readonly now?: () => number;
 };
 
-function sameEdit(a: Job, b: Job): boolean {
-	return a.assetId === b.assetId && a.localeId === b.localeId && a.displayName === b.displayName && a.altText === b.altText && a.siteId === b.siteId;
-}
-
 /** One row on its way: its job, its warnings, and the lane (token) it goes through. */
 type RowWork = {readonly job: Job; readonly warnings: readonly string[]; readonly lane: string};
 
@@ -103,10 +100,17 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		assertCanWrite({role: '--report', path: config.report});
 	}
 
+	if (config.dryRun) {
+		await assertDryRunMayReplace(config.out);
+	}
+
 	// The whole file is checked before the first request; a run that sends nothing reads it once.
+	// Reading it twice, each row's print from the first read is what the second must find.
 	const needsNetwork = !config.dryRun || site !== undefined;
 	const singlePass = !needsNetwork && !config.resume;
-	const checked = singlePass ? undefined : await scanInput({path: config.input, encoding: config.encoding});
+	const prints = singlePass ? undefined : new InputPrints();
+	const stamp = singlePass ? undefined : fileStamp(config.input);
+	const checked = prints ? await scanInput({path: config.input, encoding: config.encoding, onJob: job => prints.add(job)}) : undefined;
 	if (checked) {
 		logger.info({input: config.input, rows: checked.rows, delimiter: checked.dialect.delimiter, encoding: checked.dialect.encoding}, 'input checked');
 	}
@@ -138,24 +142,18 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	const ticker = hooks.onProgress ? setInterval(progress, 1000) : undefined;
 	ticker?.unref();
 
-	await Promise.all([...lanes.values()].map(lane => lane.start({prefetch: site !== undefined, locales: checked!.locales})));
-
 	let journal: ResultsJournal | undefined;
-	let kept = new Map<number, StoredRow>();
+	let plan: ResumePlan | undefined;
 	const openJournal = async (columns: Columns) => {
 		const header = resultHeader(columns.header);
 		if (config.resume) {
-			({journal, kept} = await ResultsJournal.resume({path: config.out, header, keep: row => DONE_STATUSES.has(row.values.get('status') ?? '')}));
-			logger.info({carried: kept.size, out: config.out}, 'resuming');
+			({plan, journal} = await ResumePlan.open({path: config.out, header, columns, prints: prints!}));
+			logger.info({carried: plan.carried, out: config.out}, 'resuming');
 		} else {
 			// A dry run changes nothing, so its results need not survive a kill line by line.
 			journal = ResultsJournal.create({path: config.out, header, durable: !config.dryRun});
 		}
 	};
-
-	if (checked) {
-		await openJournal(checked.columns);
-	}
 
 	const finish = (work: RowWork, outcome: Outcome) => {
 		if (writeFailure) {
@@ -197,62 +195,93 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	const snapshotOf = (job: Job) => lanes.get(DEFAULT_LANE)?.snapshot ?? (job.siteId === undefined ? undefined : lanes.get(job.siteId)?.snapshot);
 	let scanned: CheckedInput | undefined;
 	let poolFailure: PromiseRejectedResult | undefined;
+	const inputChanged = (where: string, cause?: unknown) => new AltbatchError('stop', 'input_changed', `${config.input} changed while the run was reading it (${where}): the run stopped and sent nothing more. The rows finished before are in ${config.out}; check the file, then run again with --resume`, {cause});
+	// From here on requests go out: whatever fails, every session is closed (a Redis connection would keep the process alive).
 	try {
-		scanned = await scanInput({
-			path: config.input,
-			encoding: checked?.dialect.encoding ?? config.encoding,
-			onColumns: singlePass ? columns => void openJournal(columns) : undefined,
-			onJob(job) {
-				const routed = job.problem ? undefined : route(job);
-				const laneKey = routed && 'key' in routed ? routed.key : DEFAULT_LANE;
-				const previous = kept.get(job.row);
-				if (previous && checked && carriedOver({job, previous, columns: checked.columns, journal: journal!})) {
-					// Its warnings are counted again (and its alt text seen), as a fresh run would.
-					count({job, lane: laneKey, warnings: warningsFor(job, snapshotOf(job), duplicates), outcome: {status: previous.values.get('status') === 'unchanged' ? 'unchanged' : 'updated'}});
-					return;
-				}
-
-				const work: RowWork = {job, warnings: job.problem ? [] : warningsFor(job, snapshotOf(job), duplicates), lane: laneKey};
-				if (job.problem) {
-					finish(work, {status: 'invalid', errorCode: job.problem.code, errorMessage: job.problem.message, attempts: 0});
-				} else if (routed && 'status' in routed) {
-					finish(work, routed);
-				} else if (offline.current) {
-					finish(work, outcomeOf({kind: 'stopped', reply: undefined, attempts: 0}, offline, config.maxWaitMs));
-				} else if (!routed?.lane) {
-					finish(work, {status: 'would_update', attempts: 0});
-				} else if (routed.lane.session.stop.current) {
-					finish(work, routed.lane.stoppedOutcome());
-				} else {
-					const lane = routed.lane;
-					return pools.get(routed.key)!.add(() => inKeyOrder(chains, jobKey(job), async () => {
-						finish(work, await lane.process(job).catch((error: unknown) => internalFailure({error, logger, row: job.row, secrets})));
-					}));
-				}
-
-				return undefined;
-			},
-		});
-	} catch (error) {
-		if (singlePass && error instanceof InputError) {
-			// Refused part-way through: no results file rather than half of one.
-			await journal?.discard();
+		await Promise.all([...lanes.values()].map(lane => lane.start({prefetch: site !== undefined, locales: checked!.locales})));
+		if (stamp !== undefined && fileStamp(config.input) !== stamp) {
+			throw inputChanged('it is not the file that was checked any more');
 		}
 
-		throw error;
+		if (checked) {
+			await openJournal(checked.columns);
+		}
+
+		try {
+			scanned = await scanInput({
+				path: config.input,
+				encoding: checked?.dialect.encoding ?? config.encoding,
+				onColumns: singlePass ? columns => {
+					journal = ResultsJournal.create({path: config.out, header: resultHeader(columns.header), durable: false});
+				} : undefined,
+				onJob(job) {
+					if (prints && !prints.same(job)) {
+						throw inputChanged(`line ${job.line} is not what was checked`);
+					}
+
+					const routed = job.problem ? undefined : route(job);
+					const laneKey = routed && 'key' in routed ? routed.key : DEFAULT_LANE;
+					const carried = plan?.carriedStatus(job);
+					if (carried) {
+						const refreshed = plan!.refreshedLine(job);
+						if (refreshed) {
+							journal!.write(refreshed); // Same edit, other cells edited since: today's cells, the old result.
+						}
+
+						// Its warnings are counted again (and its alt text seen), as a fresh run would.
+						count({job, lane: laneKey, warnings: warningsFor(job, snapshotOf(job), duplicates), outcome: {status: carried}});
+						return;
+					}
+
+					const work: RowWork = {job, warnings: job.problem ? [] : warningsFor(job, snapshotOf(job), duplicates), lane: laneKey};
+					const superseded = job.problem ? undefined : plan?.superseded(job);
+					if (job.problem) {
+						finish(work, {status: 'invalid', errorCode: job.problem.code, errorMessage: job.problem.message, attempts: 0});
+					} else if (superseded) {
+						finish(work, superseded);
+					} else if (routed && 'status' in routed) {
+						finish(work, routed);
+					} else if (offline.current) {
+						finish(work, outcomeOf({kind: 'stopped', reply: undefined, attempts: 0}, offline, config.maxWaitMs));
+					} else if (!routed?.lane) {
+						finish(work, {status: 'would_update', attempts: 0});
+					} else if (routed.lane.session.stop.current) {
+						finish(work, routed.lane.stoppedOutcome());
+					} else {
+						const lane = routed.lane;
+						return pools.get(routed.key)!.add(() => inKeyOrder(chains, jobKey(job), async () => {
+							finish(work, await lane.process(job).catch((error: unknown) => internalFailure({error, logger, row: job.row, secrets})));
+						}));
+					}
+
+					return undefined;
+				},
+			});
+			if (checked && (scanned.rows !== checked.rows || scanned.lastRow !== checked.lastRow)) {
+				throw inputChanged(`it has ${scanned.lastRow} rows now, ${checked.lastRow} when checked`);
+			}
+		} catch (error) {
+			if (singlePass && error instanceof InputError) {
+				// Refused part-way through: an earlier results file stays as it was.
+				journal?.discard();
+			}
+
+			// Read a second time, the file no longer passes the check: it changed, and requests went out.
+			throw !singlePass && error instanceof InputError ? inputChanged(error.message, error) : error;
+		} finally {
+			// Every row in flight ends before the file is finished, even when one of them threw.
+			const drained = await Promise.allSettled([...pools.values()].map(pool => pool.drain()));
+			poolFailure = drained.find(result => result.status === 'rejected');
+			if (writeFailure) {
+				journal?.abandon();
+			} else {
+				journal?.finish({lastRow: (scanned ?? checked)?.lastRow ?? Number.MAX_SAFE_INTEGER});
+			}
+		}
 	} finally {
-		// Every row in flight ends before the file is finished, even when one of them threw.
-		const drained = await Promise.allSettled([...pools.values()].map(pool => pool.drain()));
 		clearInterval(ticker);
 		unfollowInterrupt();
-		if (writeFailure) {
-			journal?.abandon();
-		} else {
-			await journal?.finish({lastRow: (scanned ?? checked)?.lastRow ?? Number.MAX_SAFE_INTEGER});
-		}
-
 		await Promise.all(sessionsOf(lanes).map(session => session.close()));
-		poolFailure = drained.find(result => result.status === 'rejected');
 	}
 
 	if (writeFailure) {
@@ -438,20 +467,4 @@ function warningsFor(job: Job, snapshot: SiteSnapshot | undefined, duplicates: D
 	}
 
 	return warnings;
-}
-
-/** `--resume`: a row already done with the same edit is not sent again; its line is refreshed if its cells changed. */
-function carriedOver({job, previous, columns, journal}: {job: Job; previous: StoredRow; columns: Columns; journal: ResultsJournal}): boolean {
-	const cells = columns.header.map(name => previous.values.get(name) ?? '');
-	const before = toJob({columns, fields: cells, row: job.row, line: job.line});
-	if (job.problem || !sameEdit(before, job)) {
-		return false;
-	}
-
-	if (cells.some((cell, i) => cell !== job.cells[i])) {
-		const stored = resultHeader(columns.header).map(name => name === 'row' ? String(job.row) : previous.values.get(name) ?? '');
-		journal.write([String(job.row), ...job.cells, ...stored.slice(1 + job.cells.length)]);
-	}
-
-	return true;
 }

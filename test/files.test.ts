@@ -171,7 +171,7 @@ describe('the lock and the files to write are checked first', () => {
 	it('does not take an empty lock just created for stale (another run between creating and writing it), but does once it is old', async () => {
 		const dir = await tempDir();
 		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [objectId('lock-empty/a'), 'alt']]);
-		const lock = join(dir, 'jobs.results.csv.lock');
+		const lock = join(dir, 'jobs.dry-run.csv.lock');
 		await writeFile(lock, '');
 		const refused = await runCli(['run', input, '--dry-run']);
 		expect(refused.code).toBe(2);
@@ -211,5 +211,61 @@ describe('the lock and the files to write are checked first', () => {
 			expect(result.stderr).not.toMatch(/\n\s+at /);
 			expect((await readdir(dir)).sort()).toEqual([fits, 'jobs.csv']);
 		}
+	});
+});
+
+describe('a dry run never costs a real run\'s results', () => {
+	it('writes <jobs>.dry-run.csv by default and leaves the real run\'s results as they were', async () => {
+		const site = makeSite({label: 'dry-default', count: 3});
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map((id, i) => [id, `alt ${i}`])]);
+		const env = {WEBFLOW_TOKEN: TOKEN};
+		expect((await runCli(['run', input, '--api-base', sandbox.url], {env})).code).toBe(0);
+		const real = await readFile(join(dir, 'jobs.results.csv'), 'utf8');
+		const dry = await runCli(['run', input, '--dry-run'], {env});
+		expect(dry.code, dry.stderr).toBe(0);
+		expect(await readFile(join(dir, 'jobs.results.csv'), 'utf8')).toBe(real);
+		expect(parseStrict(await readFile(join(dir, 'jobs.dry-run.csv'), 'utf8')).map(r => r[3])).toEqual(['status', 'would_update', 'would_update', 'would_update']);
+	});
+
+	it('refuses to replace a file holding real outcomes or no results at all, and replaces its own', async () => {
+		const site = makeSite({label: 'dry-refuse', count: 2});
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map((id, i) => [id, `alt ${i}`])]);
+		const env = {WEBFLOW_TOKEN: TOKEN};
+		expect((await runCli(['run', input, '--api-base', sandbox.url], {env})).code).toBe(0);
+		const out = join(dir, 'jobs.results.csv');
+		const real = await readFile(out, 'utf8');
+		for (const args of [['--dry-run', '--out', out], ['--dry-run', '--resume', '--out', out], ['--dry-run', '--site', site.id, '--api-base', sandbox.url, '--out', out]]) {
+			const refused = await runCli(['run', input, ...args], {env});
+			expect(refused.code).toBe(2);
+			expect(refused.stderr).toMatch(/holds a real run's results \(row 2 is updated\): a dry run never replaces it/);
+			expect(await readFile(out, 'utf8')).toBe(real);
+		}
+
+		const notes = join(dir, 'notes.csv');
+		await writeFile(notes, 'my,own\r\nnotes,here\r\n');
+		expect((await runCli(['run', input, '--dry-run', '--out', notes])).stderr).toMatch(/is not a results file/);
+		expect(await readFile(notes, 'utf8')).toBe('my,own\r\nnotes,here\r\n');
+
+		expect((await runCli(['run', input, '--dry-run'])).code).toBe(0);
+		expect((await runCli(['run', input, '--dry-run'])).code).toBe(0);
+	});
+
+	it('an input refused part-way leaves an earlier results file exactly as it was, and no temporary file', async () => {
+		const dir = await tempDir();
+		const id = objectId('dry-partway/a');
+		const input = join(dir, 'jobs.csv');
+		await writeFile(input, `assetId,altText\n${id},first\n`);
+		expect((await runCli(['run', input, '--dry-run'])).code).toBe(0);
+		const earlier = await readFile(join(dir, 'jobs.dry-run.csv'), 'utf8');
+		await writeFile(input, Buffer.concat([Buffer.from(`assetId,altText\n${id},first\n${id},second\n${id},th`), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('rd\n')]));
+		const refused = await runCli(['run', input, '--dry-run']);
+		expect(refused.code).toBe(2);
+		expect(refused.stderr).toContain('jobs.csv:4:');
+		expect(await readFile(join(dir, 'jobs.dry-run.csv'), 'utf8')).toBe(earlier);
+		expect((await readdir(dir)).sort()).toEqual(['jobs.csv', 'jobs.dry-run.csv']);
 	});
 });

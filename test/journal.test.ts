@@ -24,19 +24,6 @@ describe('the results journal', () => {
 		expect([...rows.keys()]).toEqual([2]);
 	});
 
-	it('on resume keeps the rows asked for and rewrites the file whole before appending', async () => {
-		const dir = await tempDir();
-		const path = join(dir, 'out.csv');
-		await writeFile(path, 'row,assetId,altText,status\r\n3,b,two,failed\r\n2,a,one,updated\r\n4,c,th');
-		const {journal, kept} = await ResultsJournal.resume({path, header: HEADER, keep: row => row.values.get('status') === 'updated'});
-		expect([...kept.keys()]).toEqual([2]);
-		expect(await readFile(path, 'utf8')).toBe('row,assetId,altText,status\r\n2,a,one,updated\r\n');
-		journal.write(['4', 'c', 'three', 'updated']);
-		journal.write(['3', 'b', 'two', 'updated']);
-		await journal.finish({lastRow: 4});
-		expect(await readFile(path, 'utf8')).toBe('row,assetId,altText,status\r\n2,a,one,updated\r\n3,b,two,updated\r\n4,c,three,updated\r\n');
-	});
-
 	it('writes rows that finish out of order back in input order, one line per row', async () => {
 		const dir = await tempDir();
 		const path = join(dir, 'out.csv');

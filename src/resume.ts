@@ -1,0 +1,254 @@
+import {columnMap, ResultsJournal, streamResults} from './csv/journal.js';
+import {statSync} from 'node:fs';
+import {UsageError} from './errors.js';
+import {jobKey, toJob, type Columns, type Job} from './rows/job.js';
+import {DONE_STATUSES, type Outcome} from './rows/result.js';
+
+/** cyrb53: a fast 53-bit hash of a string; never 0 here (0 marks "no row"). */
+function print(text: string): number {
+	let h1 = 0xdeadbeef;
+	let h2 = 0x41c6ce57;
+	for (let i = 0; i < text.length; i++) {
+		const ch = text.charCodeAt(i);
+		h1 = Math.imul(h1 ^ ch, 2654435761);
+		h2 = Math.imul(h2 ^ ch, 1597334677);
+	}
+
+	h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+	h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+	h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+	h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+	return (4_294_967_296 * (2_097_151 & h2)) + (h1 >>> 0) + 1;
+}
+
+const NONE = '\u0001';
+
+/** What a row asks the site for: the same edit prints the same. */
+function editPrint(job: Job): number {
+	return print([job.assetId, job.localeId ?? NONE, job.displayName ?? NONE, job.altText ?? NONE, job.siteId ?? NONE].join('\u0000'));
+}
+
+function cellsPrint(cells: readonly string[]): number {
+	return print(`${cells.length}\u0000${cells.join('\u0000')}`);
+}
+
+/**
+ * Per input row, a few numbers the run checks later rows against (8 bytes each, not the row):
+ * its cells (a second read must find the same file), its edit and its asset and locale (what
+ * `--resume` compares with the results file).
+ */
+export class InputPrints {
+	#cells = new Float64Array(1024);
+	#edits = new Float64Array(1024);
+	#keys = new Float64Array(1024);
+	#lastRow = 0;
+
+	get lastRow(): number {
+		return this.#lastRow;
+	}
+
+	add(job: Job): void {
+		if (job.row >= this.#cells.length) {
+			let size = this.#cells.length;
+			while (size <= job.row) {
+				size *= 2;
+			}
+
+			const grow = (from: Float64Array) => {
+				const to = new Float64Array(size);
+				to.set(from);
+				return to;
+			};
+
+			this.#cells = grow(this.#cells);
+			this.#edits = grow(this.#edits);
+			this.#keys = grow(this.#keys);
+		}
+
+		this.#cells[job.row] = cellsPrint(job.cells);
+		this.#edits[job.row] = job.problem ? 0 : editPrint(job);
+		this.#keys[job.row] = job.problem ? 0 : print(jobKey(job));
+		this.#lastRow = Math.max(this.#lastRow, job.row);
+	}
+
+	/** Whether `job`, read again, is the row that was read first. */
+	same(job: Job): boolean {
+		return job.row <= this.#lastRow && this.#cells[job.row] === cellsPrint(job.cells);
+	}
+
+	cells(row: number): number {
+		return this.#cells[row] ?? 0;
+	}
+
+	edit(row: number): number {
+		return this.#edits[row] ?? 0;
+	}
+
+	key(row: number): number {
+		return this.#keys[row] ?? 0;
+	}
+}
+
+const REDO = 0;
+const UPDATED = 1;
+const UNCHANGED = 2;
+
+/**
+ * `--resume`: what the results file says about each input row, kept as one byte per row. A row is
+ * carried over when its last result is `updated` or `unchanged` and it asks for the same edit now;
+ * every other row is redone — unless a later row of the same asset and locale is carried over: the
+ * site already holds that later row's values, and the last row wins, so the earlier row is
+ * `skipped` with `superseded` instead of being sent over them.
+ */
+export class ResumePlan {
+	readonly #status: Uint8Array;
+	/** Carried rows whose other cells were edited since: their result cells, to write under the new cells. */
+	readonly #refresh: Map<number, string[]>;
+	/** For each asset and locale with a row to redo: its last carried row. */
+	readonly #latest = new Map<number, number>();
+	readonly #prints: InputPrints;
+	readonly carried: number;
+
+	private constructor({status, refresh, prints}: {status: Uint8Array; refresh: Map<number, string[]>; prints: InputPrints}) {
+		this.#status = status;
+		this.#refresh = refresh;
+		this.#prints = prints;
+		const redoKeys = new Set<number>();
+		let carried = 0;
+		for (let row = 2; row <= prints.lastRow; row++) {
+			if (status[row] === REDO) {
+				if (prints.edit(row) !== 0) {
+					redoKeys.add(prints.key(row));
+				}
+			} else {
+				carried++;
+			}
+		}
+
+		this.carried = carried;
+		if (redoKeys.size > 0) {
+			for (let row = 2; row <= prints.lastRow; row++) {
+				if (status[row] !== REDO && redoKeys.has(prints.key(row))) {
+					this.#latest.set(prints.key(row), row);
+				}
+			}
+		}
+	}
+
+	/**
+	 * Reads the results file at `path` (streamed) against the input's prints and opens it to go
+	 * on: the journal appends after what is there.
+	 */
+	static async open({path, header, columns, prints}: {path: string; header: readonly string[]; columns: Columns; prints: InputPrints}): Promise<{plan: ResumePlan; journal: ResultsJournal}> {
+		const status = new Uint8Array(prints.lastRow + 1);
+		const refresh = new Map<number, string[]>();
+		const width = columns.header.length;
+		let mapped: {from: readonly string[]; cells: number[]; status: number; tail: number[]} | undefined;
+		const journal = await ResultsJournal.resume({
+			path,
+			header,
+			onRecord(fields, fileHeader) {
+				if (mapped?.from !== fileHeader) {
+					const at = columnMap({from: fileHeader, to: header});
+					mapped = {from: fileHeader, cells: at.slice(1, 1 + width), status: at[1 + width] ?? -1, tail: at.slice(1 + width)};
+				}
+
+				const row = Number(fields[0]);
+				if (!Number.isInteger(row) || row < 2 || row > prints.lastRow) {
+					return;
+				}
+
+				const previous = fields[mapped.status] ?? '';
+				const cells = mapped.cells.map(i => fields[i] ?? '');
+				let state = REDO;
+				if (DONE_STATUSES.has(previous) && prints.edit(row) !== 0) {
+					const before = toJob({columns, fields: cells, row, line: 0});
+					if (!before.problem && editPrint(before) === prints.edit(row)) {
+						state = previous === 'unchanged' ? UNCHANGED : UPDATED;
+					}
+				}
+
+				status[row] = state;
+				if (state !== REDO && cellsPrint(cells) !== prints.cells(row)) {
+					refresh.set(row, mapped.tail.map(i => fields[i] ?? ''));
+				} else {
+					refresh.delete(row);
+				}
+			},
+		});
+		return {plan: new ResumePlan({status, refresh, prints}), journal};
+	}
+
+	/** How `job`'s row ended before, when it is carried over. */
+	carriedStatus(job: Job): 'updated' | 'unchanged' | undefined {
+		const state = this.#status[job.row];
+		return state === UPDATED ? 'updated' : state === UNCHANGED ? 'unchanged' : undefined;
+	}
+
+	/** A carried row whose other cells changed: its line again, with today's cells and its old result. */
+	refreshedLine(job: Job): string[] | undefined {
+		const tail = this.#refresh.get(job.row);
+		return tail ? [String(job.row), ...job.cells, ...tail] : undefined;
+	}
+
+	/** The outcome of a row to redo that a later, carried row of the same asset and locale overrides. */
+	superseded(job: Job): Outcome | undefined {
+		const later = this.#latest.get(this.#prints.key(job.row));
+		return later !== undefined && later > job.row ? {status: 'skipped', errorCode: 'superseded', errorMessage: `row ${later}, later in the file for the same asset and locale, is already applied; the last row wins`, attempts: 0} : undefined;
+	}
+}
+
+/**
+ * A dry run writes its results only over a file no real run's outcomes would be lost from: a dry
+ * run's own results (no row `updated`, no request made for any row). Anything else — a real run's
+ * results, undo's only way back, or a file that is no results file — is refused (exit 2).
+ */
+export async function assertDryRunMayReplace(path: string): Promise<void> {
+	try {
+		if (!statSync(path).isFile() || statSync(path).size === 0) {
+			return;
+		}
+	} catch {
+		return; // Not there: nothing to lose.
+	}
+
+	const stop = new Error('found');
+	let header: readonly string[] | undefined;
+	let status = -1;
+	let attempts = -1;
+	let real: string | undefined;
+	try {
+		await streamResults({
+			path,
+			onRecord(fields) {
+				if (header === undefined) {
+					header = fields;
+					status = fields.lastIndexOf('status');
+					attempts = fields.lastIndexOf('attempts');
+					if (status < 0 || attempts < 0) {
+						throw stop;
+					}
+
+					return;
+				}
+
+				const value = fields[status] ?? '';
+				if (value === 'updated' || Number(fields[attempts] ?? '0') > 0) {
+					real = `row ${fields[0] ?? '?'} is ${value}${value === 'updated' ? '' : ` after ${fields[attempts]} request(s)`}`;
+					throw stop;
+				}
+			},
+		});
+	} catch (error) {
+		if (error !== stop) {
+			real = 'it cannot be read as a results file';
+		}
+	}
+
+	if (real === undefined && header !== undefined && status >= 0 && attempts >= 0) {
+		return;
+	}
+
+	const why = real === undefined ? 'is not a results file (no status and attempts columns)' : `holds a real run's results (${real})`;
+	throw new UsageError(`--out ${JSON.stringify(path)} ${why}: a dry run never replaces it. A dry run's results go to <jobs>.dry-run.csv by default; name another --out`, 'out_holds_real_results');
+}
