@@ -68,4 +68,12 @@ describe('output on a terminal and off it', () => {
 		expect(stderr).not.toMatch(/\/20 rows/);
 		expect(stderr).toContain('20 rows in');
 	});
+
+	it('--quiet off a terminal (cron) writes only the summary on stderr, no info logs', async () => {
+		const {input, apiBase} = await pausedJob('pipe-quiet');
+		const {code, stderr} = await runCli(['run', input, '--api-base', apiBase, '--quiet'], {env: {WEBFLOW_TOKEN: TOKEN}});
+		expect(code).toBe(0);
+		expect(stderr).not.toContain('{"level"');
+		expect(stderr).toMatch(/^20 rows in/);
+	});
 });
