@@ -70,7 +70,7 @@ const CONNECTION: readonly CommandName[] = ['run', 'export'];
 const perMinute = (rate: {count: number; windowMs: number}) => `${rate.count * 60_000 / rate.windowMs}/min`;
 
 export const OPTIONS: readonly OptionSpec[] = [
-	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['run'], help: 'results CSV; a folder gets the default name inside it', default: '<jobs>.results.csv beside the input', complete: 'file'},
+	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['run'], help: 'results CSV; a folder gets the default name inside it', default: '<jobs>.results.csv beside the input, <jobs>.dry-run.csv with --dry-run', complete: 'file'},
 	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['export'], help: 'where to write the jobs CSV; a folder gets the default name inside it', default: 'assets-<site>.csv', complete: 'file'},
 	{name: 'site', kind: 'value', value: '<id>', commands: ['export'], help: 'the site (required)'},
 	{name: 'locale', kind: 'values', value: '<id>', commands: ['export'], help: 'a locale to export; repeat for several', default: 'the primary locale'},
