@@ -10,6 +10,7 @@ import {formatHelp} from './help.js';
 import {lockPath, lockResults} from './lock.js';
 import {createLogger, type Logger} from './logger.js';
 import {assertDistinctFiles} from './paths.js';
+import {PROBLEM_STATUSES} from './rows/result.js';
 import {run, type Progress, type Summary} from './run.js';
 import {loadSeed} from './sandbox/seed.js';
 import {Sandbox, siteTokens} from './sandbox/server.js';
@@ -31,7 +32,7 @@ function exitCode(outcome: {stopped: {reason: string} | undefined; rowsNotFine?:
 	return (outcome.rowsNotFine ?? 0) > 0 ? 1 : 0;
 }
 
-const rowsNotFine = (summary: Summary) => summary.statuses.invalid + summary.statuses.failed + summary.statuses.not_attempted;
+const rowsNotFine = (summary: Summary) => PROBLEM_STATUSES.reduce((sum, status) => sum + summary.statuses[status], 0);
 
 /**
  * stderr as people see it. On a terminal, a progress line stays at the bottom: log lines and

@@ -41,6 +41,14 @@ export type RunConfig = {
 	readonly resume: boolean;
 	readonly site: string | undefined;
 	readonly onlyMissing: boolean;
+	/** `--force`: write fields that changed both in the file and on the site since the export. @default false */
+	readonly force?: boolean | undefined;
+	/** `--refuse-warnings`: rows with these alt-text warnings are `invalid`, before any request. */
+	readonly refuseWarnings?: ReadonlySet<string> | undefined;
+	/** Set by `undo`: reads the site even on a dry run, never forces. */
+	readonly undo?: boolean | undefined;
+	/** `undo --allow-clear`: restoring an empty alt text sends `altText: ""`. @default false */
+	readonly allowClear?: boolean | undefined;
 	/** @default 15 minutes */
 	readonly maxWaitMs: number;
 	readonly encoding: Encoding | undefined;
@@ -375,6 +383,7 @@ function runConfig(flags: Flags, positionals: readonly string[], env: Environmen
 		resume: flags.flag('resume'),
 		site: flags.read('site', parseSiteId, undefined),
 		onlyMissing: flags.flag('only-missing'),
+		force: flags.flag('force'),
 		encoding: flags.read('encoding', parseEncoding, undefined),
 	};
 	checkRunConfig(config);

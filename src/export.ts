@@ -1,6 +1,7 @@
 import {writeCsvFile} from './csv/journal.js';
 import type {Logger} from './logger.js';
 import {neutralize} from './rows/formula.js';
+import {BASE_COLUMNS} from './rows/job.js';
 import {learnBudget, Session, type ConnectionConfig, type StopReason} from './session.js';
 import {fetchSite, PAGE_SIZE} from './site.js';
 import type {AssetSummary} from './webflow/client.js';
@@ -22,12 +23,16 @@ export type ExportSummary = {
 	readonly stopped: {readonly reason: StopReason; readonly message: string} | undefined;
 };
 
-/** The jobs columns, then read-only context that `run` carries through untouched. */
-export const EXPORT_COLUMNS = ['assetId', 'localeId', 'displayName', 'altText', 'hostedUrl', 'originalFileName', 'contentType', 'lastUpdated', 'folderId'] as const;
+/**
+ * The jobs columns, then read-only context that `run` carries through untouched, then the base:
+ * the display name and alt text as exported, which `run` compares with the sheet and the site
+ * (the three-way round trip). Plain columns, because they survive every spreadsheet program.
+ */
+export const EXPORT_COLUMNS = ['assetId', 'localeId', 'displayName', 'altText', 'hostedUrl', 'originalFileName', 'contentType', 'lastUpdated', 'folderId', BASE_COLUMNS.displayName, BASE_COLUMNS.altText] as const;
 
 /** Every cell comes from the server (anyone who can rename an asset writes them): none may run as a formula. */
 function exportRow(asset: AssetSummary, localeId: string): string[] {
-	return [asset.id, localeId, asset.displayName ?? '', asset.altText ?? '', asset.hostedUrl ?? '', asset.originalFileName ?? '', asset.contentType ?? '', asset.lastUpdated ?? '', asset.folderId ?? ''].map(cell => neutralize(cell));
+	return [asset.id, localeId, asset.displayName ?? '', asset.altText ?? '', asset.hostedUrl ?? '', asset.originalFileName ?? '', asset.contentType ?? '', asset.lastUpdated ?? '', asset.folderId ?? '', asset.displayName ?? '', asset.altText ?? ''].map(cell => neutralize(cell));
 }
 
 /**

@@ -5,7 +5,7 @@ const COLUMN = 26;
 
 const TOKEN_NOTE = 'The token comes from WEBFLOW_TOKEN or --token-file <path>, never from a flag value.';
 
-const EXIT_CODES = `Exit codes: 0 all rows fine · 1 some rows invalid or failed · 2 usage or input error, nothing sent ·
+const EXIT_CODES = `Exit codes: 0 all rows fine · 1 some rows invalid, failed or conflict · 2 usage or input error, nothing sent ·
 3 stopped early (token refused, API unreachable, Retry-After beyond --max-wait) · 130 interrupted.`;
 
 /** The options a person can see: the table's rows, less those accepted only to be refused and `--help` itself. */

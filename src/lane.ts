@@ -1,6 +1,6 @@
 import type {RunConfig} from './config.js';
 import type {Logger} from './logger.js';
-import {applyToSnapshot, decide, hasAltText, skippedForAltText} from './rows/decide.js';
+import {applyToSnapshot, decide, decideAgainst, decideUnseen} from './rows/decide.js';
 import type {Job} from './rows/job.js';
 import type {Outcome} from './rows/result.js';
 import type {Attempted} from './schedule/attempts.js';
@@ -51,44 +51,67 @@ export class Lane {
 		return this.session.outcome({kind: 'stopped', reply: undefined, attempts: 0});
 	}
 
-	/** A valid row → its outcome: decided from the snapshot where one is known, else sent. */
+	/**
+	 * A valid row → its outcome: decided against the site (the snapshot, or the asset read just
+	 * before the write) where that is known or needed, then sent with only the fields to write.
+	 */
 	async process(job: Job): Promise<Outcome> {
 		if (this.session.stop.current) {
 			return this.stoppedOutcome();
 		}
 
+		const config = this.#config;
 		const {snapshot} = this;
-		if (snapshot) {
-			const decision = decide({job, snapshot, onlyMissing: this.#config.onlyMissing});
-			if (decision.kind === 'done') {
-				return decision.outcome;
+		let decision = snapshot ? decide({job, snapshot, onlyMissing: config.onlyMissing, force: this.#force}) : decideUnseen(job);
+		if (decision.kind === 'done') {
+			return decision.outcome;
+		}
+
+		// Undo reads the site even on a dry run: what it would do depends on it.
+		const reads = config.undo === true || !config.dryRun;
+		// Without a snapshot, a three-way row is checked against the asset as it is now. With
+		// `--only-missing` the asset is read again just before the write either way, so an
+		// editor's new alt text is never overwritten.
+		if (reads && (config.onlyMissing || (snapshot === undefined && job.base !== undefined))) {
+			if (config.dryRun) {
+				this.wouldSend++;
 			}
 
-			if (this.#config.dryRun) {
-				this.wouldSend += this.#config.onlyMissing ? 2 : 1;
-				applyToSnapshot(job, snapshot);
-				return {status: 'would_update', attempts: 0};
-			}
-
-			if (this.#config.onlyMissing) {
-				// The alt text is read again just before the write, so an editor's new text is never overwritten.
+			if (!config.dryRun || snapshot === undefined) {
 				const fresh = await this.#readCurrent(job);
 				if ('status' in fresh) {
 					return fresh;
 				}
 
-				if (hasAltText(job, fresh)) {
-					return skippedForAltText(job, fresh);
+				decision = decideAgainst({job, current: fresh, onlyMissing: config.onlyMissing, force: this.#force});
+				if (decision.kind === 'done') {
+					return decision.outcome;
 				}
 			}
 		}
 
-		const outcome = await this.#patch(job);
-		if (snapshot && outcome.status === 'updated') {
-			applyToSnapshot(job, snapshot);
+		const {job: send, previous} = decision;
+		const note = clearing(send);
+		if (config.dryRun) {
+			this.wouldSend++;
+			if (snapshot) {
+				applyToSnapshot(send, snapshot);
+			}
+
+			return {status: 'would_update', attempts: 0, previous, ...note};
 		}
 
-		return outcome;
+		const outcome = await this.#patch(send);
+		if (snapshot && outcome.status === 'updated') {
+			applyToSnapshot(send, snapshot);
+		}
+
+		return {...outcome, previous, ...outcome.status === 'updated' ? note : {}};
+	}
+
+	/** `--force` where the run offers it (undo never overwrites). */
+	get #force(): boolean | undefined {
+		return this.#config.undo === true ? undefined : this.#config.force ?? false;
 	}
 
 	async #patch(job: Job): Promise<Outcome> {
@@ -150,4 +173,11 @@ export class Lane {
 			altText: new Map([[job.localeId ?? '', altText]]),
 		};
 	}
+}
+
+/** Only undo sends an empty alt text (with `--allow-clear`); its result says so, and undo of that undo reads it back. */
+export const CLEARED_CODE = 'alt_text_cleared';
+
+function clearing(job: Job): Pick<Outcome, 'errorCode' | 'errorMessage'> {
+	return job.altText === '' ? {errorCode: CLEARED_CODE, errorMessage: 'alt text cleared: sent altText "" (--allow-clear), which Webflow does not document'} : {};
 }

@@ -84,6 +84,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'resume', kind: 'flag', commands: ['run'], help: 'carry over rows already done in --out, redo the rest'},
 	{name: 'site', kind: 'value', value: '<id>', commands: ['run'], help: 'read the site\'s assets first: rows already right are unchanged, unknown ids fail, without spending PATCHes'},
 	{name: 'only-missing', kind: 'flag', commands: ['run'], help: '(with --site) only fill alt text that is empty now; never overwrite'},
+	{name: 'force', kind: 'flag', commands: ['run'], help: 'write fields the sheet and the site both changed since the export (conflict rows)'},
 	{name: 'tokens', kind: 'value', value: '<file>', commands: ['run'], help: 'siteId=token lines: rows go to their siteId\'s token, each with its own budget', complete: 'file'},
 	{name: 'max-wait', kind: 'value', value: '<duration>', commands: CONNECTION, help: 'longest Retry-After worth waiting out', default: `${DEFAULTS.maxWaitMs / 60_000}min`},
 	{name: 'encoding', kind: 'value', value: '<name>', commands: ['run'], help: 'force the input encoding', default: 'detected', complete: ENCODINGS},

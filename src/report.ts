@@ -4,6 +4,8 @@ import type {RateTimeline} from './schedule/rate.js';
 
 export type ReportRow = {readonly row: number; readonly assetId: string; readonly status: string; readonly code: string; readonly message: string};
 export type WarningRow = {readonly row: number; readonly assetId: string; readonly altText: string; readonly codes: readonly string[]};
+/** One field of one row: conflicts (the site's value, the file's, and the base) and, for undo, what was put back. */
+export type ChangeRow = {readonly row: number; readonly assetId: string; readonly localeId: string; readonly field: string; readonly from: string; readonly to: string; readonly base: string};
 export type CoverageRow = {
 	readonly site: string;
 	readonly locale: string;
@@ -22,13 +24,18 @@ export type ReportData = {
 	/** How many rows with warnings / problems there were in all (the lists are capped). */
 	readonly warningRows: number;
 	readonly problemRows: number;
+	readonly conflicts?: readonly ChangeRow[];
+	readonly conflictRows?: number;
+	/** Set for undo: the fields put back (or, in a dry run, that would be). */
+	readonly restored?: readonly ChangeRow[] | undefined;
+	readonly restoredRows?: number;
 };
 
 /** The most rows listed in each table; the rest are counted. */
 export const REPORT_ROW_CAP = 1000;
 
 const STATUS_COLOURS: Readonly<Record<string, string>> = {
-	updated: '#1a7f37', unchanged: '#57606a', skipped: '#8250df', would_update: '#0969da', invalid: '#bf8700', failed: '#cf222e', not_attempted: '#953800',
+	updated: '#1a7f37', unchanged: '#57606a', skipped: '#8250df', would_update: '#0969da', invalid: '#bf8700', failed: '#cf222e', not_attempted: '#953800', conflict: '#a40e26',
 };
 
 function escape(text: string): string {
@@ -147,7 +154,9 @@ ${sites.length > 0 ? table(['site', 'rows', 'requests', '429s', 'stopped'], site
 <section id="coverage"><h2>Alt-text coverage</h2>${coverage === '' ? '<p>Known only with <code>--site</code>: run with it to see coverage before and after.</p>' : `<table><thead><tr><th>site</th><th>locale</th><th>before</th><th>after${summary.dryRun ? ' (if applied)' : ''}</th><th></th></tr></thead><tbody>${coverage}</tbody></table>`}</section>
 <section id="warnings"><h2>Alt-text warnings</h2>${warningCounts.length === 0 ? '<p>None.</p>' : `${table(['warning', 'rows'], warningCounts, 'warning-counts')}
 ${table(['row', 'asset', 'alt text', 'warnings'], byRow(data.warnings).map(w => [String(w.row), w.assetId, w.altText, w.codes.join(', ')]), 'warning-rows')}${more(data.warnings.length, data.warningRows)}`}</section>
-<section id="failed"><h2>Rows not applied</h2>${data.problems.length === 0 ? '<p>None: every row is updated, unchanged, skipped or would update.</p>' : `${table(['row', 'asset', 'status', 'code', 'message'], byRow(data.problems).map(p => [String(p.row), p.assetId, p.status, p.code, p.message]), 'failed-rows')}${more(data.problems.length, data.problemRows)}`}</section>
+${data.restored === undefined ? '' : `<section id="restored"><h2>${summary.dryRun ? 'Would be put back' : 'Put back'}</h2>${data.restored.length === 0 ? '<p>Nothing.</p>' : `${table(['row', 'asset', 'locale', 'field', 'the site had', 'put back'], byRow(data.restored).map(r => [String(r.row), r.assetId, r.localeId || 'primary', r.field, r.from, r.to]), 'restored-rows')}${more(data.restored.length, data.restoredRows ?? 0)}`}</section>`}
+<section id="conflicts"><h2>Conflicts</h2>${(data.conflicts ?? []).length === 0 ? '<p>None: no field was changed both here and on the site.</p>' : `<p>Changed both ${data.restored === undefined ? 'in the file and on the site since the export' : 'by the run and on the site since'}: not written.</p>${table(['row', 'asset', 'locale', 'field', 'the site now has', data.restored === undefined ? 'the file has' : 'undo would put back', data.restored === undefined ? 'exported' : 'the run wrote'], byRow(data.conflicts ?? []).map(c => [String(c.row), c.assetId, c.localeId || 'primary', c.field, c.from, c.to, c.base]), 'conflict-rows')}${more((data.conflicts ?? []).length, data.conflictRows ?? 0)}`}</section>
+<section id="failed"><h2>Rows not applied</h2>${data.problems.length === 0 ? '<p>None: every row is updated, unchanged, skipped, would update or a conflict.</p>' : `${table(['row', 'asset', 'status', 'code', 'message'], byRow(data.problems).map(p => [String(p.row), p.assetId, p.status, p.code, p.message]), 'failed-rows')}${more(data.problems.length, data.problemRows)}`}</section>
 </body></html>
 `;
 }

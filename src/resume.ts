@@ -25,7 +25,7 @@ const NONE = '\u0001';
 
 /** What a row asks the site for: the same edit prints the same. */
 function editPrint(job: Job): number {
-	return print([job.assetId, job.localeId ?? NONE, job.displayName ?? NONE, job.altText ?? NONE, job.siteId ?? NONE].join('\u0000'));
+	return print([job.assetId, job.localeId ?? NONE, job.displayName ?? NONE, job.altText ?? NONE, job.siteId ?? NONE, job.base?.displayName ?? NONE, job.base?.altText ?? NONE].join('\u0000'));
 }
 
 function cellsPrint(cells: readonly string[]): number {

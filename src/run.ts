@@ -3,6 +3,7 @@ import {ResultsJournal} from './csv/journal.js';
 import {AltbatchError, InputError} from './errors.js';
 import {scanInput, type CheckedInput} from './input-check.js';
 import type {Logger} from './logger.js';
+import {decideUnseen} from './rows/decide.js';
 import {jobKey, type Columns, type Job} from './rows/job.js';
 import {resultCells, resultHeader, type Outcome, type Status} from './rows/result.js';
 import {altTextWarnings, DuplicateAltTracker} from './rows/warnings.js';
@@ -125,7 +126,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	// A run with no network still stops on Ctrl-C.
 	const offline = new RunStop();
 	const unfollowInterrupt = offline.followInterrupt(stopping.interrupt);
-	const tally = new Tally({forReport: config.report !== undefined});
+	const tally = new Tally({forReport: config.report !== undefined, undo: config.undo});
 	const count = (entry: Parameters<Tally['add']>[0]) => {
 		tally.add(entry);
 		progress();
@@ -194,6 +195,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	const duplicates = new DuplicateAltTracker();
 	const snapshotOf = (job: Job) => lanes.get(DEFAULT_LANE)?.snapshot ?? (job.siteId === undefined ? undefined : lanes.get(job.siteId)?.snapshot);
 	let scanned: CheckedInput | undefined;
+	let offlineEstimate = 0;
 	let poolFailure: PromiseRejectedResult | undefined;
 	const inputChanged = (where: string, cause?: unknown) => new AltbatchError('stop', 'input_changed', `${config.input} changed while the run was reading it (${where}): the run stopped and sent nothing more. The rows finished before are in ${config.out}; check the file, then run again with --resume`, {cause});
 	// From here on requests go out: whatever fails, every session is closed (a Redis connection would keep the process alive).
@@ -244,7 +246,10 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 					} else if (offline.current) {
 						finish(work, outcomeOf({kind: 'stopped', reply: undefined, attempts: 0}, offline, config.maxWaitMs));
 					} else if (!routed?.lane) {
-						finish(work, {status: 'would_update', attempts: 0});
+						// A dry run that reads nothing: fields the file left as exported are still never written.
+						const decision = decideUnseen(job);
+						offlineEstimate += decision.kind === 'done' ? 0 : job.base === undefined ? 1 : 2;
+						finish(work, decision.kind === 'done' ? decision.outcome : {status: 'would_update', attempts: 0});
 					} else if (routed.lane.session.stop.current) {
 						finish(work, routed.lane.stoppedOutcome());
 					} else {
@@ -294,7 +299,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		throw poolFailure.reason;
 	}
 
-	const summary = summarize({config, tally, lanes, offline, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)});
+	const summary = summarize({config, tally, lanes, offline, offlineEstimate, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)});
 	logger.info({summary}, 'run finished');
 	if (config.report !== undefined) {
 		writeReport(config.report, {
@@ -307,6 +312,10 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 			warnings: tally.warningRows,
 			problemRows: tally.problemCount,
 			warningRows: tally.warningRowCount,
+			conflicts: tally.conflictRows,
+			conflictRows: tally.conflictRowCount,
+			restored: config.undo ? tally.restoredRows : undefined,
+			restoredRows: tally.restoredRowCount,
 		});
 	}
 
@@ -349,7 +358,7 @@ function sessionsOf(lanes: Map<string, Lane>): Session[] {
 }
 
 /** The run's summary from what was counted and what each lane's pacer saw. */
-function summarize({config, tally, lanes, offline, rows, elapsedMs}: {config: RunConfig; tally: Tally; lanes: Map<string, Lane>; offline: RunStop; rows: number; elapsedMs: number}): Summary {
+function summarize({config, tally, lanes, offline, offlineEstimate, rows, elapsedMs}: {config: RunConfig; tally: Tally; lanes: Map<string, Lane>; offline: RunStop; offlineEstimate: number; rows: number; elapsedMs: number}): Summary {
 	const sites: Record<string, SiteSummary> = {};
 	for (const [key, lane] of lanes) {
 		const stats = lane.session.governor.stats();
@@ -399,7 +408,7 @@ function summarize({config, tally, lanes, offline, rows, elapsedMs}: {config: Ru
 		warnings: tally.warnings,
 		requests,
 		listRequests,
-		estimatedRequests: config.dryRun ? listRequests + (config.site === undefined ? tally.statuses.would_update : wouldSend) : undefined,
+		estimatedRequests: config.dryRun ? listRequests + wouldSend + offlineEstimate : undefined,
 		tooManyRequests,
 		pausedSeconds: Math.round(pausedMs / 100) / 10,
 		elapsedSeconds: Math.round(elapsedMs / 100) / 10,

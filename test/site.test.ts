@@ -31,7 +31,7 @@ describe('nightly remediation with --site', () => {
 		expect(raw.startsWith('\uFEFF')).toBe(true);
 		// The generated names and URLs hold no commas or quotes, so splitting lines is exact here.
 		const lines = raw.slice(1).split('\r\n').filter(Boolean);
-		expect(lines[0]).toBe('assetId,localeId,displayName,altText,hostedUrl,originalFileName,contentType,lastUpdated,folderId');
+		expect(lines[0]).toBe('assetId,localeId,displayName,altText,hostedUrl,originalFileName,contentType,lastUpdated,folderId,exportedDisplayName,exportedAltText');
 		const edited = new Map<string, string>();
 		const table = lines.map(line => line.split(','));
 		for (let i = 1; i <= 50; i++) {

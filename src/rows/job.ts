@@ -2,7 +2,7 @@ import {InputError} from '../errors.js';
 import {unneutralize} from './formula.js';
 
 /** The fields a jobs file can carry; every other column is passed through untouched. */
-export type Field = 'assetId' | 'localeId' | 'displayName' | 'altText' | 'siteId';
+export type Field = 'assetId' | 'localeId' | 'displayName' | 'altText' | 'siteId' | 'exportedDisplayName' | 'exportedAltText';
 
 const ALIASES: Readonly<Record<string, Field>> = {
 	assetid: 'assetId',
@@ -13,7 +13,22 @@ const ALIASES: Readonly<Record<string, Field>> = {
 	alttext: 'altText',
 	alt: 'altText',
 	siteid: 'siteId',
+	exporteddisplayname: 'exportedDisplayName',
+	exportedalttext: 'exportedAltText',
 };
+
+/** The columns `export` writes beside the editable ones: what the site held when it was exported. */
+export const BASE_COLUMNS = {displayName: 'exportedDisplayName', altText: 'exportedAltText'} as const;
+
+/** The two fields a row can change. */
+export type EditField = 'displayName' | 'altText';
+export const EDIT_FIELDS: readonly EditField[] = ['displayName', 'altText'];
+
+/**
+ * What the site held for each field when the file was made (an export's base columns, or what a
+ * run wrote, for undo). A field without a key has no base: it is decided two-way.
+ */
+export type Base = Readonly<Partial<Record<EditField, string>>>;
 
 export type Columns = {
 	readonly header: readonly string[];
@@ -34,6 +49,8 @@ export type Job = {
 	readonly displayName: string | undefined;
 	readonly altText: string | undefined;
 	readonly siteId: string | undefined;
+	/** With base values the row is decided three-way (base, file, site now); without, two-way. */
+	readonly base?: Base | undefined;
 	readonly problem: RowProblem | undefined;
 };
 
@@ -97,8 +114,29 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 	// An export writes `'=…` for a value starting with `=` (formula injection): read back, it is `=…`.
 	const displayName = textField(get('displayName'));
 	const altText = textField(get('altText'));
+	const base = readBase();
 	const problem = findProblem();
-	return {row, line, cells, assetId, localeId, displayName, altText, siteId, problem};
+	return {row, line, cells, assetId, localeId, displayName, altText, siteId, base, problem};
+
+	/**
+	 * An exported row: its base columns, where the file has them. An asset always has a display
+	 * name, so a row whose exported display name is empty was not exported (a row added by hand):
+	 * it stays two-way.
+	 */
+	function readBase(): Base | undefined {
+		const cell = (field: Field) => {
+			const i = columns.index[field];
+			return i === undefined ? undefined : unneutralize(cells[i] ?? '');
+		};
+
+		const baseName = cell('exportedDisplayName');
+		const baseAlt = cell('exportedAltText');
+		if ((baseName === undefined && baseAlt === undefined) || baseName?.trim() === '') {
+			return undefined;
+		}
+
+		return {...baseName === undefined ? {} : {displayName: baseName}, ...baseAlt === undefined ? {} : {altText: baseAlt}};
+	}
 
 	function findProblem(): RowProblem | undefined {
 		if (fields.length > width) {
