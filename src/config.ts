@@ -168,6 +168,7 @@ export function defaultRunConfig(input: string): RunConfig {
 		resume: false,
 		site: undefined,
 		onlyMissing: false,
+		force: false,
 		maxWaitMs: DEFAULTS.maxWaitMs,
 		encoding: undefined,
 		backoffBaseMs: DEFAULTS.backoffBaseMs,
