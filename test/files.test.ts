@@ -1,4 +1,5 @@
-import {link, mkdir, readdir, readFile, stat, symlink, utimes, writeFile} from 'node:fs/promises';
+import {spawn} from 'node:child_process';
+import {link, mkdir, open, readdir, readFile, stat, symlink, utimes, writeFile} from 'node:fs/promises';
 import {hostname} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
@@ -7,7 +8,7 @@ import {exportSite} from '../src/export.js';
 import {lockResults} from '../src/lock.js';
 import {silentLogger} from '../src/logger.js';
 import {newAsset, objectId} from '../src/sandbox/state.js';
-import {assetIds, makeSite, runCli, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
+import {assetIds, CLI, makeSite, runCli, runJob, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
 import {parseStrict} from './rfc4180.js';
 
 const TOKEN = 'sandbox-token';
@@ -267,5 +268,53 @@ describe('a dry run never costs a real run\'s results', () => {
 		expect(refused.stderr).toContain('jobs.csv:4:');
 		expect(await readFile(join(dir, 'jobs.dry-run.csv'), 'utf8')).toBe(earlier);
 		expect((await readdir(dir)).sort()).toEqual(['jobs.csv', 'jobs.dry-run.csv']);
+	});
+});
+
+describe('the input is read safely, and read again only as it was checked', () => {
+	it('a quote that never closes is refused at its line once the record passes 4 MB, without reading on through the file', async () => {
+		const dir = await tempDir();
+		const input = join(dir, 'jobs.csv');
+		const id = objectId('record-size/a');
+		const filler = `${'x'.repeat(1023)}\n`.repeat(40 * 1024); // 40 MB after the stray quote
+		await writeFile(input, `assetId,altText\n${id},fine\n${id},"never closed\n${filler}`);
+		// GNU time reports the peak RSS (KB) of the CLI on the last line of stderr.
+		const child = spawn('/usr/bin/time', ['-f', 'peak %M', process.execPath, CLI, 'run', input, '--dry-run'], {stdio: ['ignore', 'ignore', 'pipe']});
+		let stderr = '';
+		child.stderr.on('data', (chunk: Buffer) => {
+			stderr += chunk.toString();
+		});
+		const code = await new Promise(resolve => child.on('close', resolve));
+		expect(code).toBe(2);
+		expect(stderr).toContain('jobs.csv:3:');
+		expect(stderr).toContain('[input_record_too_long]');
+		expect(Number(/peak (\d+)/.exec(stderr)?.[1])).toBeLessThan(150 * 1024);
+	});
+
+	it('stops, says so and exits 3 when the input is edited while the run is reading it, never sending the edited rows', async () => {
+		const site = makeSite({label: 'input-changed', count: 2000});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 400, windowMs: 1000}});
+		const dir = await tempDir();
+		const ids = assetIds(site);
+		const pad = 'p'.repeat(2000);
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText', 'note'], ...ids.map((id, i) => [id, `alt ${String(i).padStart(4, '0')}`, pad])]);
+		const {done} = spawnCli(['run', input, '--api-base', sandbox.url, '--concurrency', '2'], {env: {WEBFLOW_TOKEN: TOKEN}});
+		await until(() => sandbox.requests.filter(r => r.method === 'PATCH').length >= 10);
+		// An editor saving in place: row 1,001's alt text changes, the file keeps its size.
+		const text = await readFile(input, 'utf8');
+		const at = text.indexOf(`alt 0999,`);
+		const handle = await open(input, 'r+');
+		await handle.write('ALT 0999', at);
+		await handle.close();
+		const result = await done;
+		expect(result.code, result.stderr).toBe(3);
+		expect(result.stderr).toMatch(/changed while the run was reading it \(line \d+ is not what was checked\)/);
+		expect(result.stderr).toContain('[input_changed]');
+		const patched = sandbox.requests.filter(r => r.method === 'PATCH').length;
+		expect(patched).toBeLessThan(1000);
+		expect(sandbox.asset(ids[999]!)!.altText.get(site.primaryLocale)).toBeNull();
+		const rows = parseStrict(await readFile(join(dir, 'jobs.results.csv'), 'utf8'));
+		expect(rows.length - 1).toBeGreaterThanOrEqual(patched - 2);
+		expect(rows.slice(1).map(r => Number(r[0]))).toEqual(rows.slice(1).map((_, i) => i + 2));
 	});
 });

@@ -1,5 +1,6 @@
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {createServer} from 'node:net';
+import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {assetIds, makeSite, results, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
@@ -88,6 +89,27 @@ describe.skipIf(!HAS_REDIS)('one budget across processes through Redis', () => {
 			expect(sandbox.asset(id)!.altText.get(site.primaryLocale)).toMatch(/^(one|two)$/);
 		}
 	});
+});
+
+describe.skipIf(!HAS_REDIS)('a results file that cannot be opened', () => {
+	it('with --redis the run still ends (exit 2) and closes its Redis connection instead of hanging', async () => {
+		const {url} = await startRedis();
+		const {site, first} = await twoJobs('redis-journal', 3);
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}]});
+		// A results file --resume cannot read: a record far past the longest a results file may hold.
+		await writeFile(first.replace('.csv', '.results.csv'), `row,assetId,altText,status\r\n2,a,"${'x'.repeat(5 * 1024 * 1024)}",updated\r\n`);
+		const {child, done} = spawnCli(['run', first, '--api-base', sandbox.url, '--redis', url, '--resume'], {env: {WEBFLOW_TOKEN: TOKEN}});
+		const ended = await Promise.race([done, new Promise<undefined>(resolve => {
+			setTimeout(resolve, 20_000);
+		})]);
+		if (ended === undefined) {
+			child.kill('SIGKILL');
+		}
+
+		expect(ended?.code).toBe(2);
+		expect(ended?.stderr).toContain('[results_unreadable]');
+		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+	}, 30_000);
 });
 
 function ids(site: ReturnType<typeof makeSite>, alt: string): Set<string> {

@@ -9,6 +9,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {defaultRunConfig, type RunConfig} from '../config.js';
 import {silentLogger} from '../logger.js';
+import {resultHeader} from '../rows/result.js';
 import {run} from '../run.js';
 import type {Rate} from '../schedule/rate.js';
 import {Sandbox, type SandboxOptions} from '../sandbox/server.js';
@@ -137,20 +138,8 @@ async function unlimited(rows: number): Promise<void> {
 	table.push({case: 'no limit, concurrency 16', rows, updated: summary.statuses.updated, 'rows/s': (rows / summary.elapsedSeconds).toFixed(0)});
 }
 
-/** A process of its own, so its peak RSS is the dry run's alone. */
-async function dryRunMillion(): Promise<void> {
-	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
-	const input = join(dir, 'million.csv');
-	const stream = createWriteStream(input);
-	stream.write('assetId,localeId,displayName,altText,notes\n');
-	for (let i = 0; i < 1_000_000; i++) {
-		const id = i.toString(16).padStart(24, '0');
-		stream.write(`${id},,image-${i}.jpg,"A photo, number ${i}, of something worth describing well",batch ${i % 97}\n`);
-	}
-
-	await new Promise<void>(resolve => {
-		stream.end(resolve);
-	});
+/** Runs `run()` in a process of its own, so its peak RSS is that run's alone. */
+async function runAlone(config: Partial<RunConfig> & {input: string}): Promise<{rows: number; statuses: Record<string, number>; seconds: number; maxRssKb: number}> {
 	const runModule = new URL('../run.js', import.meta.url).href;
 	const configModule = new URL('../config.js', import.meta.url).href;
 	const loggerModule = new URL('../logger.js', import.meta.url).href;
@@ -158,10 +147,11 @@ async function dryRunMillion(): Promise<void> {
 		const {run} = await import(${JSON.stringify(runModule)});
 		const {defaultRunConfig} = await import(${JSON.stringify(configModule)});
 		const {silentLogger} = await import(${JSON.stringify(loggerModule)});
+		const overrides = ${JSON.stringify(config)};
 		const started = performance.now();
-		const summary = await run({...defaultRunConfig(${JSON.stringify(input)}), out: ${JSON.stringify(`${input}.results.csv`)}, dryRun: true}, {logger: silentLogger()});
+		const summary = await run({...defaultRunConfig(overrides.input), ...overrides}, {logger: silentLogger()});
 		const seconds = (performance.now() - started) / 1000;
-		console.log(JSON.stringify({rows: summary.rows, wouldUpdate: summary.statuses.would_update, seconds, maxRssKb: process.resourceUsage().maxRSS}));
+		console.log(JSON.stringify({rows: summary.rows, statuses: summary.statuses, seconds, maxRssKb: process.resourceUsage().maxRSS}));
 	`;
 	const child = spawn(process.execPath, ['--input-type=module', '-e', script], {stdio: ['ignore', 'pipe', 'inherit']});
 	let output = '';
@@ -169,9 +159,71 @@ async function dryRunMillion(): Promise<void> {
 		output += chunk.toString();
 	});
 	await new Promise(resolve => child.on('close', resolve));
-	const measured = JSON.parse(output) as {rows: number; wouldUpdate: number; seconds: number; maxRssKb: number};
+	return JSON.parse(output) as {rows: number; statuses: Record<string, number>; seconds: number; maxRssKb: number};
+}
+
+const MILLION = 1_000_000;
+const millionId = (i: number) => i.toString(16).padStart(24, '0');
+
+async function writeLines(path: string, lines: (write: (text: string) => boolean) => Promise<void>): Promise<void> {
+	const stream = createWriteStream(path);
+	await lines(text => stream.write(text));
+	await new Promise<void>(resolve => {
+		stream.end(resolve);
+	});
+}
+
+/**
+ * 1,000,000 rows, in processes of their own: a dry run, then a `--resume` of a real run killed
+ * 1,000 rows before the end (the results file holds 999,000 rows `updated` and a torn line): the
+ * resume carries those over and sends the last 1,000 to a sandbox.
+ */
+async function millionRows(): Promise<void> {
+	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
+	const input = join(dir, 'million.csv');
+	const inputHeader = ['assetId', 'localeId', 'displayName', 'altText', 'notes'];
+	const cells = (i: number) => `${millionId(i)},,image-${i}.jpg,"A photo, number ${i}, of something worth describing well",batch ${i % 97}`;
+	await writeLines(input, async write => {
+		write(`${inputHeader.join(',')}\n`);
+		for (let i = 0; i < MILLION; i++) {
+			if (!write(`${cells(i)}\n`) && i % 1000 === 0) {
+				await new Promise(resolve => setImmediate(resolve));
+			}
+		}
+	});
+	const dry = await runAlone({input, out: join(dir, 'million.dry-run.csv'), dryRun: true});
+	table.push({case: 'dry run, 1M rows (own process)', rows: dry.rows, done: dry.statuses.would_update ?? 0, sent: 0, seconds: dry.seconds.toFixed(1), 'rows/s': (dry.rows / dry.seconds).toFixed(0), 'peak RSS MB': (dry.maxRssKb / 1024).toFixed(0), 'time vs dry run': '1.00'});
+
+	const redo = 1000;
+	const out = join(dir, 'million.results.csv');
+	const header = resultHeader(inputHeader);
+	const tail = () => {
+		const result = ['updated', '200', '', '', '1', '2026-01-01T00:00:00.000Z', ''];
+		return [...result, ...Array.from({length: header.length - 1 - inputHeader.length - result.length}, () => '')].join(',');
+	};
+
+	await writeLines(out, async write => {
+		write(`${header.join(',')}\r\n`);
+		for (let i = 0; i < MILLION - redo; i++) {
+			if (!write(`${i + 2},${cells(i)},${tail()}\r\n`) && i % 1000 === 0) {
+				await new Promise(resolve => setImmediate(resolve));
+			}
+		}
+
+		write(`${MILLION - redo + 2},${millionId(MILLION - redo)},,ima`);
+	});
+	const resumeSite = newSite(objectId('million/site'), 0);
+	for (let i = MILLION - redo; i < MILLION; i++) {
+		newAsset({site: resumeSite, id: millionId(i), fileName: `image-${i}.jpg`});
+	}
+
+	const sandbox = new Sandbox({sites: [resumeSite], tokens: [{token: 'bench'}], rate: {count: 100_000, windowMs: 1000}});
+	const url = await sandbox.listen();
+	const resumed = await runAlone({input, out, resume: true, apiBase: url, token: 'bench', rate: {count: 100_000, windowMs: 1000}, concurrency: 16});
+	await sandbox.close();
+	const sent = sandbox.requests.filter(r => r.method === 'PATCH').length;
+	table.push({case: `--resume, 1M rows, last ${redo} to redo (own process)`, rows: resumed.rows, done: resumed.statuses.updated ?? 0, sent, seconds: resumed.seconds.toFixed(1), 'rows/s': (resumed.rows / resumed.seconds).toFixed(0), 'peak RSS MB': (resumed.maxRssKb / 1024).toFixed(0), 'time vs dry run': (resumed.seconds / dry.seconds).toFixed(2)});
 	await rm(dir, {recursive: true, force: true});
-	table.push({case: 'dry run, 1M rows (own process)', rows: measured.rows, 'would_update': measured.wouldUpdate, 'rows/s': (measured.rows / measured.seconds).toFixed(0), 'peak RSS MB': (measured.maxRssKb / 1024).toFixed(0)});
 }
 
 /** A nightly run over 1,000 assets of which 5% changed: requests per changed row, with and without --site. */
@@ -371,7 +423,7 @@ async function main(): Promise<void> {
 		['shared-no-redis', () => sharedBudget({viaRedis: false})],
 		['three-sites', () => threeSites()],
 		['kill', () => killAndResume()],
-		['dry-run', () => dryRunMillion()],
+		['million', () => millionRows()],
 	];
 	for (const [name, bench] of cases) {
 		if (only === undefined || only === name) {

@@ -10,10 +10,17 @@ export type ParsedRecord = {
 };
 
 export type ParseFailure = {
-	readonly code: 'quote_not_closed' | 'csv_syntax';
+	readonly code: 'quote_not_closed' | 'record_too_long' | 'csv_syntax';
 	readonly line: number;
 	readonly message: string;
 };
+
+/**
+ * The longest record read (in characters): past it the file is refused rather than buffered, so a
+ * quote that never closes cannot take the rest of a 2 GB file into memory. (Never together with
+ * `skip_records_with_error`: that drops every record after the first too long.)
+ */
+const MAX_RECORD_SIZE = 4 * 1024 * 1024;
 
 /**
  * Line breaks inside a record's quoted cells: a record spans that many lines more than one.
@@ -47,6 +54,7 @@ export async function parseCsv({source, decoder, delimiter, onRecord, onFailure}
 		relax_quotes: true,
 		relax_column_count: true,
 		skip_empty_lines: false,
+		max_record_size: MAX_RECORD_SIZE,
 	});
 	let lastLine = 0;
 	let consumerError: unknown;
@@ -89,6 +97,10 @@ export async function parseCsv({source, decoder, delimiter, onRecord, onFailure}
 			const line = lastLine + 1;
 			if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
 				throw onFailure({code: 'quote_not_closed', line, message: `a quoted cell that starts on line ${line} is never closed`});
+			}
+
+			if (error.code === 'CSV_MAX_RECORD_SIZE') {
+				throw onFailure({code: 'record_too_long', line, message: `the record that starts on line ${line} is longer than ${MAX_RECORD_SIZE / 1024 / 1024} MB; most likely a quote on that line never closes`});
 			}
 
 			throw onFailure({code: 'csv_syntax', line, message: error.message});
