@@ -280,7 +280,16 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 			if (writeFailure) {
 				journal?.abandon();
 			} else {
-				journal?.finish({lastRow: (scanned ?? checked)?.lastRow ?? Number.MAX_SAFE_INTEGER});
+				try {
+					journal?.finish({lastRow: (scanned ?? checked)?.lastRow ?? Number.MAX_SAFE_INTEGER});
+				} catch (error) {
+					journal?.discard();
+					const why = error instanceof Error ? error.message : String(error);
+					// A real run's journal stays as written (every finished row); only putting it in order failed.
+					throw new AltbatchError('internal', 'results_not_written', config.dryRun
+						? `the dry run's results could not be written to ${config.out} (${why})`
+						: `${config.out} could not be rewritten in input order (${why}); every finished row is in it as written: free the space and run again with --resume`, {cause: error});
+				}
 			}
 		}
 	} finally {

@@ -91,6 +91,23 @@ describe('results and exports are whole, quoted right, and safe to open', () => 
 	});
 });
 
+describe('results cut short', () => {
+	it('a dry run whose results hit a file-size limit says so, leaves no temporary file and keeps the earlier results', async () => {
+		const dir = await tempDir();
+		const input = join(dir, 'jobs.csv');
+		await writeCsv(input, [['assetId', 'altText'], [objectId('short-dry/0'), 'alt']]);
+		expect((await runCli(['run', input, '--dry-run'])).code).toBe(0);
+		const earlier = await readFile(join(dir, 'jobs.dry-run.csv'), 'utf8');
+		await writeCsv(input, [['assetId', 'altText', 'note'], ...Array.from({length: 200}, (_, i) => [objectId(`short-dry/${i}`), `alt ${i}`, 'n'.repeat(100)])]);
+		const cut = await runCli(['run', input, '--dry-run'], {fileSizeLimitKb: 8});
+		expect(cut.code).toBe(1);
+		expect(cut.stderr).toContain('[results_not_written]');
+		expect(cut.stderr).not.toMatch(/\n\s+at /);
+		expect(await readFile(join(dir, 'jobs.dry-run.csv'), 'utf8')).toBe(earlier);
+		expect((await readdir(dir)).sort()).toEqual(['jobs.csv', 'jobs.dry-run.csv']);
+	});
+});
+
 describe('no two of the run\'s files are one file on disk', () => {
 	async function setup(label: string) {
 		const site = makeSite({label, count: 2});
