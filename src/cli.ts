@@ -14,7 +14,7 @@ import {PROBLEM_STATUSES} from './rows/result.js';
 import {run, type Progress, type Summary} from './run.js';
 import {loadSeed} from './sandbox/seed.js';
 import {Sandbox, siteTokens} from './sandbox/server.js';
-import {formatProgress, formatSummary} from './summary.js';
+import {formatExportSummary, formatProgress, formatSummary} from './summary.js';
 
 const version = () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version;
 
@@ -144,20 +144,20 @@ async function commandRun(config: RunConfig, output: OutputConfig): Promise<numb
 }
 
 async function commandExport(config: ExportConfig, output: OutputConfig): Promise<number> {
-	assertDistinctFiles([{role: '--out', path: config.out}, {role: '--log-file', path: output.logFile}]);
+	assertDistinctFiles([{role: '--out', path: config.out}, {role: '--log-file', path: output.logFile}, {role: '--tokens', path: config.tokensFile}]);
 	const view = stderrView({progress: false});
 	const logger = loggerFor(output, view);
 	const signals = watchSignals(view);
 	try {
 		const summary = await exportSite(config, {logger, interrupt: signals.interrupt.signal});
-		process.stderr.write(summary.stopped
-			? `Export stopped (${summary.stopped.reason}): ${summary.stopped.message}\n`
-			: `Exported ${summary.rows} rows (${summary.assets} assets) of site ${config.site} with ${summary.requests} requests to ${summary.out}\n`);
+		process.stderr.write(`${formatExportSummary(summary)}\n`);
 		if (output.json) {
 			printJson(summary);
 		}
 
-		return exitCode({stopped: summary.stopped});
+		// One site that could not be exported, while the others were written: exit 1, as a run's refused token.
+		const sitesStopped = Object.values(summary.sites ?? {}).filter(site => site.stopped).length;
+		return exitCode({stopped: summary.stopped, rowsNotFine: sitesStopped});
 	} finally {
 		signals.dispose();
 	}

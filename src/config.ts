@@ -39,7 +39,10 @@ export type RunConfig = {
 	readonly timeoutMs: number;
 	readonly dryRun: boolean;
 	readonly resume: boolean;
+	/** `--site`: the one site to read first and write to (the one-site shorthand of `prefetch`). */
 	readonly site: string | undefined;
+	/** `--prefetch`: read every site of the file first (each through its own token with `--tokens`). @default false */
+	readonly prefetch?: boolean | undefined;
 	readonly onlyMissing: boolean;
 	/** `--force`: write fields that changed both in the file and on the site since the export. @default false */
 	readonly force?: boolean | undefined;
@@ -167,6 +170,7 @@ export function defaultRunConfig(input: string): RunConfig {
 		dryRun: false,
 		resume: false,
 		site: undefined,
+		prefetch: false,
 		onlyMissing: false,
 		force: false,
 		maxWaitMs: DEFAULTS.maxWaitMs,
@@ -383,6 +387,7 @@ function runConfig(flags: Flags, positionals: readonly string[], env: Environmen
 		dryRun: flags.flag('dry-run'),
 		resume: flags.flag('resume'),
 		site: flags.read('site', parseSiteId, undefined),
+		prefetch: flags.flag('prefetch'),
 		onlyMissing: flags.flag('only-missing'),
 		force: flags.flag('force'),
 		encoding: flags.read('encoding', parseEncoding, undefined),
@@ -397,38 +402,45 @@ export function checkRunConfig(config: RunConfig): void {
 		throw new UsageError(`--out ${JSON.stringify(config.out)} is the input file itself; the results go to a file of their own`);
 	}
 
-	if (config.onlyMissing && config.site === undefined) {
-		throw new UsageError('--only-missing needs --site <id>: the current alt text is read from the site', 'only_missing_needs_site');
+	if (config.onlyMissing && config.site === undefined && config.prefetch !== true) {
+		throw new UsageError('--only-missing needs --prefetch (every site of the file) or --site <id>: the current alt text is read from the site', 'only_missing_needs_site');
 	}
 
-	if (config.tokens && config.site !== undefined) {
-		throw new UsageError('--site and --tokens do not go together: with --tokens each row goes to its own site\'s token', 'site_with_tokens');
-	}
-
-	const needsNetwork = !config.dryRun || config.site !== undefined;
-	if (needsNetwork && (config.token === undefined || config.token === '') && !config.tokens) {
+	const hasToken = config.token !== undefined && config.token !== '';
+	const needsNetwork = !config.dryRun || config.site !== undefined || config.prefetch === true;
+	if (needsNetwork && !hasToken && !config.tokens) {
 		throw new UsageError('No token: set WEBFLOW_TOKEN or pass --token-file <path>', 'no_token');
+	}
+
+	// `--site` with `--tokens`: the one site, through its token from the file.
+	if (needsNetwork && config.site !== undefined && config.tokens && !config.tokens.has(config.site) && !hasToken) {
+		throw new UsageError(`--tokens has no token for --site ${config.site}, and WEBFLOW_TOKEN is not set`, 'no_token');
 	}
 }
 
 function exportConfig(flags: Flags, positionals: readonly string[], env: Environment): ExportConfig {
 	const siteText = flags.text('site');
-	if (siteText === undefined || positionals.length > 0) {
-		throw new UsageError('Usage: altbatch export --site <id> [--locale <id>]... [--missing-only] [--out <file>] (see altbatch export --help)');
+	const tokensFile = flags.text('tokens');
+	if ((siteText === undefined && tokensFile === undefined) || positionals.length > 0) {
+		throw new UsageError('Usage: altbatch export --site <id> | --tokens <file> [--locale <id>]... [--missing-only] [--out <file>] (see altbatch export --help)');
 	}
 
-	const site = parseSiteId(siteText);
+	const site = siteText === undefined ? undefined : parseSiteId(siteText);
+	const tokens = tokensFile === undefined ? undefined : readTokensFile(tokensFile);
 	const connection = connectionConfig(flags, env);
-	if (connection.token === undefined) {
-		throw new UsageError('No token: set WEBFLOW_TOKEN or pass --token-file <path>', 'no_token');
+	const siteToken = site === undefined ? undefined : tokens?.get(site) ?? connection.token;
+	if (tokens === undefined ? connection.token === undefined : site !== undefined && siteToken === undefined) {
+		throw new UsageError(tokens === undefined ? 'No token: set WEBFLOW_TOKEN or pass --token-file <path>' : `--tokens has no token for --site ${site ?? ''}, and WEBFLOW_TOKEN is not set`, 'no_token');
 	}
 
 	return {
 		...connection,
 		site,
+		tokens,
+		tokensFile,
 		locales: flags.list('locale').map(locale => parseSiteId(locale, '--locale')),
 		missingOnly: flags.flag('missing-only'),
-		out: outputFile(flags.text('out'), `assets-${site}.csv`, 'it is written whole, then moved into place'),
+		out: outputFile(flags.text('out'), site === undefined ? 'assets-all-sites.csv' : `assets-${site}.csv`, 'it is written whole, then moved into place'),
 		concurrency: 1,
 	};
 }

@@ -2,25 +2,48 @@ import {writeCsvFile} from './csv/journal.js';
 import type {Logger} from './logger.js';
 import {neutralize} from './rows/formula.js';
 import {BASE_COLUMNS} from './rows/job.js';
-import {learnBudget, Session, type ConnectionConfig, type StopReason} from './session.js';
-import {fetchSite, PAGE_SIZE} from './site.js';
+import {learnBudget, Session, siteRefusal, type ConnectionConfig, type Stop, type StopReason} from './session.js';
+import {SiteShare} from './site.js';
 import type {AssetSummary} from './webflow/client.js';
 
 export type ExportConfig = ConnectionConfig & {
-	readonly site: string;
+	/** `--site`: the one site; with `--tokens`, its token comes from the file. */
+	readonly site: string | undefined;
+	/** `--tokens`: site id → token; without `--site`, every site of the file is exported. */
+	readonly tokens?: ReadonlyMap<string, string> | undefined;
+	/** `--tokens`: the file the tokens were read from. */
+	readonly tokensFile?: string | undefined;
 	/** Locale ids to export; none means the primary locale. */
 	readonly locales: readonly string[];
 	readonly missingOnly: boolean;
 	readonly out: string;
 };
 
+type Stopped = {readonly reason: StopReason; readonly message: string};
+
+export type ExportSiteSummary = {
+	readonly assets: number;
+	readonly rows: number;
+	/** Requests for this site (its token's introspect with the first site of the token). */
+	readonly requests: number;
+	/** Locales asked for that this site does not have (with several sites: left out for it). */
+	readonly skippedLocales: readonly string[];
+	readonly stopped: Stopped | undefined;
+};
+
 export type ExportSummary = {
 	readonly out: string;
-	readonly site: string;
+	/** The one site (`--site`); undefined with `--tokens` alone. */
+	readonly site: string | undefined;
 	readonly assets: number;
 	readonly rows: number;
 	readonly requests: number;
-	readonly stopped: {readonly reason: StopReason; readonly message: string} | undefined;
+	/** Whether the file was written (every site stopped: not). */
+	readonly written: boolean;
+	/** With `--tokens`: per site, in the file's order. */
+	readonly sites: Record<string, ExportSiteSummary> | undefined;
+	/** Set when nothing could be exported (every site stopped). */
+	readonly stopped: Stopped | undefined;
 };
 
 /**
@@ -30,60 +53,118 @@ export type ExportSummary = {
  */
 export const EXPORT_COLUMNS = ['assetId', 'localeId', 'displayName', 'altText', 'hostedUrl', 'originalFileName', 'contentType', 'lastUpdated', 'folderId', BASE_COLUMNS.displayName, BASE_COLUMNS.altText] as const;
 
+/** With `--tokens` each row says its site first, so `run --tokens` routes it back. */
+export const SITE_COLUMN = 'siteId';
+
 /** Every cell comes from the server (anyone who can rename an asset writes them): none may run as a formula. */
 function exportRow(asset: AssetSummary, localeId: string): string[] {
 	return [asset.id, localeId, asset.displayName ?? '', asset.altText ?? '', asset.hostedUrl ?? '', asset.originalFileName ?? '', asset.contentType ?? '', asset.lastUpdated ?? '', asset.folderId ?? '', asset.displayName ?? '', asset.altText ?? ''].map(cell => neutralize(cell));
 }
 
+/** The sites to export, each with its token: `--site`'s, else every site of `--tokens`. */
+function targets(config: ExportConfig): Array<{site: string; token: string}> {
+	const sites = config.site === undefined ? [...config.tokens?.keys() ?? []] : [config.site];
+	return sites.map(site => ({site, token: config.tokens?.get(site) ?? config.token ?? ''}));
+}
+
+type SiteExport = {site: string; share: SiteShare; rows: string[][]; assets: number; introspect: number; badLocales: Map<string, string>; stop: Stop | undefined};
+
+/** One site through its token's session: introspect (once per token), then every list page. */
+async function exportOne({site, session, config, logger, first}: {site: string; session: Session; config: ExportConfig; logger: Logger; first: boolean}): Promise<SiteExport> {
+	const share = new SiteShare(session);
+	const result: SiteExport = {site, share, rows: [], assets: 0, introspect: 0, badLocales: new Map(), stop: undefined};
+	const facts = await learnBudget({session, scope: 'assets:read', logger});
+	result.introspect = first ? facts.requests : 0;
+	const refused = siteRefusal(facts, site);
+	if (refused !== undefined) {
+		share.stop({reason: 'auth', rowCode: 'aborted', message: refused});
+	}
+
+	if (share.stopped) {
+		return {...result, stop: share.stopped};
+	}
+
+	const fetched = await share.list({
+		siteId: site,
+		locales: config.locales.length > 0 ? config.locales : [''],
+		onPage({localeId, assets: page}) {
+			for (const asset of page) {
+				if (!config.missingOnly || (asset.altText ?? '').trim() === '') {
+					result.rows.push(exportRow(asset, localeId));
+				}
+			}
+		},
+	});
+	if ('attempted' in fetched) {
+		const outcome = session.outcome(fetched.attempted);
+		share.stop({reason: fetched.attempted.kind === 'auth' ? 'auth' : 'unreachable', rowCode: 'aborted', message: `site ${site} could not be listed (${outcome.httpStatus ?? ''} ${outcome.errorCode ?? ''}: ${outcome.errorMessage ?? ''})`});
+	} else {
+		result.assets = fetched.assets.size;
+		result.badLocales = fetched.badLocales;
+	}
+
+	return {...result, stop: share.stopped};
+}
+
 /**
- * `altbatch export`: every asset of the site, for each locale asked, as a jobs CSV ready to edit
- * (UTF-8 with a BOM, so Excel opens it right). Running it back unchanged changes nothing.
+ * `altbatch export`: every asset of the site — with `--tokens`, of every site of the file, each
+ * through its own token and budget, side by side, into one file with a `siteId` column — for each
+ * locale asked, as a jobs CSV ready to edit (UTF-8 with a BOM, so Excel opens it right). Running it
+ * back unchanged changes nothing. A site that can't be exported stops only itself; the others are
+ * written.
  */
 export async function exportSite(config: ExportConfig, {logger, interrupt, now = Date.now}: {logger: Logger; interrupt?: AbortSignal | undefined; now?: () => number}): Promise<ExportSummary> {
-	const session = new Session({...config, token: config.token ?? '', logger, now, interrupt});
-	const rows: string[][] = [];
-	let assets = new Set<string>();
+	const sessions = new Map<string, Session>();
+	const withSites = config.tokens !== undefined;
 	try {
-		await learnBudget({session, site: config.site, scope: 'assets:read', logger});
-		if (!session.stop.current) {
-			const fetched = await fetchSite({
-				siteId: config.site,
-				locales: config.locales.length > 0 ? config.locales : [''],
-				request: ({localeId, offset}) => session.request(() => session.client.listAssets({siteId: config.site, localeId, offset, limit: PAGE_SIZE})),
-				onPage({localeId, assets: page}) {
-					for (const asset of page) {
-						if (!config.missingOnly || (asset.altText ?? '').trim() === '') {
-							rows.push(exportRow(asset, localeId));
-						}
-					}
-				},
-			});
-			if ('attempted' in fetched) {
-				const outcome = session.outcome(fetched.attempted);
-				session.stop.trigger({reason: fetched.attempted.kind === 'auth' ? 'auth' : 'unreachable', rowCode: 'aborted', message: `site ${config.site} could not be listed (${outcome.httpStatus ?? ''} ${outcome.errorCode ?? ''}: ${outcome.errorMessage ?? ''})`});
-			} else {
-				assets = new Set(fetched.assets.keys());
-				const refused = [...fetched.badLocales].map(([locale, message]) => `${locale}: ${message}`);
-				if (refused.length > 0) {
-					session.stop.trigger({reason: 'auth', rowCode: 'aborted', message: `the site refused locale(s) ${refused.join('; ')}`});
-				}
+		const exports = await Promise.all(targets(config).map(async ({site, token}) => {
+			let session = sessions.get(token);
+			const first = session === undefined;
+			if (!session) {
+				session = new Session({...config, token, logger: logger.child({site}), now, interrupt});
+				sessions.set(token, session);
+			}
+
+			return exportOne({site, session, config, logger, first});
+		}));
+
+		// A locale is refused when a site does not have it. For one site, that stops the export;
+		// with several (each has locale ids of its own), only a locale that no site has does.
+		const everywhere = config.locales.filter(locale => exports.every(one => one.stop !== undefined || one.badLocales.has(locale)));
+		for (const one of exports) {
+			const refused = one.stop ? [] : everywhere;
+			if (refused.length > 0) {
+				one.stop = {reason: 'auth', rowCode: 'aborted', message: `the site refused locale(s) ${refused.map(locale => `${locale}: ${one.badLocales.get(locale) ?? ''}`).join('; ')}`};
 			}
 		}
 
-		const stopped = session.stop.current;
-		if (!stopped) {
-			writeCsvFile({path: config.out, rows: [[...EXPORT_COLUMNS], ...rows], bom: true});
+		const done = exports.filter(one => !one.stop);
+		const written = done.length > 0;
+		if (written) {
+			const header = withSites ? [SITE_COLUMN, ...EXPORT_COLUMNS] : [...EXPORT_COLUMNS];
+			const rows = done.flatMap(one => withSites ? one.rows.map(row => [one.site, ...row]) : one.rows);
+			writeCsvFile({path: config.out, rows: [header, ...rows], bom: true});
 		}
 
+		const sites = Object.fromEntries(exports.map(one => [one.site, {
+			assets: one.assets,
+			rows: one.stop ? 0 : one.rows.length,
+			requests: one.share.requests + one.introspect,
+			skippedLocales: [...one.badLocales.keys()],
+			stopped: one.stop ? {reason: one.stop.reason, message: one.stop.message} : undefined,
+		} satisfies ExportSiteSummary]));
+		const stop = written ? undefined : exports.map(one => one.stop).find(Boolean);
 		return {
 			out: config.out,
 			site: config.site,
-			assets: assets.size,
-			rows: stopped ? 0 : rows.length,
-			requests: session.governor.stats().requests,
-			stopped: stopped ? {reason: stopped.reason, message: stopped.message} : undefined,
+			assets: exports.reduce((sum, one) => sum + one.assets, 0),
+			rows: done.reduce((sum, one) => sum + one.rows.length, 0),
+			requests: [...sessions.values()].reduce((sum, session) => sum + session.governor.stats().requests, 0),
+			written,
+			sites: withSites ? sites : undefined,
+			stopped: stop ? {reason: stop.reason, message: stop.message} : undefined,
 		};
 	} finally {
-		await session.close();
+		await Promise.all([...sessions.values()].map(async session => session.close()));
 	}
 }

@@ -12,6 +12,8 @@ export type CheckedInput = {
 	readonly locales: ReadonlySet<string>;
 	/** Site ids named by the valid rows. */
 	readonly siteIds: ReadonlySet<string>;
+	/** Per site named by the valid rows, the locale ids its rows use (a site's locales are its own). */
+	readonly localesBySite: ReadonlyMap<string, ReadonlySet<string>>;
 };
 
 const SWALLOWED_ROW = /[\r\n][\da-f]{24}[,;\t]/i;
@@ -32,7 +34,7 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 	let rows = 0;
 	let row = 0;
 	const locales = new Set<string>();
-	const siteIds = new Set<string>();
+	const localesBySite = new Map<string, Set<string>>();
 	const dialect = await readCsvFile({
 		path,
 		encoding,
@@ -62,7 +64,9 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 			if (job.problem === undefined) {
 				locales.add(job.localeId ?? '');
 				if (job.siteId !== undefined) {
-					siteIds.add(job.siteId);
+					const used = localesBySite.get(job.siteId) ?? new Set<string>();
+					used.add(job.localeId ?? '');
+					localesBySite.set(job.siteId, used);
 				}
 			}
 
@@ -73,5 +77,5 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 		throw new InputError({file: path, line: 1, code: 'input_empty', message: 'the file is empty (no header row)'});
 	}
 
-	return {columns, dialect, rows, lastRow: row, locales, siteIds};
+	return {columns, dialect, rows, lastRow: row, locales, siteIds: new Set(localesBySite.keys()), localesBySite};
 }

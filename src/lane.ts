@@ -4,12 +4,14 @@ import {applyToSnapshot, decide, decideAgainst, decideUnseen} from './rows/decid
 import type {Job} from './rows/job.js';
 import type {Outcome} from './rows/result.js';
 import type {Attempted} from './schedule/attempts.js';
-import {learnBudget, Session} from './session.js';
-import {coverageOf, fetchSite, PAGE_SIZE, type Coverage, type CurrentAsset, type SiteSnapshot} from './site.js';
+import {learnBudget, siteRefusal, type Session, type Stop} from './session.js';
+import {coverageOf, SiteShare, type Coverage, type CurrentAsset, type SiteSnapshot} from './site.js';
 
 /**
- * One token's share of a run: its session (budget, pauses, retries, stop), the site it writes to,
- * and — with `--site` — that site's current assets. Turns a row into its outcome.
+ * One site's share of a run (or, without sites, the token's): its session (budget, pauses, retries,
+ * stop — shared with the other sites of a workspace token), the site it writes to, its own count
+ * of requests and its own stop, and — with a prefetch — that site's current assets. Turns a row
+ * into its outcome.
  */
 export class Lane {
 	readonly session: Session;
@@ -17,8 +19,9 @@ export class Lane {
 	snapshot: SiteSnapshot | undefined;
 	/** Alt-text coverage when the snapshot was read (the report's "before"). */
 	coverageBefore: Coverage | undefined;
-	/** Requests a real run would send (dry run with `--site`). */
+	/** Requests a real run would send (dry run with a prefetch). */
 	wouldSend = 0;
+	readonly #share: SiteShare;
 	// Until the token is known to be good, the first PATCH goes alone: a refused token then costs
 	// one request, not one per request in flight.
 	#tokenChecked: Promise<unknown> | undefined;
@@ -28,27 +31,57 @@ export class Lane {
 	constructor({session, site, config, logger}: {session: Session; site: string | undefined; config: RunConfig; logger: Logger}) {
 		this.session = session;
 		this.site = site;
+		this.#share = new SiteShare(session);
 		this.#config = config;
 		this.#logger = logger;
 	}
 
-	/** Introspect (budget, scopes, site access), then with `prefetch` the site's assets in these locales. */
+	/** Requests sent for this lane's rows and site (its token's introspect counted by the first lane to ask). */
+	get requests(): number {
+		return this.#share.requests + this.#introspected;
+	}
+
+	get tooManyRequests(): number {
+		return this.#share.tooManyRequests;
+	}
+
+	/** Why this lane stopped: its token's stop, or its site's alone. */
+	get stopped(): Stop | undefined {
+		return this.#share.stopped;
+	}
+
+	#introspected = 0;
+
+	/**
+	 * Introspect (budget, scopes, site access; once per token), then with `prefetch` the site's
+	 * assets in these locales. A site the token can't reach stops this lane only.
+	 */
 	async start({prefetch, locales}: {prefetch: boolean; locales: ReadonlySet<string>}): Promise<void> {
-		const vouched = await learnBudget({session: this.session, site: this.site, scope: this.#config.dryRun ? 'assets:read' : 'assets:write', logger: this.#logger});
+		const asked = learnBudget({session: this.session, scope: this.#config.dryRun ? 'assets:read' : 'assets:write', logger: this.#logger});
+		const first = !introspecting.has(asked);
+		introspecting.add(asked);
+		const facts = await asked;
+		this.#introspected = first ? facts.requests : 0;
 		// Joined after introspect, so the shared spacing starts at the token's own rate.
 		await this.session.connectShared();
-		if (vouched) {
+		if (facts.vouched) {
 			this.#tokenChecked = Promise.resolve();
 		}
 
-		if (prefetch && this.site !== undefined && !this.session.stop.current) {
+		const refused = this.site === undefined ? undefined : siteRefusal(facts, this.site);
+		if (refused !== undefined) {
+			this.#share.stop({reason: 'auth', rowCode: 'aborted', message: refused});
+		}
+
+		if (prefetch && this.site !== undefined && !this.stopped) {
 			this.snapshot = await this.#prefetch(this.site, locales);
 			this.coverageBefore = this.snapshot ? coverageOf(this.snapshot) : undefined;
 		}
 	}
 
 	stoppedOutcome(): Outcome {
-		return this.session.outcome({kind: 'stopped', reply: undefined, attempts: 0});
+		const own = this.session.stop.current ? undefined : this.stopped;
+		return own ? {status: 'not_attempted', errorCode: own.rowCode, errorMessage: own.message, attempts: 0} : this.session.outcome({kind: 'stopped', reply: undefined, attempts: 0});
 	}
 
 	/**
@@ -56,7 +89,7 @@ export class Lane {
 	 * before the write) where that is known or needed, then sent with only the fields to write.
 	 */
 	async process(job: Job): Promise<Outcome> {
-		if (this.session.stop.current) {
+		if (this.stopped) {
 			return this.stoppedOutcome();
 		}
 
@@ -116,7 +149,7 @@ export class Lane {
 
 	async #patch(job: Job): Promise<Outcome> {
 		const {session} = this;
-		const call = () => session.request(() => session.client.patchAsset(job, session.abort));
+		const call = () => this.#share.request(() => session.client.patchAsset(job, session.abort));
 		let attempted: Attempted;
 		if (this.#tokenChecked === undefined) {
 			const probe = call();
@@ -124,27 +157,30 @@ export class Lane {
 			attempted = await probe;
 		} else {
 			await this.#tokenChecked;
-			attempted = session.stop.current ? {kind: 'stopped', reply: undefined, attempts: 0} : await call();
+			if (this.stopped) {
+				return this.stoppedOutcome();
+			}
+
+			attempted = await call();
 		}
 
 		return session.outcome(attempted);
 	}
 
-	/** `--site`: the site's assets in every locale the file uses, counted against the same budget. */
+	/**
+	 * The prefetch: the site's assets in every locale its rows use, on its token's budget. A site
+	 * that can't be listed stops this lane only (the token's other sites go on).
+	 */
 	async #prefetch(site: string, locales: ReadonlySet<string>): Promise<SiteSnapshot | undefined> {
 		const {session} = this;
-		const fetched = await fetchSite({
-			siteId: site,
-			locales: locales.size > 0 ? locales : [''],
-			request: ({localeId, offset}) => session.request(() => session.client.listAssets({siteId: site, localeId, offset, limit: PAGE_SIZE}, session.abort)),
-		});
+		const fetched = await this.#share.list({siteId: site, locales: locales.size > 0 ? locales : ['']});
 		if ('attempted' in fetched) {
 			const {attempted} = fetched;
 			if (attempted.kind === 'failed' && attempted.reply.kind === 'error' && (attempted.reply.status === 404 || attempted.reply.status === 400)) {
-				session.stop.trigger({reason: 'auth', rowCode: 'aborted', message: `site ${site} cannot be listed with this token (${attempted.reply.status} ${attempted.reply.code}: ${attempted.reply.message})`});
+				this.#share.stop({reason: 'auth', rowCode: 'aborted', message: `site ${site} cannot be listed with this token (${attempted.reply.status} ${attempted.reply.code}: ${attempted.reply.message})`});
 			} else if (attempted.kind === 'failed') {
 				const outcome = session.outcome(attempted);
-				session.stop.trigger({reason: 'unreachable', rowCode: 'aborted', message: `the assets of site ${site} could not be read (${outcome.errorCode ?? 'error'}: ${outcome.errorMessage ?? ''})`});
+				this.#share.stop({reason: 'unreachable', rowCode: 'aborted', message: `the assets of site ${site} could not be read (${outcome.errorCode ?? 'error'}: ${outcome.errorMessage ?? ''})`});
 			} else {
 				session.outcome(attempted);
 			}
@@ -159,7 +195,7 @@ export class Lane {
 	/** `--only-missing`: one asset as it is right now, or the row's outcome when it cannot be read. */
 	async #readCurrent(job: Job): Promise<CurrentAsset | Outcome> {
 		const {session} = this;
-		const attempted = await session.request(() => session.client.getAsset({assetId: job.assetId, localeId: job.localeId}, session.abort));
+		const attempted = await this.#share.request(() => session.client.getAsset({assetId: job.assetId, localeId: job.localeId}, session.abort));
 		if (attempted.kind !== 'ok') {
 			return session.outcome(attempted);
 		}
@@ -174,6 +210,9 @@ export class Lane {
 		};
 	}
 }
+
+/** Introspect answers already claimed by a lane: the first lane of a token counts its request. */
+const introspecting = new WeakSet<Promise<unknown>>();
 
 /** Only undo sends an empty alt text (with `--allow-clear`); its result says so, and undo of that undo reads it back. */
 export const CLEARED_CODE = 'alt_text_cleared';

@@ -39,7 +39,7 @@ export type CommandSpec = {
 
 export const COMMANDS: readonly CommandSpec[] = [
 	{name: 'run', usage: '<jobs.csv> [options]', summary: 'apply the edits; write the results CSV', positional: 'file'},
-	{name: 'export', usage: '--site <id> [options]', summary: 'write the site\'s assets as a jobs CSV ready to edit'},
+	{name: 'export', usage: '--site <id> | --tokens <file> [options]', summary: 'write the site\'s assets (or every site\'s in a tokens file) as a jobs CSV ready to edit'},
 	{name: 'sandbox', usage: '[options]', summary: 'run a local Webflow-compatible API'},
 	{name: 'demo', usage: '', summary: 'the example job against an in-process sandbox (npm start)'},
 	{name: 'completion', usage: 'bash|zsh', summary: 'print a shell completion script: source <(altbatch completion bash)', positional: ['bash', 'zsh']},
@@ -71,8 +71,9 @@ const perMinute = (rate: {count: number; windowMs: number}) => `${rate.count * 6
 
 export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['run'], help: 'results CSV; a folder gets the default name inside it', default: '<jobs>.results.csv beside the input, <jobs>.dry-run.csv with --dry-run', complete: 'file'},
-	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['export'], help: 'where to write the jobs CSV; a folder gets the default name inside it', default: 'assets-<site>.csv', complete: 'file'},
-	{name: 'site', kind: 'value', value: '<id>', commands: ['export'], help: 'the site (required)'},
+	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['export'], help: 'where to write the jobs CSV; a folder gets the default name inside it', default: 'assets-<site>.csv, with --tokens assets-all-sites.csv', complete: 'file'},
+	{name: 'site', kind: 'value', value: '<id>', commands: ['export'], help: 'the site (this or --tokens is required)'},
+	{name: 'tokens', kind: 'value', value: '<file>', commands: ['export'], help: 'siteId=token lines: every site of the file, each through its own token, into one file with a siteId column', complete: 'file'},
 	{name: 'locale', kind: 'values', value: '<id>', commands: ['export'], help: 'a locale to export; repeat for several', default: 'the primary locale'},
 	{name: 'missing-only', kind: 'flag', commands: ['export'], help: 'only assets without alt text'},
 	{name: 'api-base', kind: 'value', value: '<url>', commands: CONNECTION, help: 'API origin, https (http only for localhost)', default: DEFAULTS.apiBase},
@@ -83,7 +84,8 @@ export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'dry-run', kind: 'flag', commands: ['run'], help: 'change nothing; report what would change'},
 	{name: 'resume', kind: 'flag', commands: ['run'], help: 'carry over rows already done in --out, redo the rest'},
 	{name: 'site', kind: 'value', value: '<id>', commands: ['run'], help: 'read the site\'s assets first: rows already right are unchanged, unknown ids fail, without spending PATCHes'},
-	{name: 'only-missing', kind: 'flag', commands: ['run'], help: '(with --site) only fill alt text that is empty now; never overwrite'},
+	{name: 'prefetch', kind: 'flag', commands: ['run'], help: 'what --site does, for every site in the siteId column (each through its own token with --tokens, else WEBFLOW_TOKEN)'},
+	{name: 'only-missing', kind: 'flag', commands: ['run'], help: '(with --site or --prefetch) only fill alt text that is empty now; never overwrite'},
 	{name: 'force', kind: 'flag', commands: ['run'], help: 'write fields the sheet and the site both changed since the export (conflict rows)'},
 	{name: 'tokens', kind: 'value', value: '<file>', commands: ['run'], help: 'siteId=token lines: rows go to their siteId\'s token, each with its own budget', complete: 'file'},
 	{name: 'max-wait', kind: 'value', value: '<duration>', commands: CONNECTION, help: 'longest Retry-After worth waiting out', default: `${DEFAULTS.maxWaitMs / 60_000}min`},

@@ -1,6 +1,6 @@
 import {checkRunConfig, type RunConfig} from './config.js';
 import {ResultsJournal} from './csv/journal.js';
-import {AltbatchError, InputError} from './errors.js';
+import {AltbatchError, InputError, UsageError} from './errors.js';
 import {scanInput, type CheckedInput} from './input-check.js';
 import type {Logger} from './logger.js';
 import {decideUnseen} from './rows/decide.js';
@@ -37,7 +37,7 @@ export type Summary = {
 	/** Alt-text quality warnings by code. */
 	readonly warnings: Record<string, number>;
 	readonly requests: number;
-	/** Of `requests`, the `--site` list pages. */
+	/** Of `requests`, the prefetch's list pages. */
 	readonly listRequests: number;
 	/** `--dry-run`: the requests a real run would cost. */
 	readonly estimatedRequests: number | undefined;
@@ -51,7 +51,7 @@ export type Summary = {
 	readonly rateSource: string;
 	/** How the budget was kept: 'local', 'shared' (Redis), or 'fallback: …' when Redis went away. */
 	readonly budget: string;
-	/** With `--tokens`: the same, per site. */
+	/** With `--tokens` or `--prefetch`: the same, per site. */
 	readonly sites: Record<string, SiteSummary> | undefined;
 	readonly stopped: {readonly reason: StopReason; readonly message: string} | undefined;
 };
@@ -71,8 +71,16 @@ type RowWork = {readonly job: Job; readonly warnings: readonly string[]; readonl
 
 export type SiteSummary = {
 	readonly statuses: Record<Status, number>;
+	/** Requests sent for the site: list pages, reads, PATCHes (its token's introspect with the first site of the token). */
 	readonly requests: number;
+	/** Of `requests`, the prefetch's list pages. */
+	readonly listRequests: number;
+	/** `--dry-run`: the requests a real run would cost for the site. */
+	readonly estimatedRequests: number | undefined;
+	/** Rows not written because the sheet and the site both changed a field. */
+	readonly conflicts: number;
 	readonly tooManyRequests: number;
+	/** The pace of the site's token (shared by the sites of a workspace token). */
 	readonly rateLimitPerMinute: number;
 	readonly stopped: {readonly reason: StopReason; readonly message: string} | undefined;
 };
@@ -90,8 +98,8 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	const {logger} = hooks;
 	const now = hooks.now ?? Date.now;
 	const started = now();
-	const site = config.site;
 	checkRunConfig(config);
+	const prefetch = config.site !== undefined || config.prefetch === true;
 	// No two of the files may be one file on disk, and the files to write must be writable: all
 	// checked before the first request, so a typo costs nothing.
 	assertDistinctFiles([{role: 'the input', path: config.input}, {role: '--out', path: config.out}, {role: 'the lock', path: lockPath(config.out)}, {role: '--report', path: config.report}]);
@@ -107,13 +115,17 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 
 	// The whole file is checked before the first request; a run that sends nothing reads it once.
 	// Reading it twice, each row's print from the first read is what the second must find.
-	const needsNetwork = !config.dryRun || site !== undefined;
+	const needsNetwork = !config.dryRun || prefetch;
 	const singlePass = !needsNetwork && !config.resume;
 	const prints = singlePass ? undefined : new InputPrints();
 	const stamp = singlePass ? undefined : fileStamp(config.input);
 	const checked = prints ? await scanInput({path: config.input, encoding: config.encoding, onJob: job => prints.add(job)}) : undefined;
 	if (checked) {
 		logger.info({input: config.input, rows: checked.rows, delimiter: checked.dialect.delimiter, encoding: checked.dialect.encoding}, 'input checked');
+	}
+
+	if (checked && config.prefetch === true && config.site === undefined && checked.columns.index.siteId === undefined) {
+		throw new UsageError('--prefetch reads the sites named in the siteId column, and this file has none: give it a siteId column, or name the one site with --site <id>', 'prefetch_needs_site_ids');
 	}
 
 	const hasDefaultToken = config.token !== undefined && config.token !== '';
@@ -172,19 +184,28 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		count({...work, outcome});
 	};
 
-	/** The lane a row goes through, or why it has none. */
+	/**
+	 * The lane a row goes through, or why it has none. With `--site` (or neither `--tokens` nor
+	 * `--prefetch`) every row takes the one lane; otherwise each row its site's.
+	 */
 	const route = (job: Job): {key: string; lane: Lane | undefined} | Outcome => {
-		if (config.tokens) {
-			if (job.siteId !== undefined && config.tokens.has(job.siteId)) {
-				return {key: job.siteId, lane: lanes.get(job.siteId)};
-			}
-
-			if (!hasDefaultToken) {
-				return {status: 'invalid', errorCode: 'no_token_for_site', errorMessage: job.siteId === undefined ? 'the row has no siteId, and --tokens routes rows by it' : `--tokens has no token for site ${job.siteId}`, attempts: 0};
-			}
+		if (!perSite(config)) {
+			return {key: DEFAULT_LANE, lane: lanes.get(DEFAULT_LANE)};
 		}
 
-		return {key: DEFAULT_LANE, lane: lanes.get(DEFAULT_LANE)};
+		if (job.siteId === undefined) {
+			if (config.prefetch === true) {
+				return {status: 'invalid', errorCode: 'no_site_id', errorMessage: 'the row has no siteId, and --prefetch reads each row\'s site', attempts: 0};
+			}
+
+			return hasDefaultToken ? {key: DEFAULT_LANE, lane: lanes.get(DEFAULT_LANE)} : {status: 'invalid', errorCode: 'no_token_for_site', errorMessage: 'the row has no siteId, and --tokens routes rows by it', attempts: 0};
+		}
+
+		if (config.tokens?.has(job.siteId) !== true && !hasDefaultToken) {
+			return {status: 'invalid', errorCode: 'no_token_for_site', errorMessage: `--tokens has no token for site ${job.siteId}`, attempts: 0};
+		}
+
+		return {key: job.siteId, lane: lanes.get(job.siteId)};
 	};
 
 	// One pool per lane. With several lanes the reader runs ahead (up to READ_AHEAD rows queued in
@@ -200,7 +221,8 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	const inputChanged = (where: string, cause?: unknown) => new AltbatchError('stop', 'input_changed', `${config.input} changed while the run was reading it (${where}): the run stopped and sent nothing more. The rows finished before are in ${config.out}; check the file, then run again with --resume`, {cause});
 	// From here on requests go out: whatever fails, every session is closed (a Redis connection would keep the process alive).
 	try {
-		await Promise.all([...lanes.values()].map(lane => lane.start({prefetch: site !== undefined, locales: checked!.locales})));
+		// Each site's prefetch reads the locales its own rows use (one site's locale ids mean nothing to another).
+		await Promise.all([...lanes.values()].map(lane => lane.start({prefetch, locales: lane.site === config.site ? checked!.locales : checked!.localesBySite.get(lane.site ?? '') ?? checked!.locales})));
 		if (stamp !== undefined && fileStamp(config.input) !== stamp) {
 			throw inputChanged('it is not the file that was checked any more');
 		}
@@ -250,7 +272,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 						const decision = decideUnseen(job);
 						offlineEstimate += decision.kind === 'done' ? 0 : job.base === undefined ? 1 : 2;
 						finish(work, decision.kind === 'done' ? decision.outcome : {status: 'would_update', attempts: 0});
-					} else if (routed.lane.session.stop.current) {
+					} else if (routed.lane.stopped) {
 						finish(work, routed.lane.stoppedOutcome());
 					} else {
 						const lane = routed.lane;
@@ -331,9 +353,16 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	return summary;
 }
 
+/** Whether rows go each through their own site's lane (`--tokens`, `--prefetch`) rather than one lane (`--site`, or one token). */
+function perSite(config: RunConfig): boolean {
+	return config.site === undefined && (config.tokens !== undefined || config.prefetch === true);
+}
+
 /**
- * One lane per site to write to: the default token's (WEBFLOW_TOKEN), and with `--tokens` one per
- * site in the file. Sites that share a token (a workspace token) share its session and budget.
+ * The lanes: with `--site`, one for that site (its token from `--tokens`, else WEBFLOW_TOKEN);
+ * with `--tokens` or `--prefetch`, one per site in the file, each through its token from the file,
+ * else WEBFLOW_TOKEN (a workspace token), plus WEBFLOW_TOKEN's for rows without a siteId (not with
+ * `--prefetch`); otherwise WEBFLOW_TOKEN's one. Sites that share a token share its session and budget.
  */
 function openLanes({config, siteIds, hooks, now}: {config: RunConfig; siteIds: ReadonlySet<string>; hooks: RunHooks; now: () => number}): Map<string, Lane> {
 	const lanes = new Map<string, Lane>();
@@ -348,12 +377,23 @@ function openLanes({config, siteIds, hooks, now}: {config: RunConfig; siteIds: R
 		lanes.set(key, new Lane({session, site, config, logger: hooks.logger}));
 	};
 
-	if (config.token !== undefined && config.token !== '') {
-		open(DEFAULT_LANE, config.token, config.site);
+	const fallback = config.token === undefined || config.token === '' ? undefined : config.token;
+	if (!perSite(config)) {
+		const token = config.site === undefined ? fallback : config.tokens?.get(config.site) ?? fallback;
+		if (token !== undefined) {
+			open(DEFAULT_LANE, token, config.site);
+		}
+
+		return lanes;
 	}
 
-	for (const [siteId, token] of config.tokens ?? []) {
-		if (siteIds.has(siteId)) {
+	if (fallback !== undefined && config.prefetch !== true) {
+		open(DEFAULT_LANE, fallback, undefined);
+	}
+
+	for (const siteId of siteIds) {
+		const token = config.tokens?.get(siteId) ?? fallback;
+		if (token !== undefined) {
 			open(siteId, token, siteId);
 		}
 	}
@@ -371,11 +411,16 @@ function summarize({config, tally, lanes, offline, offlineEstimate, rows, elapse
 	const sites: Record<string, SiteSummary> = {};
 	for (const [key, lane] of lanes) {
 		const stats = lane.session.governor.stats();
-		const stop = lane.session.stop.current;
-		sites[key] = {
-			statuses: tally.byLane.get(key) ?? emptyStatuses(),
-			requests: stats.requests,
-			tooManyRequests: stats.tooManyRequests,
+		const stop = lane.stopped;
+		const statuses = tally.byLane.get(key) ?? emptyStatuses();
+		const listRequests = lane.snapshot?.pages ?? 0;
+		sites[lane.site ?? key] = {
+			statuses,
+			requests: lane.requests,
+			listRequests,
+			estimatedRequests: config.dryRun ? listRequests + lane.wouldSend : undefined,
+			conflicts: statuses.conflict,
+			tooManyRequests: lane.tooManyRequests,
 			rateLimitPerMinute: Math.round(ratePerMinute(stats.rate) * 10) / 10,
 			stopped: stop ? {reason: stop.reason, message: stop.message} : undefined,
 		};
@@ -401,7 +446,7 @@ function summarize({config, tally, lanes, offline, offlineEstimate, rows, elapse
 
 	const all = [...lanes.values()];
 	const stats = all[0]?.session.governor.stats();
-	const stops = all.map(lane => lane.session.stop.current);
+	const stops = all.map(lane => lane.stopped);
 	const interrupted = offline.current ?? stops.find(stop => stop?.reason === 'interrupted');
 	// The run stopped when every lane did; one site's refused token stops only that site's rows.
 	const stopped = interrupted ?? (stops.length > 0 && stops.every(Boolean) ? stops[0] : undefined);
@@ -425,7 +470,7 @@ function summarize({config, tally, lanes, offline, offlineEstimate, rows, elapse
 		rateLimitPerMinute: stats ? Math.round(ratePerMinute(stats.rate) * 10) / 10 : 0,
 		rateSource: stats?.source ?? 'none',
 		budget: describeBudget(stats?.budget),
-		sites: config.tokens ? sites : undefined,
+		sites: config.tokens !== undefined || config.prefetch === true ? sites : undefined,
 		stopped: stopped ? {reason: stopped.reason, message: stopped.message} : undefined,
 	};
 }

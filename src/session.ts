@@ -211,22 +211,38 @@ export class Session {
 	}
 }
 
+/** What introspect told about a token: whether it vouched for it, and the sites it may touch (when said). */
+export type TokenFacts = {readonly vouched: boolean; readonly siteIds: readonly string[] | undefined; readonly requests: number};
+
+const learned = new WeakMap<Session, Promise<TokenFacts>>();
+
 /**
- * Asks `introspect` for the token's budget and scopes before the first PATCH. A token for which
- * introspect is refused still works: the first PATCH's `X-RateLimit-Limit` tells the budget then.
- * True when introspect vouched for the token.
+ * Asks `introspect` for the token's budget and scopes before the first PATCH, once per session
+ * however many sites share the token. A token for which introspect is refused still works: the
+ * first PATCH's `X-RateLimit-Limit` tells the budget then. A missing scope stops the session (every
+ * site of the token); whether each site is reachable is the caller's to check (`siteRefusal`).
  */
-export async function learnBudget({session, site, scope, logger}: {session: Session; site: string | undefined; scope: string; logger: Logger}): Promise<boolean> {
+export async function learnBudget({session, scope, logger}: {session: Session; scope: string; logger: Logger}): Promise<TokenFacts> {
+	let facts = learned.get(session);
+	if (!facts) {
+		facts = introspect({session, scope, logger});
+		learned.set(session, facts);
+	}
+
+	return facts;
+}
+
+async function introspect({session, scope, logger}: {session: Session; scope: string; logger: Logger}): Promise<TokenFacts> {
 	const {governor, stop} = session;
 	const attempted = await session.request(() => session.client.introspect(session.abort), 2);
 	if (attempted.kind === 'too_long') {
 		session.outcome(attempted);
-		return false;
+		return {vouched: false, siteIds: undefined, requests: attempted.attempts};
 	}
 
 	if (attempted.kind !== 'ok') {
 		logger.info({status: attempted.reply?.kind === 'error' ? attempted.reply.status : undefined}, 'introspect refused: the rate comes from --rate or the first answer');
-		return false;
+		return {vouched: false, siteIds: undefined, requests: attempted.attempts};
 	}
 
 	const info = readIntrospection(attempted.reply.body);
@@ -237,9 +253,12 @@ export async function learnBudget({session, site, scope, logger}: {session: Sess
 	logger.info({rateLimitPerMinute: info.rateLimit, pacedPerMinute: ratePerMinute(governor.rate)}, 'token introspected');
 	if (info.scopes !== undefined && !info.scopes.includes(scope)) {
 		stop.trigger({reason: 'auth', rowCode: 'aborted', message: `the token is missing the ${scope} scope (it has: ${info.scopes.join(', ') || 'none'})`});
-	} else if (site !== undefined && info.siteIds !== undefined && !info.siteIds.includes(site)) {
-		stop.trigger({reason: 'auth', rowCode: 'aborted', message: `the token has no access to site ${site} (it is authorized for: ${info.siteIds.join(', ') || 'none'})`});
 	}
 
-	return true;
+	return {vouched: true, siteIds: info.siteIds, requests: attempted.attempts};
+}
+
+/** Why the token cannot reach the site, when introspect said so; undefined when it can (or nothing was said). */
+export function siteRefusal(facts: TokenFacts, site: string): string | undefined {
+	return facts.siteIds !== undefined && !facts.siteIds.includes(site) ? `the token has no access to site ${site} (it is authorized for: ${facts.siteIds.join(', ') || 'none'})` : undefined;
 }

@@ -1,3 +1,4 @@
+import type {ExportSummary} from './export.js';
 import type {Progress, Summary} from './run.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -40,7 +41,9 @@ export function formatSummary(summary: Summary): string {
 
 	for (const [site, part] of Object.entries(summary.sites ?? {})) {
 		const parts = Object.entries(part.statuses).filter(([, n]) => n > 0).map(([status, n]) => `${status} ${n}`);
-		lines.push(`  site ${site}: ${parts.join(', ') || 'no rows'}; ${plural(part.requests, 'request')}, ${part.tooManyRequests} answered 429, paced to ${part.rateLimitPerMinute}/min${part.stopped ? `; stopped (${part.stopped.reason}): ${part.stopped.message}` : ''}`);
+		const estimate = part.estimatedRequests === undefined ? '' : `, a real run would send ${part.estimatedRequests}`;
+		const pages = part.listRequests > 0 ? ` (${part.listRequests} list pages)` : '';
+		lines.push(`  site ${site}: ${parts.join(', ') || 'no rows'}; ${plural(part.requests, 'request')}${pages}${estimate}, ${plural(part.conflicts, 'conflict')}, ${part.tooManyRequests} answered 429, paced to ${part.rateLimitPerMinute}/min${part.stopped ? `; stopped (${part.stopped.reason}): ${part.stopped.message}` : ''}`);
 	}
 
 	if (summary.stopped) {
@@ -48,6 +51,26 @@ export function formatSummary(summary: Summary): string {
 	}
 
 	lines.push(`Results: ${summary.out}`);
+	return lines.join('\n');
+}
+
+/** The end of an export as people read it: the file, and with several sites one line per site. */
+export function formatExportSummary(summary: ExportSummary): string {
+	const lines: string[] = [];
+	if (summary.written) {
+		const what = summary.site === undefined ? `${plural(Object.values(summary.sites ?? {}).filter(site => !site.stopped).length, 'site')}` : `site ${summary.site}`;
+		lines.push(`Exported ${plural(summary.rows, 'row')} (${plural(summary.assets, 'asset')}) of ${what} with ${plural(summary.requests, 'request')} to ${summary.out}`);
+	} else if (summary.stopped) {
+		lines.push(`Export stopped (${summary.stopped.reason}): ${summary.stopped.message}`);
+	}
+
+	for (const [site, part] of Object.entries(summary.sites ?? {})) {
+		const skipped = part.skippedLocales.length > 0 ? `; not a locale of this site: ${part.skippedLocales.join(', ')}` : '';
+		lines.push(part.stopped
+			? `  site ${site}: not exported (${part.stopped.reason}): ${part.stopped.message}`
+			: `  site ${site}: ${plural(part.rows, 'row')} (${plural(part.assets, 'asset')}), ${plural(part.requests, 'request')}${skipped}`);
+	}
+
 	return lines.join('\n');
 }
 

@@ -89,7 +89,9 @@ describe('the command line as a config', () => {
 	});
 
 	it('refuses options that do not go together, before anything is read or sent', () => {
-		expect(() => parse(['run', 'j.csv', '--only-missing'])).toThrow(/--only-missing needs --site/);
+		expect(() => parse(['run', 'j.csv', '--only-missing'])).toThrow(/--only-missing needs --prefetch \(every site of the file\) or --site/);
+		expect(runOf(parse(['run', 'j.csv', '--only-missing', '--prefetch'], {WEBFLOW_TOKEN: 't'})).config).toMatchObject({onlyMissing: true, prefetch: true});
+		expect(() => parse(['run', 'j.csv', '--prefetch'], {})).toThrow(/No token/);
 		expect(() => parse(['run', 'j.csv', '--out', 'j.csv'])).toThrow(/input file itself/);
 		expect(() => parse(['run', 'j.csv'], {})).toThrow(/No token/);
 		expect(runOf(parse(['run', 'j.csv', '--dry-run'], {})).config.token).toBeUndefined();
@@ -110,6 +112,13 @@ describe('the command line as a config', () => {
 			expect((error as Error).message).not.toContain('secret-token');
 		}
 
+		await writeFile(tokens, `${'a'.repeat(24)}=token-a\n${'b'.repeat(24)}=token-b\n`);
+		// --site with --tokens: the one site, through its token from the file.
+		expect(runOf(parse(['run', 'j.csv', '--tokens', tokens, '--site', 'a'.repeat(24), '--only-missing'], {})).config).toMatchObject({site: 'a'.repeat(24), onlyMissing: true});
+		expect(() => parse(['run', 'j.csv', '--tokens', tokens, '--site', 'c'.repeat(24)], {})).toThrow(/--tokens has no token for --site c{24}/);
+		const exported = parse(['export', '--tokens', tokens], {});
+		expect(exported.command === 'export' && exported.config).toMatchObject({site: undefined, out: 'assets-all-sites.csv', tokens: new Map([['a'.repeat(24), 'token-a'], ['b'.repeat(24), 'token-b']])});
+		expect(() => parse(['export', '--tokens', tokens, '--site', 'c'.repeat(24)], {})).toThrow(/--tokens has no token for --site/);
 		await writeFile(tokens, '# only a comment\n');
 		expect(() => parse(['run', 'j.csv', '--tokens', tokens])).toThrow(/no siteId=token lines/);
 		expect(() => parse(['run', 'j.csv', '--tokens', join(dir, 'missing')])).toThrow(/ENOENT/);
