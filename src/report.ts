@@ -118,8 +118,11 @@ export function renderReport(data: ReportData): string {
 	const sites = Object.entries(summary.sites ?? {}).map(([site, part]) => [
 		site,
 		Object.entries(part.statuses).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(', '),
-		String(part.requests),
+		String(part.requests) + (part.estimatedRequests === undefined ? '' : ` (a real run: ${part.estimatedRequests})`),
+		String(part.listRequests),
+		String(part.conflicts),
 		String(part.tooManyRequests),
+		`${part.rateLimitPerMinute}/min`,
 		part.stopped ? `${part.stopped.reason}: ${part.stopped.message}` : '',
 	]);
 	const coverage = data.coverage.map(c => `<tr><td>${escape(c.site)}</td><td>${escape(c.locale || 'primary')}</td>
@@ -149,7 +152,7 @@ ${summary.stopped ? `<p class="stopped" id="stopped">Stopped early (${escape(sum
 <section id="summary"><h2>Summary</h2><div class="cards">${statusCards}</div>
 <dl>${figures.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join('')}</dl>
 ${Object.keys(summary.errorCodes).length > 0 ? table(['error code', 'rows'], Object.entries(summary.errorCodes).map(([c, n]) => [c, String(n)]), 'codes') : ''}
-${sites.length > 0 ? table(['site', 'rows', 'requests', '429s', 'stopped'], sites, 'sites') : ''}</section>
+${sites.length > 0 ? `<h3>Per site</h3>${table(['site', 'rows', 'requests', 'list pages', 'conflicts', '429s', 'paced to', 'stopped'], sites, 'sites')}` : ''}</section>
 <section id="requests"><h2>Requests over time</h2>${chart(data)}</section>
 <section id="coverage"><h2>Alt-text coverage</h2>${coverage === '' ? '<p>Known only with <code>--site</code>: run with it to see coverage before and after.</p>' : `<table><thead><tr><th>site</th><th>locale</th><th>before</th><th>after${summary.dryRun ? ' (if applied)' : ''}</th><th></th></tr></thead><tbody>${coverage}</tbody></table>`}</section>
 <section id="warnings"><h2>Alt-text warnings</h2>${warningCounts.length === 0 ? '<p>None.</p>' : `${table(['warning', 'rows'], warningCounts, 'warning-counts')}

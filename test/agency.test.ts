@@ -1,7 +1,9 @@
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {assetIds, makeSite, results, runCli, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
+import {readCsvFile} from '../src/csv/input.js';
+import {siteTokens, type Sandbox} from '../src/sandbox/server.js';
+import {assetIds, makeSite, results, runCli, runJob, startSandbox, tempDir, text, writeCsv} from './helpers.js';
 
 describe('many sites in one file with --tokens', () => {
 	it('routes rows by siteId to each site\'s token, side by side, each on its own budget', async () => {
@@ -65,5 +67,248 @@ describe('many sites in one file with --tokens', () => {
 		expect(summary.statuses.updated).toBe(50);
 		expect(summary.tooManyRequests).toBe(0);
 		expect(summary.requests).toBe(sandbox.requests.length);
+	});
+});
+
+/** Three client sites, each with its own site token (a token on another site's asset answers 404, as on Webflow). */
+async function threeClients({count = 6, rate = {count: 50, windowMs: 1000}}: {count?: number; rate?: {count: number; windowMs: number}} = {}) {
+	const sites = ['north', 'east', 'west'].map(label => makeSite({label: `client-${label}`, count, locales: 1}));
+	for (const site of sites) {
+		for (const [i, asset] of [...site.assets.values()].entries()) {
+			asset.altText.set(site.primaryLocale, i % 2 === 0 ? `Alt ${i} of ${site.id.slice(-4)}` : null);
+		}
+	}
+
+	const pairs = sites.map((site, i) => [site.id, `client-token-${i}`] as const);
+	const sandbox = await startSandbox({sites, rate, tokens: siteTokens(pairs).map(token => ({...token, rate}))});
+	const dir = await tempDir();
+	const tokensFile = join(dir, 'tokens.txt');
+	await writeFile(tokensFile, `# one line per client\n${pairs.map(([site, token]) => `${site}=${token}`).join('\n')}\n`);
+	return {sites, sandbox, dir, tokensFile, tokens: new Map(pairs)};
+}
+
+type Sheet = {header: string[]; rows: string[][]};
+
+async function readSheet(path: string): Promise<Sheet> {
+	const records: string[][] = [];
+	await readCsvFile({path, onRecord: ({fields}) => void records.push(fields)});
+	return {header: records[0]!, rows: records.slice(1)};
+}
+
+/** Which sites each token's requests touched (by the asset or list path), from the sandbox's log. */
+function sitesTouchedByToken(sandbox: Sandbox): Map<string, Set<string>> {
+	const touched = new Map<string, Set<string>>();
+	for (const request of sandbox.requests) {
+		const listed = /\/sites\/([\da-f]{24})\/assets/.exec(request.path)?.[1];
+		const asset = /\/assets\/([\da-f]{24})/.exec(request.path)?.[1];
+		const site = listed ?? (asset === undefined ? undefined : sandbox.asset(asset)?.siteId);
+		if (site !== undefined && request.token !== undefined) {
+			touched.set(request.token, new Set([...touched.get(request.token) ?? [], site]));
+		}
+	}
+
+	return touched;
+}
+
+describe('agencies: every client site in one run', () => {
+	it('export --tokens writes every site of the tokens file into one file with a siteId column, each through its own token', async () => {
+		const {sites, sandbox, dir, tokensFile} = await threeClients();
+		const out = join(dir, 'all-clients.csv');
+		const result = await runCli(['export', '--tokens', tokensFile, '--api-base', sandbox.url, '--out', out, '--json']);
+		expect(result.code).toBe(0);
+		const sheet = await readSheet(out);
+		expect(sheet.header.slice(0, 5)).toEqual(['siteId', 'assetId', 'localeId', 'displayName', 'altText']);
+		expect(sheet.header).toContain('exportedAltText');
+		expect(sheet.rows).toHaveLength(18);
+		for (const site of sites) {
+			expect(sheet.rows.filter(row => row[0] === site.id).map(row => row[1]).sort()).toEqual(assetIds(site).sort());
+		}
+
+		// Each token read only its own site.
+		for (const [token, touched] of sitesTouchedByToken(sandbox)) {
+			expect([token, touched.size]).toEqual([token, 1]);
+		}
+
+		const summary = JSON.parse(result.stdout) as {rows: number; sites: Record<string, {rows: number; requests: number}>};
+		expect(Object.values(summary.sites).map(site => site.rows)).toEqual([6, 6, 6]);
+		// One introspect and one list page per site.
+		expect(Object.values(summary.sites).map(site => site.requests)).toEqual([2, 2, 2]);
+		expect(result.stderr).toContain(`site ${sites[1]!.id}: 6 rows`);
+	});
+
+	it('export --tokens --missing-only --locale exports only the assets without alt text in each site\'s own locales', async () => {
+		const {sites, sandbox, dir, tokensFile} = await threeClients();
+		const out = join(dir, 'missing.csv');
+		// Each site's locale ids are its own: a locale of site 0 is not one of site 1's or 2's.
+		const result = await runCli(['export', '--tokens', tokensFile, '--api-base', sandbox.url, '--out', out, '--missing-only', '--locale', sites[0]!.primaryLocale, '--locale', sites[1]!.primaryLocale, '--locale', sites[2]!.primaryLocale]);
+		expect(result.code).toBe(0);
+		const sheet = await readSheet(out);
+		expect(sheet.rows).toHaveLength(9);
+		expect(sheet.rows.every(row => row[sheet.header.indexOf('altText')] === '')).toBe(true);
+		expect(result.stderr).toContain('not a locale of this site');
+		const typo = await runCli(['export', '--tokens', tokensFile, '--api-base', sandbox.url, '--out', join(dir, 'typo.csv'), '--locale', 'f'.repeat(24)]);
+		expect(typo.code).toBe(3);
+	});
+
+	it('export --tokens: a refused token stops only its site, named in the summary and the exit code; the others are written', async () => {
+		const {sites, sandbox, dir, tokens} = await threeClients();
+		const tokensFile = join(dir, 'tokens-revoked.txt');
+		await writeFile(tokensFile, `${sites[0]!.id}=${tokens.get(sites[0]!.id)!}\n${sites[1]!.id}=revoked-token\n${sites[2]!.id}=${tokens.get(sites[2]!.id)!}\n`);
+		const out = join(dir, 'all.csv');
+		const result = await runCli(['export', '--tokens', tokensFile, '--api-base', sandbox.url, '--out', out]);
+		expect(result.code).toBe(1);
+		expect(result.stderr).toContain(`site ${sites[1]!.id}: not exported`);
+		expect(result.stderr + result.stdout).not.toContain('revoked-token');
+		const sheet = await readSheet(out);
+		expect(new Set(sheet.rows.map(row => row[0]))).toEqual(new Set([sites[0]!.id, sites[2]!.id]));
+	});
+
+	it('export → edit → run --tokens --prefetch across three sites: the sheet\'s edits are written, an editor\'s change after the export is kept', async () => {
+		const {sites, sandbox, dir, tokensFile} = await threeClients();
+		const out = join(dir, 'all-clients.csv');
+		expect((await runCli(['export', '--tokens', tokensFile, '--api-base', sandbox.url, '--out', out])).code).toBe(0);
+		const sheet = await readSheet(out);
+		const alt = sheet.header.indexOf('altText');
+		// The agency fills the empty alt texts of every site, and rewrites one the editor also changes.
+		const missing = sheet.rows.filter(row => row[alt] === '');
+		for (const row of missing) {
+			row[alt] = `Described by the agency: ${row[1]!.slice(-4)}`;
+		}
+
+		const contested = sheet.rows.find(row => row[0] === sites[1]!.id && row[alt] !== '' && !missing.includes(row))!;
+		contested[alt] = 'The agency\'s rewrite';
+		const untouched = sheet.rows.find(row => row[0] === sites[2]!.id && !missing.includes(row))!;
+		await writeCsv(out, [sheet.header, ...sheet.rows]);
+		// After the export, the clients' editors change two assets in the Designer.
+		sandbox.editAsset({id: contested[1]!, altText: 'The editor\'s fix'});
+		sandbox.editAsset({id: untouched[1]!, altText: 'Another editor\'s fix'});
+		sandbox.requests.length = 0;
+
+		const dry = await runCli(['run', out, '--tokens', tokensFile, '--prefetch', '--dry-run', '--api-base', sandbox.url, '--json']);
+		const preview = JSON.parse(dry.stdout) as {statuses: Record<string, number>; estimatedRequests: number; sites: Record<string, {statuses: Record<string, number>; estimatedRequests: number; conflicts: number}>};
+		expect(dry.code).toBe(1);
+		expect(preview.statuses).toMatchObject({would_update: missing.length, conflict: 1, skipped: 1});
+		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+		expect(preview.sites[sites[1]!.id]!.conflicts).toBe(1);
+		// One list page per site, one PATCH per changed row.
+		expect(preview.estimatedRequests).toBe(3 + missing.length);
+
+		sandbox.requests.length = 0;
+		const result = await runCli(['run', out, '--tokens', tokensFile, '--prefetch', '--api-base', sandbox.url, '--json', '--report', join(dir, 'report.html')]);
+		expect(result.code).toBe(1);
+		const summary = JSON.parse(result.stdout) as typeof preview & {requests: number; sites: Record<string, {requests: number; listRequests: number}>};
+		expect(summary.statuses).toMatchObject({updated: missing.length, conflict: 1, skipped: 1, unchanged: 18 - missing.length - 2});
+		expect(sandbox.asset(contested[1]!)!.altText.get(sites[1]!.primaryLocale)).toBe('The editor\'s fix');
+		expect(sandbox.asset(untouched[1]!)!.altText.get(sites[2]!.primaryLocale)).toBe('Another editor\'s fix');
+		for (const row of missing) {
+			expect(sandbox.asset(row[1]!)!.altText.get(sandbox.sites.get(row[0]!)!.primaryLocale)).toBe(row[alt]);
+		}
+
+		// Per site: its introspect, one list page and one PATCH per changed row, each through its own token.
+		for (const site of sites) {
+			const changed = missing.filter(row => row[0] === site.id).length;
+			expect(summary.sites[site.id]).toMatchObject({requests: 2 + changed, listRequests: 1, conflicts: site === sites[1] ? 1 : 0});
+		}
+
+		expect(summary.requests).toBe(sandbox.requests.length);
+		for (const [token, touched] of sitesTouchedByToken(sandbox)) {
+			expect([token, touched.size]).toEqual([token, 1]);
+		}
+
+		const rows = await results(join(dir, 'all-clients.results.csv'));
+		expect(rows.find(row => row.assetId === contested[1])).toMatchObject({status: 'conflict', previous_alt_text: 'The editor\'s fix'});
+		expect(rows.find(row => row.assetId === untouched[1])).toMatchObject({status: 'skipped', error_code: 'changed_on_site'});
+		const report = await text(join(dir, 'report.html'));
+		expect(report).toContain('<table id="sites">');
+		for (const site of sites) {
+			expect(report).toContain(site.id);
+		}
+	});
+
+	it('a nightly --only-missing --prefetch across sites re-reads before each write: alt text an editor adds mid-run is never overwritten', async () => {
+		const {sites, sandbox, dir, tokens} = await threeClients({count: 10, rate: {count: 8, windowMs: 1000}});
+		const rows = sites.flatMap(site => assetIds(site).map(id => [site.id, id, `Nightly alt for ${id.slice(-4)}`]));
+		const input = await writeCsv(join(dir, 'nightly.csv'), [['siteId', 'assetId', 'altText'], ...rows]);
+		// The last empty asset of the second site: read long after the run has begun.
+		const late = assetIds(sites[1]!).filter(id => sandbox.asset(id)!.altText.get(sites[1]!.primaryLocale) === null).at(-1)!;
+		let edited = false;
+		const summary = await runJob({input, apiBase: sandbox.url, token: undefined, tokens, prefetch: true, onlyMissing: true}, {
+			onProgress(progress) {
+				if (!edited && progress.done > 15) {
+					edited = true;
+					sandbox.editAsset({id: late, altText: 'Written by an editor during the run'});
+				}
+			},
+		});
+		expect(edited).toBe(true);
+		expect(sandbox.asset(late)!.altText.get(sites[1]!.primaryLocale)).toBe('Written by an editor during the run');
+		const out = await results(`${input}.results.csv`);
+		expect(out.find(row => row.assetId === late)).toMatchObject({status: 'skipped', error_code: 'has_alt_text'});
+		// Half the assets had alt text at the prefetch: skipped without a request; the rest filled.
+		expect(summary.statuses).toMatchObject({updated: 14, skipped: 16});
+		for (const site of sites) {
+			// Introspect, one list page, and per empty asset one GET and (but the editor's) one PATCH.
+			const written = out.filter(row => row.siteId === site.id && row.status === 'updated').length;
+			const read = out.filter(row => row.siteId === site.id && (row.status === 'updated' || row.error_message.includes('Written by an editor'))).length;
+			expect(summary.sites![site.id]!.requests).toBe(2 + read + written);
+		}
+	});
+
+	it('--prefetch without --tokens reads every site of the siteId column through WEBFLOW_TOKEN (a workspace token)', async () => {
+		const sites = ['one', 'two'].map(label => makeSite({label: `workspace-prefetch-${label}`, count: 3}));
+		const sandbox = await startSandbox({sites, rate: {count: 100, windowMs: 1000}});
+		const dir = await tempDir();
+		const [a, b] = sites.map(site => assetIds(site));
+		const input = await writeCsv(join(dir, 'jobs.csv'), [
+			['siteId', 'assetId', 'altText'],
+			[sites[0]!.id, a![0]!, 'New alt'],
+			[sites[1]!.id, b![0]!, 'New alt too'],
+			// An asset of the first site filed under the second: not in that site, and nothing sent for it.
+			[sites[1]!.id, a![1]!, 'Wrong site'],
+			['', b![2]!, 'No site'],
+		]);
+		const summary = await runJob({input, apiBase: sandbox.url, prefetch: true});
+		const rows = await results(`${input}.results.csv`);
+		expect(rows.map(row => [row.status, row.error_code])).toEqual([['updated', ''], ['updated', ''], ['failed', 'not_in_site'], ['invalid', 'no_site_id']]);
+		expect(Object.keys(summary.sites!).sort()).toEqual(sites.map(site => site.id).sort());
+		// One introspect for the token, one list page per site, two PATCHes.
+		expect(summary.requests).toBe(5);
+		expect(sandbox.requests.filter(r => r.method === 'GET' && r.path.endsWith('/introspect'))).toHaveLength(1);
+	});
+
+	it('--prefetch refuses a file without a siteId column, before anything is sent', async () => {
+		const site = makeSite({label: 'prefetch-no-column', count: 1});
+		const sandbox = await startSandbox({sites: [site]});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [assetIds(site)[0]!, 'alt']]);
+		await expect(runJob({input, apiBase: sandbox.url, prefetch: true})).rejects.toThrow(/siteId column/);
+		expect(sandbox.requests).toHaveLength(0);
+	});
+
+	it('--site with --tokens runs the one site through its token from the file', async () => {
+		const {sites, sandbox, dir, tokens} = await threeClients();
+		const rows = sites.flatMap(site => assetIds(site).slice(0, 1).map(id => [site.id, id, 'Only this site']));
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['siteId', 'assetId', 'altText'], ...rows]);
+		const summary = await runJob({input, apiBase: sandbox.url, token: undefined, tokens, site: sites[2]!.id});
+		const out = await results(`${input}.results.csv`);
+		expect(out.map(row => [row.status, row.error_code])).toEqual([['failed', 'not_in_site'], ['failed', 'not_in_site'], ['updated', '']]);
+		expect(Object.keys(summary.sites!)).toEqual([sites[2]!.id]);
+		expect([...sitesTouchedByToken(sandbox).keys()]).toEqual(['token#2']);
+	});
+
+	it('--prefetch with a token that cannot reach its site stops only that site', async () => {
+		const {sites, sandbox, dir, tokens} = await threeClients();
+		// The second site's line names the first site's token: introspect says it can't reach it.
+		const crossed = new Map(tokens);
+		crossed.set(sites[1]!.id, tokens.get(sites[0]!.id)!);
+		const rows = sites.flatMap(site => assetIds(site).map(id => [site.id, id, 'Fresh alt']));
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['siteId', 'assetId', 'altText'], ...rows]);
+		const summary = await runJob({input, apiBase: sandbox.url, token: undefined, tokens: crossed, prefetch: true});
+		expect(summary.stopped).toBeUndefined();
+		expect(summary.sites![sites[1]!.id]!.stopped).toMatchObject({reason: 'auth'});
+		expect(summary.sites![sites[1]!.id]!.statuses.not_attempted).toBe(6);
+		expect(summary.sites![sites[0]!.id]!.statuses.updated + summary.sites![sites[0]!.id]!.statuses.unchanged).toBe(6);
+		expect(summary.sites![sites[2]!.id]!.statuses.updated + summary.sites![sites[2]!.id]!.statuses.unchanged).toBe(6);
+		expect(sandbox.requests.some(r => r.path.includes(sites[1]!.id))).toBe(false);
 	});
 });
