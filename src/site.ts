@@ -23,8 +23,9 @@ export type SiteFetchFailure = {readonly attempted: Attempted};
 export const PAGE_SIZE = 100;
 
 /**
- * Every asset of a site, for each locale asked, page by page (100 at a time). `request` sends one
- * list call with its retries and pacing; a failure other than a refused locale ends the fetch.
+ * Every asset of a site, for each locale asked, 100 at a time. The first page of a locale tells
+ * how many there are; the rest are asked for side by side (`request` paces them to the budget).
+ * `onPage` sees the pages in order. A failure other than a refused locale ends the fetch.
  */
 export async function fetchSite({siteId, locales, request, onPage}: {
 	siteId: string;
@@ -35,40 +36,70 @@ export async function fetchSite({siteId, locales, request, onPage}: {
 	const assets = new Map<string, CurrentAsset>();
 	const badLocales = new Map<string, string>();
 	let pages = 0;
+	const read = async (locale: string, offset: number): Promise<AssetPage | SiteFetchFailure | 'refused'> => {
+		const attempted = await request({localeId: locale === '' ? undefined : locale, offset});
+		pages++;
+		if (attempted.kind === 'failed' && attempted.reply.kind === 'error' && attempted.reply.status === 400 && locale !== '' && offset === 0) {
+			badLocales.set(locale, attempted.reply.message);
+			return 'refused';
+		}
+
+		const page = attempted.kind === 'ok' ? readAssetPage(attempted.reply.body) : undefined;
+		return page ?? {attempted: attempted.kind === 'ok' ? {kind: 'failed', reply: badPage(attempted.reply), attempts: attempted.attempts} : attempted};
+	};
+
+	const take = (locale: string, page: AssetPage) => {
+		for (const summary of page.assets) {
+			let current = assets.get(summary.id);
+			if (!current) {
+				current = {id: summary.id, displayName: summary.displayName, altText: new Map()};
+				assets.set(summary.id, current);
+			}
+
+			current.altText.set(locale, summary.altText ?? null);
+		}
+
+		onPage?.({localeId: locale, assets: page.assets});
+	};
+
 	for (const locale of locales) {
-		for (let offset = 0; ; offset += PAGE_SIZE) {
-			const attempted = await request({localeId: locale === '' ? undefined : locale, offset});
-			pages++;
-			if (attempted.kind === 'failed' && attempted.reply.kind === 'error' && attempted.reply.status === 400 && locale !== '') {
-				badLocales.set(locale, attempted.reply.message);
+		const first = await read(locale, 0);
+		if (first === 'refused') {
+			continue;
+		}
+
+		if ('attempted' in first) {
+			return first;
+		}
+
+		take(locale, first);
+		// Without a total, one page after another until a short one.
+		for (let offset = PAGE_SIZE; first.total === undefined && first.assets.length === PAGE_SIZE; offset += PAGE_SIZE) {
+			const page = await read(locale, offset);
+			if (page === 'refused' || 'attempted' in page) {
+				return page === 'refused' ? {attempted: {kind: 'stopped', reply: undefined, attempts: 0}} : page;
+			}
+
+			take(locale, page);
+			if (page.assets.length < PAGE_SIZE) {
 				break;
 			}
+		}
 
-			const page = attempted.kind === 'ok' ? readAssetPage(attempted.reply.body) : undefined;
-			if (page === undefined) {
-				return {attempted: attempted.kind === 'ok' ? {kind: 'failed', reply: badPage(attempted.reply), attempts: attempted.attempts} : attempted};
+		const offsets = first.total === undefined || first.assets.length < PAGE_SIZE ? [] : Array.from({length: Math.ceil(first.total / PAGE_SIZE) - 1}, (_, i) => (i + 1) * PAGE_SIZE);
+		for (const page of await Promise.all(offsets.map(async offset => read(locale, offset)))) {
+			if (page === 'refused' || 'attempted' in page) {
+				return page === 'refused' ? {attempted: {kind: 'stopped', reply: undefined, attempts: 0}} : page;
 			}
 
-			for (const summary of page.assets) {
-				let current = assets.get(summary.id);
-				if (!current) {
-					current = {id: summary.id, displayName: summary.displayName, altText: new Map()};
-					assets.set(summary.id, current);
-				}
-
-				current.altText.set(locale, summary.altText ?? null);
-			}
-
-			onPage?.({localeId: locale, assets: page.assets});
-			const total = page.total ?? Number.POSITIVE_INFINITY;
-			if (page.assets.length < PAGE_SIZE || offset + PAGE_SIZE >= total) {
-				break;
-			}
+			take(locale, page);
 		}
 	}
 
 	return {siteId, assets, badLocales, pages};
 }
+
+type AssetPage = NonNullable<ReturnType<typeof readAssetPage>>;
 
 function badPage(reply: ApiReply): ApiReply {
 	return {kind: 'transport', code: 'bad_body', message: 'the asset list answer has no assets array', status: reply.kind === 'transport' ? reply.status : reply.status, rate: reply.rate};

@@ -4,7 +4,7 @@
  */
 import {spawn} from 'node:child_process';
 import {createWriteStream} from 'node:fs';
-import {mkdtemp, rm} from 'node:fs/promises';
+import {mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {defaultRunConfig, type RunConfig} from '../config.js';
@@ -403,6 +403,92 @@ async function threeSites(): Promise<void> {
 	});
 }
 
+/** The real CLI in a process of its own (as people run it); its `--json` summary. */
+async function cliRun(args: string[], env: Record<string, string>): Promise<{requests: number; statuses: Record<string, number>}> {
+	const cli = new URL('../cli.js', import.meta.url).pathname;
+	const child = spawn(process.execPath, [cli, ...args, '--json', '--log-level', 'silent'], {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'ignore']});
+	let stdout = '';
+	child.stdout.on('data', (chunk: Buffer) => {
+		stdout += chunk.toString();
+	});
+	await new Promise(resolve => child.on('close', resolve));
+	return JSON.parse(stdout) as {requests: number; statuses: Record<string, number>};
+}
+
+/**
+ * An agency's nightly: 10 client sites × 1,000 assets, 5% changed, each site with its own token and
+ * budget. One `run --tokens --prefetch` over one file against ten `run --site` one after another
+ * (each the real CLI in its own process, the sandbox in this one).
+ */
+async function agencies(): Promise<void> {
+	const siteCount = 10;
+	const assets = 1000;
+	const perSecond = 25;
+	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
+	const sites = Array.from({length: siteCount}, (_, i) => site(`agency-${i}`, assets));
+	for (const s of sites) {
+		for (const asset of s.assets.values()) {
+			asset.altText.set(s.primaryLocale, `Alt text for ${asset.id}`);
+		}
+	}
+
+	const rate = {count: perSecond, windowMs: 1000};
+	const tokens = new Map(sites.map((s, i) => [s.id, `agency-${i}`]));
+	const tokensFile = join(dir, 'tokens.txt');
+	await writeFile(tokensFile, [...tokens].map(([id, token]) => `${id}=${token}\n`).join(''));
+	const write = async (path: string, which: typeof sites, round: string) => {
+		const stream = createWriteStream(path);
+		stream.write('siteId,assetId,altText\n');
+		for (const s of which) {
+			for (const [i, id] of [...s.assets.keys()].entries()) {
+				stream.write(`${s.id},${id},${i % 20 === 0 ? `A better description (${round})` : `Alt text for ${id}`}\n`);
+			}
+		}
+
+		await new Promise<void>(resolve => {
+			stream.end(resolve);
+		});
+	};
+
+	const measure = async (runs: (url: string) => Promise<Array<{requests: number; statuses: Record<string, number>}>>) => {
+		const sandbox = new Sandbox({sites, rate, tokens: sites.map((s, i) => ({token: `agency-${i}`, siteIds: [s.id], rate}))});
+		const url = await sandbox.listen();
+		const started = performance.now();
+		const summaries = await runs(url);
+		const seconds = (performance.now() - started) / 1000;
+		await sandbox.close();
+		return {seconds, requests: summaries.reduce((sum, one) => sum + one.requests, 0), updated: summaries.reduce((sum, one) => sum + (one.statuses.updated ?? 0), 0), received: sandbox.requests.length};
+	};
+
+	const together = await measure(async url => {
+		const all = join(dir, 'all.csv');
+		await write(all, sites, 'together');
+		return [await cliRun(['run', all, '--api-base', url, '--tokens', tokensFile, '--prefetch'], {})];
+	});
+	const oneByOne = await measure(async url => {
+		const summaries = [];
+		for (const s of sites) {
+			const single = join(dir, `site-${s.id}.csv`);
+			await write(single, [s], 'one by one');
+			summaries.push(await cliRun(['run', single, '--api-base', url, '--site', s.id], {WEBFLOW_TOKEN: tokens.get(s.id)!}));
+		}
+
+		return summaries;
+	});
+	await rm(dir, {recursive: true, force: true});
+	for (const [name, m] of [['one run (--tokens --prefetch)', together], ['ten one-site runs (--site), one after another', oneByOne]] as const) {
+		table.push({
+			case: `agency, ${siteCount} sites × ${assets} assets, 5% changed, ${perSecond}/s per token: ${name}`,
+			updated: m.updated,
+			requests: m.requests,
+			'received by the server': m.received,
+			'requests per site': m.requests / siteCount,
+			seconds: Math.round(m.seconds * 10) / 10,
+			'speed-up': (oneByOne.seconds / m.seconds).toFixed(2),
+		});
+	}
+}
+
 async function main(): Promise<void> {
 	const only = process.argv[2];
 	const cases: Array<[string, () => Promise<void>]> = [
@@ -422,6 +508,7 @@ async function main(): Promise<void> {
 		['shared', () => sharedBudget({viaRedis: true})],
 		['shared-no-redis', () => sharedBudget({viaRedis: false})],
 		['three-sites', () => threeSites()],
+		['agencies', () => agencies()],
 		['kill', () => killAndResume()],
 		['million', () => millionRows()],
 	];
