@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events';
 import {checkRunConfig, type RunConfig} from './config.js';
 import {ResultsJournal} from './csv/journal.js';
 import {AltbatchError, InputError, UsageError} from './errors.js';
@@ -132,7 +133,13 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 
 	// A result that cannot be written (a full disk, say) stops the run as Ctrl-C does: nothing more is sent.
 	const writeFailed = new AbortController();
-	const stopping = {...hooks, interrupt: hooks.interrupt ? AbortSignal.any([hooks.interrupt, writeFailed.signal]) : writeFailed.signal};
+	// Every session (one per token) follows the interrupt, and every request in flight the abort:
+	// with many sites, far more listeners than Node's default of 10, and no leak.
+	const stopping = {
+		...hooks,
+		interrupt: unlimited(hooks.interrupt ? AbortSignal.any([hooks.interrupt, writeFailed.signal]) : writeFailed.signal),
+		abort: hooks.abort ? unlimited(AbortSignal.any([hooks.abort])) : undefined,
+	};
 	let writeFailure: {error: unknown} | undefined;
 	const lanes = needsNetwork ? openLanes({config, siteIds: checked!.siteIds, hooks: stopping, now}) : new Map<string, Lane>();
 	// A run with no network still stops on Ctrl-C.
@@ -351,6 +358,11 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	}
 
 	return summary;
+}
+
+function unlimited(signal: AbortSignal): AbortSignal {
+	setMaxListeners(0, signal);
+	return signal;
 }
 
 /** Whether rows go each through their own site's lane (`--tokens`, `--prefetch`) rather than one lane (`--site`, or one token). */

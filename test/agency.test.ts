@@ -111,6 +111,19 @@ function sitesTouchedByToken(sandbox: Sandbox): Map<string, Set<string>> {
 }
 
 describe('agencies: every client site in one run', () => {
+	it('twelve sites with their own tokens run without Node warning of a listener leak', async () => {
+		const sites = Array.from({length: 12}, (_, i) => makeSite({label: `many-clients-${i}`, count: 2}));
+		const pairs = sites.map((site, i) => [site.id, `many-token-${i}`] as const);
+		const sandbox = await startSandbox({sites, rate: {count: 100, windowMs: 1000}, tokens: siteTokens(pairs)});
+		const dir = await tempDir();
+		const tokensFile = join(dir, 'tokens.txt');
+		await writeFile(tokensFile, pairs.map(([site, token]) => `${site}=${token}\n`).join(''));
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['siteId', 'assetId', 'altText'], ...sites.flatMap(site => assetIds(site).map(id => [site.id, id, 'alt']))]);
+		const result = await runCli(['run', input, '--api-base', sandbox.url, '--tokens', tokensFile, '--prefetch', '--concurrency', '2']);
+		expect(result.code).toBe(0);
+		expect(result.stderr).not.toContain('MaxListenersExceededWarning');
+	});
+
 	it('export --tokens writes every site of the tokens file into one file with a siteId column, each through its own token', async () => {
 		const {sites, sandbox, dir, tokensFile} = await threeClients();
 		const out = join(dir, 'all-clients.csv');
