@@ -2,10 +2,10 @@ import {writeFileSync} from 'node:fs';
 import type {Summary} from './run.js';
 import type {RateTimeline} from './schedule/rate.js';
 
-export type ReportRow = {readonly row: number; readonly assetId: string; readonly status: string; readonly code: string; readonly message: string};
+export type ReportRow = {readonly row: number; readonly siteId?: string; readonly assetId: string; readonly status: string; readonly code: string; readonly message: string};
 export type WarningRow = {readonly row: number; readonly assetId: string; readonly altText: string; readonly codes: readonly string[]};
 /** One field of one row: conflicts (the site's value, the file's, and the base) and, for undo, what was put back. */
-export type ChangeRow = {readonly row: number; readonly assetId: string; readonly localeId: string; readonly field: string; readonly from: string; readonly to: string; readonly base: string};
+export type ChangeRow = {readonly row: number; readonly siteId?: string; readonly assetId: string; readonly localeId: string; readonly field: string; readonly from: string; readonly to: string; readonly base: string};
 export type CoverageRow = {
 	readonly site: string;
 	readonly locale: string;
@@ -129,6 +129,9 @@ export function renderReport(data: ReportData): string {
 <td>${c.before.withAlt} / ${c.before.total} (${percent(c.before.withAlt, c.before.total)})</td>
 <td>${c.after.withAlt} / ${c.after.total} (${percent(c.after.withAlt, c.after.total)})</td>
 <td><div class="bar"><div class="before" style="width:${percent(c.before.withAlt, c.before.total).replace('–', '0%')}"></div><div class="after" style="width:${percent(c.after.withAlt, c.after.total).replace('–', '0%')}"></div></div></td></tr>`).join('\n');
+	// With several sites, the lists of conflicts and rows not applied say each row's site first.
+	const siteHead = summary.sites === undefined ? [] : ['site'];
+	const siteCell = (row: {siteId?: string}) => summary.sites === undefined ? [] : [row.siteId ?? ''];
 	const warningCounts = Object.entries(summary.warnings).map(([code, n]) => [code, String(n)]);
 	const more = (shown: number, all: number) => all > shown ? `<p class="more">and ${all - shown} more rows (see the results CSV)</p>` : '';
 	return `<!doctype html>
@@ -158,8 +161,8 @@ ${sites.length > 0 ? `<h3>Per site</h3>${table(['site', 'rows', 'requests', 'lis
 <section id="warnings"><h2>Alt-text warnings</h2>${warningCounts.length === 0 ? '<p>None.</p>' : `${table(['warning', 'rows'], warningCounts, 'warning-counts')}
 ${table(['row', 'asset', 'alt text', 'warnings'], byRow(data.warnings).map(w => [String(w.row), w.assetId, w.altText, w.codes.join(', ')]), 'warning-rows')}${more(data.warnings.length, data.warningRows)}`}</section>
 ${data.restored === undefined ? '' : `<section id="restored"><h2>${summary.dryRun ? 'Would be put back' : 'Put back'}</h2>${data.restored.length === 0 ? '<p>Nothing.</p>' : `${table(['row', 'asset', 'locale', 'field', 'the site had', 'put back'], byRow(data.restored).map(r => [String(r.row), r.assetId, r.localeId || 'primary', r.field, r.from, r.to]), 'restored-rows')}${more(data.restored.length, data.restoredRows ?? 0)}`}</section>`}
-<section id="conflicts"><h2>Conflicts</h2>${(data.conflicts ?? []).length === 0 ? '<p>None: no field was changed both here and on the site.</p>' : `<p>Changed both ${data.restored === undefined ? 'in the file and on the site since the export' : 'by the run and on the site since'}: not written.</p>${table(['row', 'asset', 'locale', 'field', 'the site now has', data.restored === undefined ? 'the file has' : 'undo would put back', data.restored === undefined ? 'exported' : 'the run wrote'], byRow(data.conflicts ?? []).map(c => [String(c.row), c.assetId, c.localeId || 'primary', c.field, c.from, c.to, c.base]), 'conflict-rows')}${more((data.conflicts ?? []).length, data.conflictRows ?? 0)}`}</section>
-<section id="failed"><h2>Rows not applied</h2>${data.problems.length === 0 ? '<p>None: every row is updated, unchanged, skipped, would update or a conflict.</p>' : `${table(['row', 'asset', 'status', 'code', 'message'], byRow(data.problems).map(p => [String(p.row), p.assetId, p.status, p.code, p.message]), 'failed-rows')}${more(data.problems.length, data.problemRows)}`}</section>
+<section id="conflicts"><h2>Conflicts</h2>${(data.conflicts ?? []).length === 0 ? '<p>None: no field was changed both here and on the site.</p>' : `<p>Changed both ${data.restored === undefined ? 'in the file and on the site since the export' : 'by the run and on the site since'}: not written.</p>${table([...siteHead, 'row', 'asset', 'locale', 'field', 'the site now has', data.restored === undefined ? 'the file has' : 'undo would put back', data.restored === undefined ? 'exported' : 'the run wrote'], byRow(data.conflicts ?? []).map(c => [...siteCell(c), String(c.row), c.assetId, c.localeId || 'primary', c.field, c.from, c.to, c.base]), 'conflict-rows')}${more((data.conflicts ?? []).length, data.conflictRows ?? 0)}`}</section>
+<section id="failed"><h2>Rows not applied</h2>${data.problems.length === 0 ? '<p>None: every row is updated, unchanged, skipped, would update or a conflict.</p>' : `${table([...siteHead, 'row', 'asset', 'status', 'code', 'message'], byRow(data.problems).map(p => [...siteCell(p), String(p.row), p.assetId, p.status, p.code, p.message]), 'failed-rows')}${more(data.problems.length, data.problemRows)}`}</section>
 </body></html>
 `;
 }

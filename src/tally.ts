@@ -50,14 +50,14 @@ export class Tally {
 		}
 
 		if ((status === 'failed' || status === 'invalid' || status === 'not_attempted') && this.problemCount++ < REPORT_ROW_CAP) {
-			this.problems.push({row: job.row, assetId: job.assetId, status, code: errorCode ?? '', message: outcome.errorMessage ?? ''});
+			this.problems.push({row: job.row, siteId: job.siteId ?? '', assetId: job.assetId, status, code: errorCode ?? '', message: outcome.errorMessage ?? ''});
 		}
 
 		if (warnings.length > 0 && this.warningRowCount++ < REPORT_ROW_CAP) {
 			this.warningRows.push({row: job.row, assetId: job.assetId, altText: job.altText ?? '', codes: warnings});
 		}
 
-		const place = {row: job.row, assetId: job.assetId, localeId: job.localeId ?? ''};
+		const place = {row: job.row, siteId: job.siteId ?? '', assetId: job.assetId, localeId: job.localeId ?? ''};
 		for (const conflict of outcome.conflicts ?? []) {
 			if (this.conflictRowCount++ < REPORT_ROW_CAP) {
 				this.conflictRows.push({...place, field: conflict.field, from: conflict.site, to: conflict.file, base: conflict.base});

@@ -236,6 +236,11 @@ describe('agencies: every client site in one run', () => {
 		for (const site of sites) {
 			expect(report).toContain(site.id);
 		}
+
+		// The conflict is listed under its site.
+		const conflicts = report.slice(report.indexOf('<table id="conflict-rows">'));
+		expect(conflicts).toContain(`<th>site</th>`);
+		expect(conflicts.slice(conflicts.indexOf('<tbody>'), conflicts.indexOf('</tbody>'))).toContain(`<td>${sites[1]!.id}</td>`);
 	});
 
 	it('a nightly --only-missing --prefetch across sites re-reads before each write: alt text an editor adds mid-run is never overwritten', async () => {
