@@ -2,7 +2,7 @@ import {writeCsvFile} from './csv/journal.js';
 import type {Logger} from './logger.js';
 import {neutralize} from './rows/formula.js';
 import {BASE_COLUMNS} from './rows/job.js';
-import {learnBudget, Session, siteRefusal, type ConnectionConfig, type Stop, type StopReason} from './session.js';
+import {followedByMany, learnBudget, Session, siteRefusal, type ConnectionConfig, type Stop, type StopReason} from './session.js';
 import {SiteShare} from './site.js';
 import type {AssetSummary} from './webflow/client.js';
 
@@ -116,12 +116,13 @@ async function exportOne({site, session, config, logger, first}: {site: string; 
 export async function exportSite(config: ExportConfig, {logger, interrupt, now = Date.now}: {logger: Logger; interrupt?: AbortSignal | undefined; now?: () => number}): Promise<ExportSummary> {
 	const sessions = new Map<string, Session>();
 	const withSites = config.tokens !== undefined;
+	const stopping = interrupt ? followedByMany(interrupt) : undefined;
 	try {
 		const exports = await Promise.all(targets(config).map(async ({site, token}) => {
 			let session = sessions.get(token);
 			const first = session === undefined;
 			if (!session) {
-				session = new Session({...config, token, logger: logger.child({site}), now, interrupt});
+				session = new Session({...config, token, logger: logger.child({site}), now, interrupt: stopping});
 				sessions.set(token, session);
 			}
 

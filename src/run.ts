@@ -1,4 +1,3 @@
-import {setMaxListeners} from 'node:events';
 import {checkRunConfig, type RunConfig} from './config.js';
 import {ResultsJournal} from './csv/journal.js';
 import {AltbatchError, InputError, UsageError} from './errors.js';
@@ -14,7 +13,7 @@ import {Lane} from './lane.js';
 import {lockPath} from './lock.js';
 import {assertCanWrite, assertDistinctFiles, fileStamp} from './paths.js';
 import {assertDryRunMayReplace, InputPrints, ResumePlan} from './resume.js';
-import {outcomeOf, RunStop, Session, type StopReason} from './session.js';
+import {followedByMany, outcomeOf, RunStop, Session, type StopReason} from './session.js';
 import {coverageOf, type SiteSnapshot} from './site.js';
 import {writeReport, type CoverageRow} from './report.js';
 import {emptyStatuses, Tally} from './tally.js';
@@ -133,12 +132,10 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 
 	// A result that cannot be written (a full disk, say) stops the run as Ctrl-C does: nothing more is sent.
 	const writeFailed = new AbortController();
-	// Every session (one per token) follows the interrupt, and every request in flight the abort:
-	// with many sites, far more listeners than Node's default of 10, and no leak.
 	const stopping = {
 		...hooks,
-		interrupt: unlimited(hooks.interrupt ? AbortSignal.any([hooks.interrupt, writeFailed.signal]) : writeFailed.signal),
-		abort: hooks.abort ? unlimited(AbortSignal.any([hooks.abort])) : undefined,
+		interrupt: followedByMany(hooks.interrupt ? AbortSignal.any([hooks.interrupt, writeFailed.signal]) : writeFailed.signal),
+		abort: hooks.abort ? followedByMany(hooks.abort) : undefined,
 	};
 	let writeFailure: {error: unknown} | undefined;
 	const lanes = needsNetwork ? openLanes({config, siteIds: checked!.siteIds, hooks: stopping, now}) : new Map<string, Lane>();
@@ -358,11 +355,6 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	}
 
 	return summary;
-}
-
-function unlimited(signal: AbortSignal): AbortSignal {
-	setMaxListeners(0, signal);
-	return signal;
 }
 
 /** Whether rows go each through their own site's lane (`--tokens`, `--prefetch`) rather than one lane (`--site`, or one token). */

@@ -111,7 +111,7 @@ function sitesTouchedByToken(sandbox: Sandbox): Map<string, Set<string>> {
 }
 
 describe('agencies: every client site in one run', () => {
-	it('twelve sites with their own tokens run without Node warning of a listener leak', async () => {
+	it('twelve sites with their own tokens run and export without Node warning of a listener leak', async () => {
 		const sites = Array.from({length: 12}, (_, i) => makeSite({label: `many-clients-${i}`, count: 2}));
 		const pairs = sites.map((site, i) => [site.id, `many-token-${i}`] as const);
 		const sandbox = await startSandbox({sites, rate: {count: 100, windowMs: 1000}, tokens: siteTokens(pairs)});
@@ -122,6 +122,9 @@ describe('agencies: every client site in one run', () => {
 		const result = await runCli(['run', input, '--api-base', sandbox.url, '--tokens', tokensFile, '--prefetch', '--concurrency', '2']);
 		expect(result.code).toBe(0);
 		expect(result.stderr).not.toContain('MaxListenersExceededWarning');
+		const exported = await runCli(['export', '--tokens', tokensFile, '--api-base', sandbox.url, '--out', join(dir, 'all.csv')]);
+		expect(exported.code).toBe(0);
+		expect(exported.stderr).not.toContain('MaxListenersExceededWarning');
 	});
 
 	it('export --tokens writes every site of the tokens file into one file with a siteId column, each through its own token', async () => {
