@@ -15,6 +15,7 @@ import {run, type Progress, type Summary} from './run.js';
 import {loadSeed} from './sandbox/seed.js';
 import {Sandbox, siteTokens} from './sandbox/server.js';
 import {formatExportSummary, formatProgress, formatSummary} from './summary.js';
+import {undo} from './undo.js';
 
 const version = () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version;
 
@@ -120,7 +121,8 @@ function printJson(value: unknown): void {
 	process.stdout.write(`${JSON.stringify(value, undefined, 2)}\n`);
 }
 
-async function commandRun(config: RunConfig, output: OutputConfig): Promise<number> {
+/** `run`, and `undo` (which runs the same way, from a results file). */
+async function commandRun(config: RunConfig, output: OutputConfig, go: typeof run = run): Promise<number> {
 	// Before the log file is opened or the lock taken: either could land on another of the run's files.
 	assertDistinctFiles([{role: 'the input', path: config.input}, {role: '--out', path: config.out}, {role: 'the lock', path: lockPath(config.out)}, {role: '--report', path: config.report}, {role: '--log-file', path: output.logFile}, {role: '--tokens', path: config.tokensFile}]);
 	const view = stderrView({progress: !output.quiet});
@@ -128,7 +130,7 @@ async function commandRun(config: RunConfig, output: OutputConfig): Promise<numb
 	const unlock = lockResults({out: config.out, pid: process.pid, isAlive});
 	const signals = watchSignals(view);
 	try {
-		const summary = await run(config, {logger, interrupt: signals.interrupt.signal, abort: signals.abort.signal, onProgress: view.onProgress});
+		const summary = await go(config, {logger, interrupt: signals.interrupt.signal, abort: signals.abort.signal, onProgress: view.onProgress});
 		view.clear();
 		process.stderr.write(`${formatSummary(summary)}\n`);
 		if (output.json) {
@@ -221,6 +223,10 @@ async function main(argv: string[]): Promise<number> {
 
 		case 'export': {
 			return commandExport(invocation.config, invocation.output);
+		}
+
+		case 'undo': {
+			return commandRun(invocation.config, invocation.output, undo);
 		}
 
 		case 'sandbox': {

@@ -9,6 +9,7 @@ import {
 	COMMANDS, DEFAULTS, FAULT_KINDS, LOG_LEVELS, optionsOf, type CommandName, type LogLevel,
 } from './options.js';
 import {isObjectId} from './rows/job.js';
+import {WARNING_CODES} from './rows/warnings.js';
 import type {Rate} from './schedule/rate.js';
 
 export {DEFAULTS, LOG_LEVELS, type LogLevel} from './options.js';
@@ -153,6 +154,12 @@ export function defaultOut(input: string, {dryRun = false}: {dryRun?: boolean} =
 	return join(dirname(input), `${basename(input, extension)}.${dryRun ? 'dry-run' : 'results'}.csv`);
 }
 
+/** `altbatch undo` writes `<results>.undo.csv` beside the results it undoes (`.undo.dry-run.csv` for a dry run). */
+export function defaultUndoOut(results: string, {dryRun = false}: {dryRun?: boolean} = {}): string {
+	const extension = extname(results);
+	return join(dirname(results), `${basename(results, extension)}.undo${dryRun ? '.dry-run' : ''}.csv`);
+}
+
 /** A run with every default: the one source of them (the CLI, tests, the demo and the bench start here). */
 export function defaultRunConfig(input: string): RunConfig {
 	return {
@@ -215,6 +222,7 @@ export type Invocation =
 	| {readonly command: 'version'}
 	| {readonly command: 'run'; readonly config: RunConfig; readonly output: OutputConfig}
 	| {readonly command: 'export'; readonly config: ExportConfig; readonly output: OutputConfig}
+	| {readonly command: 'undo'; readonly config: RunConfig; readonly output: OutputConfig}
 	| {readonly command: 'sandbox'; readonly config: SandboxConfig}
 	| {readonly command: 'demo'}
 	| {readonly command: 'completion'; readonly shell: 'bash' | 'zsh'};
@@ -270,6 +278,10 @@ export function parseCommandLine(argv: readonly string[], env: Environment): Inv
 			return {command, config: exportConfig(flags, positionals, env), output: outputConfig(flags)};
 		}
 
+		case 'undo': {
+			return {command, config: undoConfig(flags, positionals, env), output: outputConfig(flags)};
+		}
+
 		case 'sandbox': {
 			noPositionals(command, positionals);
 			return {command, config: sandboxConfig(flags)};
@@ -305,7 +317,7 @@ function parseOptions(command: CommandName, args: string[]): {values: Values; po
 		...(option.short === undefined ? {} : {short: option.short}),
 	}]));
 	try {
-		return parseArgs({args, options, allowPositionals: true, strict: true});
+		return parseArgs({args: withBareValues(command, args), options, allowPositionals: true, strict: true});
 	} catch (error) {
 		if ((error as {code?: string}).code?.startsWith('ERR_PARSE_ARGS')) {
 			throw new UsageError(`${(error as Error).message} (see altbatch ${command} --help)`);
@@ -313,6 +325,34 @@ function parseOptions(command: CommandName, args: string[]): {values: Values; po
 
 		throw error;
 	}
+}
+
+/**
+ * Options that may stand alone (`--refuse-warnings`) get their `bare` value unless what follows is
+ * a list of their words (`--refuse-warnings alt_placeholder,alt_is_file_name`).
+ */
+function withBareValues(command: CommandName, args: readonly string[]): string[] {
+	const bare = new Map(optionsOf(command).filter(option => option.bare !== undefined).map(option => [`--${option.name}`, option]));
+	const out: string[] = [];
+	for (let i = 0; i < args.length; i++) {
+		const arg = args[i]!;
+		const option = bare.get(arg);
+		if (option === undefined) {
+			out.push(arg);
+			continue;
+		}
+
+		const next = args[i + 1];
+		const words = Array.isArray(option.complete) ? option.complete as readonly string[] : [];
+		if (next !== undefined && next.split(',').every(part => words.includes(part.trim()))) {
+			out.push(`${arg}=${next}`);
+			i++;
+		} else {
+			out.push(`${arg}=${option.bare!}`);
+		}
+	}
+
+	return out;
 }
 
 type Flags = ReturnType<typeof reader>;
@@ -390,7 +430,50 @@ function runConfig(flags: Flags, positionals: readonly string[], env: Environmen
 		prefetch: flags.flag('prefetch'),
 		onlyMissing: flags.flag('only-missing'),
 		force: flags.flag('force'),
+		refuseWarnings: flags.read('refuse-warnings', parseWarningCodes, undefined),
 		encoding: flags.read('encoding', parseEncoding, undefined),
+	};
+	checkRunConfig(config);
+	return config;
+}
+
+/** `--refuse-warnings`: `all`, or alt-text warning codes separated by commas. */
+export function parseWarningCodes(text: string, option: string): ReadonlySet<string> {
+	const codes = text.split(',').map(code => code.trim()).filter(Boolean);
+	if (codes.length === 1 && codes[0] === 'all') {
+		return new Set(WARNING_CODES);
+	}
+
+	const unknown = codes.find(code => !(WARNING_CODES as readonly string[]).includes(code));
+	if (codes.length === 0 || unknown !== undefined) {
+		throw new UsageError(`Expected ${option} to be alt-text warning codes separated by commas (${WARNING_CODES.join(', ')}), or nothing for all of them, got ${JSON.stringify(text)}`);
+	}
+
+	return new Set(codes);
+}
+
+function undoConfig(flags: Flags, positionals: readonly string[], env: Environment): RunConfig {
+	const input = positionals[0];
+	if (input === undefined || positionals.length > 1) {
+		throw new UsageError('Usage: altbatch undo <results.csv> [options] (see altbatch undo --help)');
+	}
+
+	const defaults = defaultRunConfig(input);
+	const dryRun = flags.flag('dry-run');
+	const config: RunConfig = {
+		...defaults,
+		...connectionConfig(flags, env),
+		out: outputFile(flags.text('out'), defaultUndoOut(input, {dryRun}), 'undo\'s results are rewritten in order at the end'),
+		tokens: flags.read('tokens', readTokensFile, undefined),
+		tokensFile: flags.text('tokens'),
+		report: flags.text('report'),
+		redis: parseRedisUrl(flags.text('redis') ?? env.REDIS_URL),
+		concurrency: flags.read('concurrency', parsePositiveInteger, defaults.concurrency),
+		dryRun,
+		site: flags.read('site', parseSiteId, undefined),
+		prefetch: flags.flag('prefetch'),
+		undo: true,
+		allowClear: flags.flag('allow-clear'),
 	};
 	checkRunConfig(config);
 	return config;

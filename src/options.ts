@@ -1,4 +1,5 @@
 import {ENCODINGS} from './csv/decode.js';
+import {WARNING_CODES} from './rows/warnings.js';
 
 /**
  * The one table of commands and options: `config.ts` parses argv with it, `help.ts` prints it and
@@ -26,7 +27,7 @@ export const DEFAULTS = {
 	sandboxToken: 'sandbox-token',
 } as const;
 
-export type CommandName = 'run' | 'export' | 'sandbox' | 'demo' | 'completion';
+export type CommandName = 'run' | 'export' | 'undo' | 'sandbox' | 'demo' | 'completion';
 
 export type CommandSpec = {
 	readonly name: CommandName;
@@ -40,6 +41,7 @@ export type CommandSpec = {
 export const COMMANDS: readonly CommandSpec[] = [
 	{name: 'run', usage: '<jobs.csv> [options]', summary: 'apply the edits; write the results CSV', positional: 'file'},
 	{name: 'export', usage: '--site <id> | --tokens <file> [options]', summary: 'write the site\'s assets (or every site\'s in a tokens file) as a jobs CSV ready to edit'},
+	{name: 'undo', usage: '<results.csv> [options]', summary: 'put back what a run changed, except where the site changed since', positional: 'file'},
 	{name: 'sandbox', usage: '[options]', summary: 'run a local Webflow-compatible API'},
 	{name: 'demo', usage: '', summary: 'the example job against an in-process sandbox (npm start)'},
 	{name: 'completion', usage: 'bash|zsh', summary: 'print a shell completion script: source <(altbatch completion bash)', positional: ['bash', 'zsh']},
@@ -64,13 +66,21 @@ export type OptionSpec = {
 	readonly short?: string;
 	/** Accepted only to be refused with a reason (never listed). */
 	readonly hidden?: boolean;
+	/**
+	 * The value when the option is given alone (`--refuse-warnings`): what follows it is its value
+	 * only when every comma-separated part is one of `complete`'s words.
+	 */
+	readonly bare?: string;
 };
 
-const CONNECTION: readonly CommandName[] = ['run', 'export'];
+const CONNECTION: readonly CommandName[] = ['run', 'export', 'undo'];
+/** Commands that write through the API: `run` and `undo` (which runs the same way). */
+const WRITES: readonly CommandName[] = ['run', 'undo'];
 const perMinute = (rate: {count: number; windowMs: number}) => `${rate.count * 60_000 / rate.windowMs}/min`;
 
 export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['run'], help: 'results CSV; a folder gets the default name inside it', default: '<jobs>.results.csv beside the input, <jobs>.dry-run.csv with --dry-run', complete: 'file'},
+	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['undo'], help: 'undo\'s own results CSV (undo can take it back in turn); a folder gets the default name inside it', default: '<results>.undo.csv beside the results'},
 	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['export'], help: 'where to write the jobs CSV; a folder gets the default name inside it', default: 'assets-<site>.csv, with --tokens assets-all-sites.csv', complete: 'file'},
 	{name: 'site', kind: 'value', value: '<id>', commands: ['export'], help: 'the site (this or --tokens is required)'},
 	{name: 'tokens', kind: 'value', value: '<file>', commands: ['export'], help: 'siteId=token lines: every site of the file, each through its own token, into one file with a siteId column', complete: 'file'},
@@ -78,23 +88,26 @@ export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'missing-only', kind: 'flag', commands: ['export'], help: 'only assets without alt text'},
 	{name: 'api-base', kind: 'value', value: '<url>', commands: CONNECTION, help: 'API origin, https (http only for localhost)', default: DEFAULTS.apiBase},
 	{name: 'rate', kind: 'value', value: '<n>/<s|min>', commands: CONNECTION, help: 'most requests per second or minute', default: `the token's own limit, else ${perMinute(DEFAULTS.rate)}`},
-	{name: 'concurrency', kind: 'value', value: '<n>', commands: ['run'], help: 'most requests in flight', default: String(DEFAULTS.concurrency)},
+	{name: 'concurrency', kind: 'value', value: '<n>', commands: WRITES, help: 'most requests in flight', default: String(DEFAULTS.concurrency)},
 	{name: 'max-attempts', kind: 'value', value: '<n>', commands: CONNECTION, help: 'tries per row for 5xx, network errors and timeouts', default: String(DEFAULTS.maxAttempts)},
 	{name: 'timeout', kind: 'value', value: '<ms>', commands: CONNECTION, help: 'per request', default: String(DEFAULTS.timeoutMs)},
-	{name: 'dry-run', kind: 'flag', commands: ['run'], help: 'change nothing; report what would change'},
+	{name: 'dry-run', kind: 'flag', commands: WRITES, help: 'change nothing; report what would change'},
 	{name: 'resume', kind: 'flag', commands: ['run'], help: 'carry over rows already done in --out, redo the rest'},
 	{name: 'site', kind: 'value', value: '<id>', commands: ['run'], help: 'read the site\'s assets first: rows already right are unchanged, unknown ids fail, without spending PATCHes'},
-	{name: 'prefetch', kind: 'flag', commands: ['run'], help: 'what --site does, for every site in the siteId column (each through its own token with --tokens, else WEBFLOW_TOKEN)'},
+	{name: 'prefetch', kind: 'flag', commands: WRITES, help: 'what --site does, for every site in the siteId column (each through its own token with --tokens, else WEBFLOW_TOKEN)'},
 	{name: 'only-missing', kind: 'flag', commands: ['run'], help: '(with --site or --prefetch) only fill alt text that is empty now; never overwrite'},
+	{name: 'site', kind: 'value', value: '<id>', commands: ['undo'], help: 'read the site\'s assets first (list pages) instead of one GET per asset and locale'},
+	{name: 'allow-clear', kind: 'flag', commands: ['undo'], help: 'put back an empty alt text by sending altText "" (Webflow does not document it); without, such rows are invalid (needs_allow_clear)'},
 	{name: 'force', kind: 'flag', commands: ['run'], help: 'write fields the sheet and the site both changed since the export (conflict rows)'},
-	{name: 'tokens', kind: 'value', value: '<file>', commands: ['run'], help: 'siteId=token lines: rows go to their siteId\'s token, each with its own budget', complete: 'file'},
+	{name: 'refuse-warnings', kind: 'value', value: '[codes]', commands: ['run'], help: 'rows whose alt text has these warnings (comma-separated; all when none are named) are invalid, before any request', complete: WARNING_CODES, bare: 'all'},
+	{name: 'tokens', kind: 'value', value: '<file>', commands: WRITES, help: 'siteId=token lines: rows go to their siteId\'s token, each with its own budget', complete: 'file'},
 	{name: 'max-wait', kind: 'value', value: '<duration>', commands: CONNECTION, help: 'longest Retry-After worth waiting out', default: `${DEFAULTS.maxWaitMs / 60_000}min`},
 	{name: 'encoding', kind: 'value', value: '<name>', commands: ['run'], help: 'force the input encoding', default: 'detected', complete: ENCODINGS},
 	{name: 'token-file', kind: 'value', value: '<path>', commands: CONNECTION, help: 'read the token from this file', default: 'WEBFLOW_TOKEN', complete: 'file'},
 	{name: 'token', kind: 'value', commands: CONNECTION, help: 'refused: flags show in ps and shell history', hidden: true},
 	{name: 'json', kind: 'flag', commands: CONNECTION, help: 'print the summary as JSON on stdout'},
-	{name: 'report', kind: 'value', value: '<file.html>', commands: ['run'], help: 'a self-contained HTML report of the run', complete: 'file'},
-	{name: 'redis', kind: 'value', value: '<url>', commands: ['run'], help: 'share the rate budget and 429 pauses with every process using the same token', default: 'REDIS_URL, else none'},
+	{name: 'report', kind: 'value', value: '<file.html>', commands: WRITES, help: 'a self-contained HTML report of the run', complete: 'file'},
+	{name: 'redis', kind: 'value', value: '<url>', commands: WRITES, help: 'share the rate budget and 429 pauses with every process using the same token', default: 'REDIS_URL, else none'},
 	{name: 'log-level', kind: 'value', value: '<level>', commands: CONNECTION, help: `one of ${LOG_LEVELS.join(', ')}`, default: DEFAULTS.logLevel, complete: LOG_LEVELS},
 	{name: 'log-file', kind: 'value', value: '<path>', commands: CONNECTION, help: 'NDJSON logs to this file instead of stderr', complete: 'file'},
 	{name: 'quiet', kind: 'flag', commands: CONNECTION, help: 'only the summary and errors on stderr: no progress line, no info or warn logs (a --log-file keeps --log-level)'},
@@ -106,7 +119,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'rate', kind: 'value', value: '<n>/<s|min>', commands: ['sandbox'], help: 'per-token rate limit', default: perMinute(DEFAULTS.rate)},
 	{name: 'window', kind: 'value', value: 'fixed|sliding', commands: ['sandbox'], help: 'how the limit is counted', default: 'fixed', complete: ['fixed', 'sliding']},
 	{name: 'faults', kind: 'value', value: '<kind=share,...>', commands: ['sandbox'], help: `share of PATCHes answered with a fault: ${FAULT_KINDS.join(', ')} (e.g. error500=0.08,drop=0.04)`},
-	{name: 'help', kind: 'flag', short: 'h', commands: ['run', 'export', 'sandbox', 'demo', 'completion'], help: 'show this command\'s options'},
+	{name: 'help', kind: 'flag', short: 'h', commands: ['run', 'export', 'undo', 'sandbox', 'demo', 'completion'], help: 'show this command\'s options'},
 ];
 
 /** The options a command takes, in table order. */

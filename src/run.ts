@@ -20,6 +20,15 @@ import {emptyStatuses, Tally} from './tally.js';
 
 export type {StopReason} from './session.js';
 
+/**
+ * Where a run's rows come from when not from a jobs file (undo makes them from a results file):
+ * the whole input, checked, and a pass handing over every job in order.
+ */
+export type JobSource = {
+	readonly checked: CheckedInput;
+	scan(onJob: (job: Job) => Promise<void> | undefined): Promise<CheckedInput>;
+};
+
 export type Progress = {
 	readonly done: number;
 	readonly total: number;
@@ -94,7 +103,7 @@ const READ_AHEAD = 20_000;
  * file order; with `--tokens`, each site's rows through its own token, side by side), and journals
  * each row's result as it finishes. Returns the summary; prints nothing.
  */
-export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> {
+export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource): Promise<Summary> {
 	const {logger} = hooks;
 	const now = hooks.now ?? Date.now;
 	const started = now();
@@ -102,7 +111,7 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 	const prefetch = config.site !== undefined || config.prefetch === true;
 	// No two of the files may be one file on disk, and the files to write must be writable: all
 	// checked before the first request, so a typo costs nothing.
-	assertDistinctFiles([{role: 'the input', path: config.input}, {role: '--out', path: config.out}, {role: 'the lock', path: lockPath(config.out)}, {role: '--report', path: config.report}]);
+	assertDistinctFiles([{role: config.undo ? 'the results to undo' : 'the input', path: config.input}, {role: '--out', path: config.out}, {role: 'the lock', path: lockPath(config.out)}, {role: '--report', path: config.report}]);
 	assertCanWrite({role: '--out', path: config.out});
 	assertCanWrite({role: 'the lock of --out', path: lockPath(config.out)});
 	if (config.report !== undefined) {
@@ -115,11 +124,11 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 
 	// The whole file is checked before the first request; a run that sends nothing reads it once.
 	// Reading it twice, each row's print from the first read is what the second must find.
-	const needsNetwork = !config.dryRun || prefetch;
-	const singlePass = !needsNetwork && !config.resume;
-	const prints = singlePass ? undefined : new InputPrints();
-	const stamp = singlePass ? undefined : fileStamp(config.input);
-	const checked = prints ? await scanInput({path: config.input, encoding: config.encoding, onJob: job => prints.add(job)}) : undefined;
+	const needsNetwork = !config.dryRun || prefetch || config.undo === true;
+	const singlePass = !needsNetwork && !config.resume && source === undefined;
+	const prints = singlePass || source ? undefined : new InputPrints();
+	const stamp = prints ? fileStamp(config.input) : undefined;
+	const checked = source?.checked ?? (prints ? await scanInput({path: config.input, encoding: config.encoding, onJob: job => prints.add(job)}) : undefined);
 	if (checked) {
 		logger.info({input: config.input, rows: checked.rows, delimiter: checked.dialect.delimiter, encoding: checked.dialect.encoding}, 'input checked');
 	}
@@ -236,57 +245,61 @@ export async function run(config: RunConfig, hooks: RunHooks): Promise<Summary> 
 		}
 
 		try {
-			scanned = await scanInput({
+			const onJob = (job: Job): Promise<void> | undefined => {
+				if (prints && !prints.same(job)) {
+					throw inputChanged(`line ${job.line} is not what was checked`);
+				}
+
+				const routed = job.problem ? undefined : route(job);
+				const laneKey = routed && 'key' in routed ? routed.key : DEFAULT_LANE;
+				const carried = plan?.carriedStatus(job);
+				if (carried) {
+					const refreshed = plan!.refreshedLine(job);
+					if (refreshed) {
+						journal!.write(refreshed); // Same edit, other cells edited since: today's cells, the old result.
+					}
+
+					// Its warnings are counted again (and its alt text seen), as a fresh run would.
+					count({job, lane: laneKey, warnings: warningsFor(job, snapshotOf(job), duplicates), outcome: {status: carried}});
+					return;
+				}
+
+				const work: RowWork = {job, warnings: job.problem ? [] : warningsFor(job, snapshotOf(job), duplicates), lane: laneKey};
+				const superseded = job.problem ? undefined : plan?.superseded(job);
+				const refused = work.warnings.filter(code => config.refuseWarnings?.has(code));
+				if (job.problem) {
+					finish(work, {status: 'invalid', errorCode: job.problem.code, errorMessage: job.problem.message, attempts: 0});
+				} else if (refused.length > 0) {
+					finish(work, {status: 'invalid', errorCode: refused[0], errorMessage: `--refuse-warnings: the alt text ${describeWarnings(refused)}; not sent`, attempts: 0});
+				} else if (superseded) {
+					finish(work, superseded);
+				} else if (routed && 'status' in routed) {
+					finish(work, routed);
+				} else if (offline.current) {
+					finish(work, outcomeOf({kind: 'stopped', reply: undefined, attempts: 0}, offline, config.maxWaitMs));
+				} else if (!routed?.lane) {
+					// A dry run that reads nothing: fields the file left as exported are still never written.
+					const decision = decideUnseen(job);
+					offlineEstimate += decision.kind === 'done' ? 0 : job.base === undefined ? 1 : 2;
+					finish(work, decision.kind === 'done' ? decision.outcome : {status: 'would_update', attempts: 0});
+				} else if (routed.lane.stopped) {
+					finish(work, routed.lane.stoppedOutcome());
+				} else {
+					const lane = routed.lane;
+					return pools.get(routed.key)!.add(() => inKeyOrder(chains, jobKey(job), async () => {
+						finish(work, await lane.process(job).catch((error: unknown) => internalFailure({error, logger, row: job.row, secrets})));
+					}));
+				}
+
+				return undefined;
+			};
+			scanned = source ? await source.scan(onJob) : await scanInput({
 				path: config.input,
 				encoding: checked?.dialect.encoding ?? config.encoding,
 				onColumns: singlePass ? columns => {
 					journal = ResultsJournal.create({path: config.out, header: resultHeader(columns.header), durable: false});
 				} : undefined,
-				onJob(job) {
-					if (prints && !prints.same(job)) {
-						throw inputChanged(`line ${job.line} is not what was checked`);
-					}
-
-					const routed = job.problem ? undefined : route(job);
-					const laneKey = routed && 'key' in routed ? routed.key : DEFAULT_LANE;
-					const carried = plan?.carriedStatus(job);
-					if (carried) {
-						const refreshed = plan!.refreshedLine(job);
-						if (refreshed) {
-							journal!.write(refreshed); // Same edit, other cells edited since: today's cells, the old result.
-						}
-
-						// Its warnings are counted again (and its alt text seen), as a fresh run would.
-						count({job, lane: laneKey, warnings: warningsFor(job, snapshotOf(job), duplicates), outcome: {status: carried}});
-						return;
-					}
-
-					const work: RowWork = {job, warnings: job.problem ? [] : warningsFor(job, snapshotOf(job), duplicates), lane: laneKey};
-					const superseded = job.problem ? undefined : plan?.superseded(job);
-					if (job.problem) {
-						finish(work, {status: 'invalid', errorCode: job.problem.code, errorMessage: job.problem.message, attempts: 0});
-					} else if (superseded) {
-						finish(work, superseded);
-					} else if (routed && 'status' in routed) {
-						finish(work, routed);
-					} else if (offline.current) {
-						finish(work, outcomeOf({kind: 'stopped', reply: undefined, attempts: 0}, offline, config.maxWaitMs));
-					} else if (!routed?.lane) {
-						// A dry run that reads nothing: fields the file left as exported are still never written.
-						const decision = decideUnseen(job);
-						offlineEstimate += decision.kind === 'done' ? 0 : job.base === undefined ? 1 : 2;
-						finish(work, decision.kind === 'done' ? decision.outcome : {status: 'would_update', attempts: 0});
-					} else if (routed.lane.stopped) {
-						finish(work, routed.lane.stoppedOutcome());
-					} else {
-						const lane = routed.lane;
-						return pools.get(routed.key)!.add(() => inKeyOrder(chains, jobKey(job), async () => {
-							finish(work, await lane.process(job).catch((error: unknown) => internalFailure({error, logger, row: job.row, secrets})));
-						}));
-					}
-
-					return undefined;
-				},
+				onJob,
 			});
 			if (checked && (scanned.rows !== checked.rows || scanned.lastRow !== checked.lastRow)) {
 				throw inputChanged(`it has ${scanned.lastRow} rows now, ${checked.lastRow} when checked`);
@@ -522,8 +535,22 @@ async function inKeyOrder(chains: Map<string, Promise<void>>, key: string, task:
 	}
 }
 
+const WARNING_WORDS: Readonly<Record<string, string>> = {
+	alt_is_file_name: 'is a file name',
+	alt_placeholder: 'is a placeholder',
+	alt_redundant_prefix: 'starts with "image of"',
+	alt_too_long: 'is too long',
+	alt_same_as_display_name: 'is the display name',
+	alt_duplicate: 'is used for another asset too',
+};
+
+function describeWarnings(codes: readonly string[]): string {
+	return codes.map(code => `${WARNING_WORDS[code] ?? code} (${code})`).join(' and ');
+}
+
 function warningsFor(job: Job, snapshot: SiteSnapshot | undefined, duplicates: DuplicateAltTracker): string[] {
-	if (job.altText === undefined) {
+	// An empty alt text (undo --allow-clear putting an empty one back) has nothing to warn about.
+	if (job.altText === undefined || job.altText === '') {
 		return [];
 	}
 

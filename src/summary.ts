@@ -27,6 +27,16 @@ export function formatSummary(summary: Summary): string {
 		lines.push(`  alt-text warnings: ${warnings.join(', ')}`);
 	}
 
+	const cleared = summary.errorCodes.alt_text_cleared ?? 0;
+	if (cleared > 0) {
+		lines.push(`  alt text cleared on ${plural(cleared, 'row')} (--allow-clear): sent altText "", which Webflow does not document`);
+	}
+
+	const needsClear = summary.errorCodes.needs_allow_clear ?? 0;
+	if (needsClear > 0) {
+		lines.push(`  ${plural(needsClear, 'row')} not put back: the alt text was empty before the run, and putting that back sends altText "" (not documented by Webflow); pass --allow-clear to send it`);
+	}
+
 	if (summary.estimatedRequests !== undefined) {
 		lines.push(`  a real run would send ${plural(summary.estimatedRequests, 'request')}${summary.listRequests > 0 ? ` (${summary.listRequests} list pages included)` : ''}`);
 	}
