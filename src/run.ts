@@ -6,7 +6,7 @@ import type {Logger} from './logger.js';
 import {decideUnseen} from './rows/decide.js';
 import {jobKey, type Columns, type Job} from './rows/job.js';
 import {resultCells, resultHeader, type Outcome, type Status} from './rows/result.js';
-import {altTextWarnings, DuplicateAltTracker} from './rows/warnings.js';
+import {altTextWarnings, describeWarnings, DuplicateAltTracker} from './rows/warnings.js';
 import {RowPool} from './schedule/pool.js';
 import {ratePerMinute, type BudgetMode} from './schedule/rate.js';
 import {Lane} from './lane.js';
@@ -533,19 +533,6 @@ async function inKeyOrder(chains: Map<string, Promise<void>>, key: string, task:
 			chains.delete(key);
 		}
 	}
-}
-
-const WARNING_WORDS: Readonly<Record<string, string>> = {
-	alt_is_file_name: 'is a file name',
-	alt_placeholder: 'is a placeholder',
-	alt_redundant_prefix: 'starts with "image of"',
-	alt_too_long: 'is too long',
-	alt_same_as_display_name: 'is the display name',
-	alt_duplicate: 'is used for another asset too',
-};
-
-function describeWarnings(codes: readonly string[]): string {
-	return codes.map(code => `${WARNING_WORDS[code] ?? code} (${code})`).join(' and ');
 }
 
 function warningsFor(job: Job, snapshot: SiteSnapshot | undefined, duplicates: DuplicateAltTracker): string[] {

@@ -8,6 +8,20 @@ const CAMERA_NAME = /^(?:img|dsc|dscn|dscf|pxl|mvimg|screenshot|photo|image)[\s_
 const REDUNDANT_PREFIX = /^(?:an?\s+)?(?:image|picture|photo|photograph|graphic|pic)\s+of\b/i;
 export const MAX_ALT_LENGTH = 250;
 
+const WARNING_WORDS: Readonly<Record<WarningCode, string>> = {
+	alt_is_file_name: 'is a file name',
+	alt_placeholder: 'is a placeholder',
+	alt_redundant_prefix: 'starts with "image of"',
+	alt_too_long: 'is too long',
+	alt_same_as_display_name: 'is the display name',
+	alt_duplicate: 'is used for another asset too',
+};
+
+/** `is a file name (alt_is_file_name) and …`, for messages. */
+export function describeWarnings(codes: readonly string[]): string {
+	return codes.map(code => `${WARNING_WORDS[code as WarningCode] ?? code} (${code})`).join(' and ');
+}
+
 /** Warnings about one alt text on its own. */
 export function altTextWarnings({altText, displayName}: {altText: string; displayName: string | undefined}): WarningCode[] {
 	const text = altText.trim();
