@@ -190,6 +190,9 @@ async function commandDemo(): Promise<number> {
 		process.stderr.write(`The example job (jobs.example.csv) against the built-in sandbox at ${sandbox}\n`);
 		for (const step of steps) {
 			process.stderr.write(`\n== ${step.title}\n$ ${step.command}\n${formatSummary(step.summary)}\n`);
+			for (const line of step.details ?? []) {
+				process.stderr.write(`  ${line}\n`);
+			}
 		}
 
 		const stopped = steps.find(step => step.summary.stopped);

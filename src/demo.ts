@@ -1,18 +1,25 @@
 import {fileURLToPath} from 'node:url';
 import {defaultRunConfig, type RunConfig} from './config.js';
 import type {Logger} from './logger.js';
+import {readResults} from './csv/journal.js';
 import {run, type Summary} from './run.js';
 import {Sandbox} from './sandbox/server.js';
+import {undo} from './undo.js';
 
 /** Where the example job lives: beside the package, one level above `dist/`. */
 export const EXAMPLE_JOBS = fileURLToPath(new URL('../jobs.example.csv', import.meta.url));
 
-export type DemoStep = {readonly title: string; readonly command: string; readonly summary: Summary};
+/** One command of the demo, its summary, and lines to show after it (undo: what was put back, and the conflict). */
+export type DemoStep = {readonly title: string; readonly command: string; readonly summary: Summary; readonly details?: readonly string[]};
+
+/** The asset of the example's first row: an editor fixes its alt text after the run, so undo leaves it alone. */
+const EDITED = {assetId: '00312e3c6080bc90990ccb9b', altText: 'Snowy peaks at dawn (fixed by an editor in the Designer)'};
 
 /**
  * `npm start`: the example job against an in-process sandbox (10 requests/s so it takes seconds),
- * the whole product offline: a dry run that previews, the real run, and a nightly re-run with
- * `--only-missing` that changes nothing an editor wrote.
+ * the whole product offline: a dry run that previews, the real run, a nightly re-run with
+ * `--only-missing` that changes nothing an editor wrote, and the safety net: an editor changes one
+ * asset, then `undo` puts back everything the real run changed except that asset (a conflict).
  */
 export async function demo({logger, out, interrupt}: {logger: Logger; out: string; interrupt?: AbortSignal}): Promise<{steps: DemoStep[]; sandbox: string}> {
 	const sandbox = new Sandbox({rate: {count: 10, windowMs: 1000}, tokens: [{token: 'demo-token'}]});
@@ -30,12 +37,44 @@ export async function demo({logger, out, interrupt}: {logger: Logger; out: strin
 			const summary = await run({...base, ...overrides}, {logger, interrupt});
 			steps.push({title, command, summary});
 			if (summary.stopped) {
-				break;
+				return {steps, sandbox: url};
 			}
 		}
 
+		sandbox.editAsset({id: EDITED.assetId, altText: EDITED.altText});
+		const undoOut = out.replace(/\.csv$/, '.undo.csv');
+		const summary = await undo({...base, input: out, out: undoOut, allowClear: true}, {logger, interrupt});
+		steps.push({
+			title: `Undo the apply run, after an editor changed the alt text of asset ${EDITED.assetId}`,
+			command: `altbatch undo ${out} --site ${site} --allow-clear --out ${undoOut}`,
+			summary,
+			details: await undoneLines(undoOut),
+		});
 		return {steps, sandbox: url};
 	} finally {
 		await sandbox.close();
 	}
+}
+
+/** What undo put back, row by row, and what it left alone. */
+async function undoneLines(path: string): Promise<string[]> {
+	const {rows} = await readResults(path);
+	const lines: string[] = [];
+	const show = (text: string) => text === '' ? '(no alt text)' : JSON.stringify(text.length > 50 ? `${text.slice(0, 47)}...` : text);
+	for (const row of rows.values()) {
+		const get = (name: string) => row.values.get(name) ?? '';
+		const where = `${get('assetId')}${get('localeId') === '' ? '' : ` (locale ${get('localeId')})`}`;
+		const fields = [['displayName', 'previous_display_name', 'display name'], ['altText', 'previous_alt_text', 'alt text']] as const;
+		if (get('status') === 'updated') {
+			for (const [field, previous, label] of fields) {
+				if (get(field) !== '' || (field === 'altText' && get('error_code') === 'alt_text_cleared')) {
+					lines.push(`put back   ${where}: ${label} ${show(get(previous))} → ${show(get(field))}`);
+				}
+			}
+		} else if (get('status') === 'conflict') {
+			lines.push(`conflict   ${where}: left alone — ${get('error_message')}`);
+		}
+	}
+
+	return lines;
 }

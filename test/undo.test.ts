@@ -1,6 +1,7 @@
-import {writeFile} from 'node:fs/promises';
+import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {demo} from '../src/demo.js';
 import {silentLogger} from '../src/logger.js';
 import {siteTokens} from '../src/sandbox/server.js';
 import {undo} from '../src/undo.js';
@@ -202,5 +203,35 @@ describe('altbatch undo', () => {
 		const summary = await undoRun({input: `${input}.results.csv`, apiBase: sandbox.url, site: site.id});
 		expect(summary.statuses.updated).toBe(8);
 		expect(ids.map(id => sandbox.asset(id)!.altText.get(site.primaryLocale))).toEqual(ids.map((_, i) => `Original alt ${i}`));
+	});
+
+	it('the HTML report of an undo shows what was put back and the conflict', async () => {
+		const site = liveSite('undo-report', 2);
+		const ids = [...site.assets.keys()];
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [ids[0]!, 'Run <alt> 0'], [ids[1]!, 'Run alt 1']]);
+		await runJob({input, apiBase: sandbox.url, site: site.id});
+		sandbox.editAsset({id: ids[1]!, altText: 'Editor alt'});
+		const report = join(dir, 'undo.html');
+		await undoRun({input: `${input}.results.csv`, apiBase: sandbox.url, site: site.id, report});
+		const html = await readFile(report, 'utf8');
+		const section = (id: string) => html.slice(html.indexOf(`<section id="${id}">`), html.indexOf('</section>', html.indexOf(`<section id="${id}">`)));
+		expect(section('restored')).toContain('Put back');
+		expect(section('restored')).toContain('Run &#60;alt&#62; 0');
+		expect(section('restored')).toContain('Original alt 0');
+		expect(section('conflicts')).toContain('Editor alt');
+		expect(section('conflicts')).toContain('Run alt 1');
+	});
+
+	it('npm start shows the safety net: after the real run an editor changes one asset, and undo puts back the rest', async () => {
+		const dir = await tempDir();
+		const {steps} = await demo({logger: silentLogger(), out: join(dir, 'jobs.example.results.csv')});
+		const last = steps.at(-1)!;
+		expect(last.command).toMatch(/^altbatch undo /);
+		expect(last.summary.statuses).toMatchObject({conflict: 1});
+		expect(last.summary.statuses.updated).toBeGreaterThan(0);
+		expect(last.details!.filter(line => line.startsWith('conflict'))).toHaveLength(1);
+		expect(last.details!.filter(line => line.startsWith('put back')).length).toBeGreaterThan(0);
 	});
 });

@@ -125,8 +125,11 @@ export function decideAgainst({job, current, onlyMissing, force}: {job: Job; cur
 	}
 
 	if (conflicts.length > 0 && force !== true) {
-		const what = conflicts.map(c => `${LABELS[c.field]}: the file has ${quote(c.file)}, the site now has ${quote(c.site)}, both changed from ${quote(c.base)}`).join('; ');
-		return {kind: 'done', outcome: {status: 'conflict', errorCode: 'conflict', errorMessage: `${what}; not written${force === false ? ' (--force writes the file\'s value)' : ''}`, attempts: 0, previous, conflicts}};
+		// Undo (no --force): the base is what the run wrote, the file's value what undo would put back.
+		const what = force === undefined
+			? conflicts.map(c => `${LABELS[c.field]}: the run wrote ${quote(c.base)} and the site now has ${quote(c.site)}, so ${quote(c.file)} is not put back`).join('; ')
+			: conflicts.map(c => `${LABELS[c.field]}: the file has ${quote(c.file)}, the site now has ${quote(c.site)}, both changed from ${quote(c.base)}`).join('; ');
+		return {kind: 'done', outcome: {status: 'conflict', errorCode: 'conflict', errorMessage: force === undefined ? what : `${what}; not written${force ? '' : ' (--force writes the file\'s value)'}`, attempts: 0, previous, conflicts}};
 	}
 
 	// Two-way fields go along whenever the row is sent, as they always have.
