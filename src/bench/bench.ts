@@ -11,6 +11,7 @@ import {defaultRunConfig, type RunConfig} from '../config.js';
 import {silentLogger} from '../logger.js';
 import {resultHeader} from '../rows/result.js';
 import {run} from '../run.js';
+import {undo} from '../undo.js';
 import type {Rate} from '../schedule/rate.js';
 import {Sandbox, type SandboxOptions} from '../sandbox/server.js';
 import {newAsset, newSite, objectId} from '../sandbox/state.js';
@@ -264,6 +265,45 @@ async function nightly(): Promise<void> {
 	}
 }
 
+/**
+ * Undo of a 1,000-row run (every asset of the site changed): requests per row put back, with
+ * `--site` (goal: ⌈assets/100⌉ list pages + one PATCH per row, plus the introspect) and without
+ * (one GET per asset and locale + one PATCH).
+ */
+async function undoCost(): Promise<void> {
+	const assets = 1000;
+	for (const withSite of [true, false]) {
+		const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
+		const s = site('undo', assets);
+		for (const asset of s.assets.values()) {
+			asset.altText.set(s.primaryLocale, `Alt text before the run for ${asset.id}`);
+		}
+
+		const sandbox = new Sandbox({sites: [s], rate: {count: 2000, windowMs: 1000}, tokens: [{token: 'bench'}]});
+		const url = await sandbox.listen();
+		const input = join(dir, 'jobs.csv');
+		await writeJobs(input, [...s.assets.keys()]);
+		const ran = await run(config({input, apiBase: url, site: s.id}), {logger: silentLogger()});
+		const before = sandbox.requests.length;
+		const summary = await undo(config({input: `${input}.results.csv`, out: join(dir, 'undo.csv'), apiBase: url, site: withSite ? s.id : undefined}), {logger: silentLogger()});
+		const sent = sandbox.requests.slice(before);
+		await sandbox.close();
+		await rm(dir, {recursive: true, force: true});
+		const goal = Math.ceil(assets / 100) + ran.statuses.updated;
+		table.push({
+			case: `undo of a 1,000-row run, ${withSite ? 'with --site' : 'without --site'}`,
+			rows: ran.statuses.updated,
+			'put back': summary.statuses.updated,
+			requests: summary.requests,
+			'list pages': sent.filter(r => r.path.endsWith('/assets')).length,
+			GETs: sent.filter(r => r.method === 'GET' && r.path.startsWith('/v2/assets/')).length,
+			PATCHes: sent.filter(r => r.method === 'PATCH').length,
+			'requests per row put back': (summary.requests / summary.statuses.updated).toFixed(3),
+			'goal (⌈assets/100⌉ + rows, + introspect)': `${goal} + 1 = ${((goal + 1) / ran.statuses.updated).toFixed(3)}`,
+		});
+	}
+}
+
 /** kill -9 of the real CLI mid-run, then --resume: requests sent again for rows already applied. */
 async function killAndResume(): Promise<void> {
 	const rows = 200;
@@ -505,6 +545,7 @@ async function main(): Promise<void> {
 		['other-stays', () => otherClient({name: 'another client throughout', rows: 200, limit: {count: 20, windowMs: 1000}, otherPerSecond: 6, otherForMs: 600_000})],
 		['unlimited', () => unlimited(3000)],
 		['nightly', () => nightly()],
+		['undo', () => undoCost()],
 		['shared', () => sharedBudget({viaRedis: true})],
 		['shared-no-redis', () => sharedBudget({viaRedis: false})],
 		['three-sites', () => threeSites()],
