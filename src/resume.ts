@@ -1,24 +1,13 @@
 import {columnMap, ResultsJournal, streamResults} from './csv/journal.js';
 import {statSync} from 'node:fs';
 import {UsageError} from './errors.js';
+import {hash53} from './rows/hash.js';
 import {jobKey, toJob, type Columns, type Job} from './rows/job.js';
 import {DONE_STATUSES, type Outcome} from './rows/result.js';
 
-/** cyrb53: a fast 53-bit hash of a string; never 0 here (0 marks "no row"). */
+/** A row's print: a 53-bit hash, never 0 (0 marks "no row"). */
 function print(text: string): number {
-	let h1 = 0xdeadbeef;
-	let h2 = 0x41c6ce57;
-	for (let i = 0; i < text.length; i++) {
-		const ch = text.charCodeAt(i);
-		h1 = Math.imul(h1 ^ ch, 2654435761);
-		h2 = Math.imul(h2 ^ ch, 1597334677);
-	}
-
-	h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
-	h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-	h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
-	h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-	return (4_294_967_296 * (2_097_151 & h2)) + (h1 >>> 0) + 1;
+	return hash53(text) + 1;
 }
 
 const NONE = '\u0001';

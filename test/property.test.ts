@@ -2,21 +2,10 @@ import {readFile, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {AltbatchError, InputError} from '../src/errors.js';
+import {mulberry32} from '../src/sandbox/faults.js';
 import {objectId} from '../src/sandbox/state.js';
 import {runCli, runJob, tempDir} from './helpers.js';
 import {parseStrict} from './rfc4180.js';
-
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed by its seed. */
-function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-	};
-}
 
 const TEXTS = ['A red bicycle', 'Un vélo rouge, contre un mur', 'He said "hi"', 'Line one\nline two', '=SUM(A1)', '\'@x', '  ', '', 'IMG_1234', 'émoji 🚲', 'tab\there', 'semi;colon'];
 
@@ -112,7 +101,7 @@ describe('hostile spreadsheets through a dry run', () => {
 		const dir = await tempDir();
 		const outcomes = {written: 0, refused: 0};
 		for (let seed = 1; seed <= 400; seed++) {
-			const random = prng(seed);
+			const random = mulberry32(seed);
 			const input = join(dir, `jobs-${seed}.csv`);
 			const out = join(dir, `jobs-${seed}.dry-run.csv`);
 			await writeFile(input, mutate(spreadsheet(random, seed), random));
@@ -147,7 +136,7 @@ describe('hostile spreadsheets through a dry run', () => {
 	it('the CLI exits 0, 1 or 2 on a sample of them, never with a stack trace', async () => {
 		const dir = await tempDir();
 		for (let seed = 1000; seed < 1012; seed++) {
-			const random = prng(seed);
+			const random = mulberry32(seed);
 			const input = join(dir, `jobs-${seed}.csv`);
 			await writeFile(input, mutate(spreadsheet(random, seed), random));
 			const result = await runCli(['run', input, '--dry-run', '--json']);

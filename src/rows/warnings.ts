@@ -1,3 +1,5 @@
+import {hash53} from './hash.js';
+
 /** Alt-text quality warnings: never blocking, written to the `warnings` column and counted. */
 export const WARNING_CODES = ['alt_is_file_name', 'alt_placeholder', 'alt_redundant_prefix', 'alt_too_long', 'alt_same_as_display_name', 'alt_duplicate'] as const;
 export type WarningCode = typeof WARNING_CODES[number];
@@ -47,19 +49,6 @@ export function altTextWarnings({altText, displayName}: {altText: string; displa
 	}
 
 	return warnings;
-}
-
-/** A 53-bit hash of a string (two 32-bit FNV-1a lanes): a small number instead of the text. */
-function hash53(text: string): number {
-	let a = 0x81_1c_9d_c5;
-	let b = 0x05_0c_5d_1f;
-	for (let i = 0; i < text.length; i++) {
-		const c = text.charCodeAt(i);
-		a = Math.imul(a ^ c, 0x01_00_01_93);
-		b = Math.imul(b ^ c, 0x01_00_01_93) ^ (a >>> 7);
-	}
-
-	return ((a >>> 0) * 2 ** 21) + ((b >>> 0) & 0x1f_ff_ff);
 }
 
 /**

@@ -10,7 +10,7 @@ export type FaultKind = 'error500' | 'html503' | 'drop' | 'truncate' | 'slow' | 
 export type FaultRates = Partial<Record<FaultKind, number>>;
 
 /** A small seeded generator, so that a run with random faults can be repeated. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
 	let a = seed >>> 0;
 	return () => {
 		a = (a + 0x6d_2b_79_f5) >>> 0;
