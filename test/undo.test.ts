@@ -234,4 +234,34 @@ describe('altbatch undo', () => {
 		expect(last.details!.filter(line => line.startsWith('conflict'))).toHaveLength(1);
 		expect(last.details!.filter(line => line.startsWith('put back')).length).toBeGreaterThan(0);
 	});
+
+	it('puts the display name back once per asset, whatever locales the run wrote it in, and each locale\'s alt text', async () => {
+		const site = liveSite('undo-locales', 1, 1);
+		const [a] = [...site.assets.keys()];
+		const secondary = site.secondaryLocales[0]!;
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [
+			['assetId', 'localeId', 'displayName', 'altText'],
+			[a!, '', 'first-name.jpg', 'Run alt'],
+			[a!, secondary, 'second-name.jpg', 'Alt du run'],
+		]);
+		await runJob({input, apiBase: sandbox.url, site: site.id});
+		expect(sandbox.asset(a!)!.displayName).toBe('second-name.jpg');
+		const summary = await undoRun({input: `${input}.results.csv`, apiBase: sandbox.url, site: site.id});
+		expect(summary.statuses).toMatchObject({updated: 2, conflict: 0});
+		expect(sandbox.asset(a!)!.displayName).toBe('original-0.jpg');
+		expect(sandbox.asset(a!)!.altText.get(site.primaryLocale)).toBe('Original alt 0');
+		expect(sandbox.asset(a!)!.altText.get(secondary)).toBe('Alt d\'origine 0');
+	});
+
+	it('refuses a file that is not the results of a run (exit 2), sending nothing', async () => {
+		const sandbox = await startSandbox({rate: FAST});
+		const dir = await tempDir();
+		const jobs = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ['a'.repeat(24), 'x']]);
+		const result = await runCli(['undo', jobs, '--api-base', sandbox.url], {env: {WEBFLOW_TOKEN: 'sandbox-token'}});
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('input_not_results');
+		expect(sandbox.requests).toHaveLength(0);
+	});
 });
