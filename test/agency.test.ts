@@ -246,6 +246,45 @@ describe('agencies: every client site in one run', () => {
 		expect(conflicts.slice(conflicts.indexOf('<tbody>'), conflicts.indexOf('</tbody>'))).toContain(`<td>${sites[1]!.id}</td>`);
 	});
 
+	it('undo --tokens --prefetch of an agency run restores each site through its own token, except where an editor changed the asset since', async () => {
+		const {sites, sandbox, dir, tokensFile} = await threeClients();
+		const out = join(dir, 'all-clients.csv');
+		expect((await runCli(['export', '--tokens', tokensFile, '--api-base', sandbox.url, '--out', out])).code).toBe(0);
+		const sheet = await readSheet(out);
+		const alt = sheet.header.indexOf('altText');
+		const before = new Map(sheet.rows.map(row => [row[1]!, row[alt]!]));
+		// The agency rewrites every alt text that is there (an empty one would need --allow-clear to put back).
+		const rewritten = sheet.rows.filter(row => row[alt] !== '');
+		for (const row of rewritten) {
+			row[alt] = `Rewritten: ${row[1]!.slice(-4)}`;
+		}
+
+		await writeCsv(out, [sheet.header, ...sheet.rows]);
+		expect((await runCli(['run', out, '--tokens', tokensFile, '--prefetch', '--api-base', sandbox.url])).code).toBe(0);
+		// After the run, the client of the third site fixes one of the rewritten assets again.
+		const touched = rewritten.find(row => row[0] === sites[2]!.id)!;
+		sandbox.editAsset({id: touched[1]!, altText: 'The client\'s own words'});
+		sandbox.requests.length = 0;
+		const undone = await runCli(['undo', join(dir, 'all-clients.results.csv'), '--tokens', tokensFile, '--prefetch', '--api-base', sandbox.url, '--json']);
+		expect(undone.code).toBe(1);
+		const summary = JSON.parse(undone.stdout) as {statuses: Record<string, number>; requests: number; sites: Record<string, {requests: number; conflicts: number}>};
+		expect(summary.statuses).toMatchObject({updated: rewritten.length - 1, conflict: 1});
+		for (const row of rewritten) {
+			const now = sandbox.asset(row[1]!)!.altText.get(sandbox.sites.get(row[0]!)!.primaryLocale);
+			expect(now).toBe(row === touched ? 'The client\'s own words' : before.get(row[1]!));
+		}
+
+		// Per site: its introspect, one list page, one PATCH per restored row; each token on its own site.
+		for (const site of sites) {
+			const restored = rewritten.filter(row => row[0] === site.id && row !== touched).length;
+			expect(summary.sites[site.id]).toMatchObject({requests: 2 + restored, conflicts: site === sites[2] ? 1 : 0});
+		}
+
+		for (const [token, reached] of sitesTouchedByToken(sandbox)) {
+			expect([token, reached.size]).toEqual([token, 1]);
+		}
+	});
+
 	it('a nightly --only-missing --prefetch across sites re-reads before each write: alt text an editor adds mid-run is never overwritten', async () => {
 		const {sites, sandbox, dir, tokens} = await threeClients({count: 10, rate: {count: 8, windowMs: 1000}});
 		const rows = sites.flatMap(site => assetIds(site).map(id => [site.id, id, `Nightly alt for ${id.slice(-4)}`]));
