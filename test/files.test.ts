@@ -165,6 +165,19 @@ describe('no two of the run\'s files are one file on disk', () => {
 		expect(await readFile(lockNamed, 'utf8')).toBe(before);
 	});
 
+	it('export refuses an --out that is its --log-file, before sending anything', async () => {
+		const site = makeSite({label: 'paths-export', count: 1});
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		await mkdir(join(dir, 'sub'));
+		await symlink('..', join(dir, 'sub', 'up'));
+		const result = await runCli(['export', '--site', site.id, '--api-base', sandbox.url, '--out', 'assets.csv', '--log-file', 'sub/up/assets.csv'], {env: {WEBFLOW_TOKEN: TOKEN}, cwd: dir});
+		expect(result.code).toBe(2);
+		expect(result.stderr).toMatch(/--out and --log-file are the same file/);
+		expect(sandbox.requests).toHaveLength(0);
+		expect(await readdir(dir)).toEqual(['sub']);
+	});
+
 	it('one lock for the results file however it is named: through a symlink to it the second run is refused', async () => {
 		const dir = await tempDir();
 		await writeFile(join(dir, 'out.csv'), '');
