@@ -1,6 +1,10 @@
+import type {RunConfig} from './config.js';
 import type {Encoding} from './csv/decode.js';
 import {readCsvFile, type Dialect} from './csv/input.js';
-import {InputError} from './errors.js';
+import {AltbatchError, InputError, UsageError} from './errors.js';
+import type {Logger} from './logger.js';
+import {fileStamp} from './paths.js';
+import {InputPrints} from './resume.js';
 import {isBlankRecord, mapHeader, toJob, type Columns, type Job} from './rows/job.js';
 
 export type CheckedInput = {
@@ -27,7 +31,7 @@ const SWALLOWED_ROW = /[\r\n][\da-f]{24}[,;\t]/i;
 export async function scanInput({path, encoding, onColumns, onJob}: {
 	path: string;
 	encoding: Encoding | undefined;
-	onColumns?: (columns: Columns) => void;
+	onColumns?: (columns: Columns) => void | Promise<void>;
 	onJob?: (job: Job) => void | Promise<void>;
 }): Promise<CheckedInput> {
 	let columns: Columns | undefined;
@@ -42,8 +46,7 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 			row++;
 			if (columns === undefined) {
 				columns = mapHeader({header: record.fields, file: path, line: record.firstLine});
-				onColumns?.(columns);
-				return;
+				return onColumns?.(columns);
 			}
 
 			if (isBlankRecord(record.fields)) {
@@ -78,4 +81,107 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 	}
 
 	return {columns, dialect, rows, lastRow: row, locales, siteIds: new Set(localesBySite.keys()), localesBySite};
+}
+
+/**
+ * Where a run's rows come from when not from a jobs file (undo makes them from a results file):
+ * the whole input, checked, and a pass handing over every job in order.
+ */
+export type JobSource = {
+	readonly checked: CheckedInput;
+	scan(onJob: (job: Job) => Promise<void> | undefined): Promise<CheckedInput>;
+};
+
+/** Whether the run sends requests: a real run, a dry run that reads the site first, and undo (which reads the site even on a dry run). */
+export function needsNetwork(config: RunConfig): boolean {
+	return !config.dryRun || config.site !== undefined || config.prefetch === true || config.undo === true;
+}
+
+/** The input, checked (or not yet: see `checked`), and the one pass that hands over its rows. */
+export type Input = {
+	/** The whole input as checked before the first request; undefined when the check is the one pass (a dry run that reads nothing). */
+	readonly checked: CheckedInput | undefined;
+	/** Each row's print from the check (what a second read must find, and what `--resume` compares); undefined when read once. */
+	readonly prints: InputPrints | undefined;
+	/** Throws `input_changed` when the file on disk is not the one checked any more. */
+	assertSameFile(): void;
+	/** Throws `input_changed` when a row read the second time is not what was checked. */
+	assertSamePrint(job: Job): void;
+	/**
+	 * The pass: the columns first (once), then every job in order; returns what it read. Read a
+	 * second time, a file that no longer passes the check changed, and requests went out: `input_changed`.
+	 */
+	read(handlers: {onColumns(columns: Columns): Promise<void>; onJob(job: Job): Promise<void> | undefined}): Promise<CheckedInput>;
+};
+
+/**
+ * The whole file is checked before the first request; a run that sends nothing reads it once.
+ * Reading it twice, each row's print from the first read is what the second must find.
+ */
+export async function checkInput(config: RunConfig, source: JobSource | undefined, logger: Logger): Promise<Input> {
+	const inputChanged = (where: string, cause?: unknown) => new AltbatchError('stop', 'input_changed', `${config.input} changed while the run was reading it (${where}): the run stopped and sent nothing more. The rows finished before are in ${config.out}; check the file, then run again with --resume`, {cause});
+	if (source) {
+		accepted(config, logger, source.checked);
+		return {
+			checked: source.checked,
+			prints: undefined,
+			assertSameFile() {},
+			assertSamePrint() {},
+			async read({onColumns, onJob}) {
+				await onColumns(source.checked.columns);
+				return source.scan(onJob).catch((error: unknown) => {
+					throw error instanceof InputError ? inputChanged(error.message, error) : error;
+				});
+			},
+		};
+	}
+
+	if (!needsNetwork(config) && !config.resume) {
+		return {
+			checked: undefined,
+			prints: undefined,
+			assertSameFile() {},
+			assertSamePrint() {},
+			read: async ({onColumns, onJob}) => scanInput({path: config.input, encoding: config.encoding, onColumns, onJob}),
+		};
+	}
+
+	const prints = new InputPrints();
+	const stamp = fileStamp(config.input);
+	const checked = accepted(config, logger, await scanInput({path: config.input, encoding: config.encoding, onJob: job => prints.add(job)}));
+	return {
+		checked,
+		prints,
+		assertSameFile() {
+			if (fileStamp(config.input) !== stamp) {
+				throw inputChanged('it is not the file that was checked any more');
+			}
+		},
+		assertSamePrint(job) {
+			if (!prints.same(job)) {
+				throw inputChanged(`line ${job.line} is not what was checked`);
+			}
+		},
+		async read({onColumns, onJob}) {
+			await onColumns(checked.columns);
+			const scanned = await scanInput({path: config.input, encoding: checked.dialect.encoding, onJob}).catch((error: unknown) => {
+				throw error instanceof InputError ? inputChanged(error.message, error) : error;
+			});
+			if (scanned.rows !== checked.rows || scanned.lastRow !== checked.lastRow) {
+				throw inputChanged(`it has ${scanned.lastRow} rows now, ${checked.lastRow} when checked`);
+			}
+
+			return scanned;
+		},
+	};
+}
+
+/** The checked input, logged; `--prefetch` refuses a file without a siteId column. */
+function accepted(config: RunConfig, logger: Logger, checked: CheckedInput): CheckedInput {
+	logger.info({input: config.input, rows: checked.rows, delimiter: checked.dialect.delimiter, encoding: checked.dialect.encoding}, 'input checked');
+	if (config.prefetch === true && config.site === undefined && checked.columns.index.siteId === undefined) {
+		throw new UsageError('--prefetch reads the sites named in the siteId column, and this file has none: give it a siteId column, or name the one site with --site <id>', 'prefetch_needs_site_ids');
+	}
+
+	return checked;
 }

@@ -4,8 +4,21 @@ import {applyToSnapshot, decide, decideAgainst, decideUnseen} from './rows/decid
 import type {Job} from './rows/job.js';
 import type {Outcome} from './rows/result.js';
 import type {Attempted} from './schedule/attempts.js';
+import {ratePerMinute} from './schedule/rate.js';
 import {learnBudget, siteRefusal, type Session, type Stop} from './session.js';
 import {coverageOf, SiteShare, type Coverage, type CurrentAsset, type SiteSnapshot} from './site.js';
+
+export type LaneStats = {
+	readonly requests: number;
+	/** Of `requests`, the prefetch's list pages. */
+	readonly listRequests: number;
+	/** Dry run: the requests a real run would send for this lane (its list pages included). */
+	readonly wouldSend: number;
+	readonly tooManyRequests: number;
+	/** The pace of the lane's token (shared with the token's other lanes). */
+	readonly ratePerMinute: number;
+	readonly stopped: Stop | undefined;
+};
 
 /**
  * One site's share of a run (or, without sites, the token's): its session (budget, pauses, retries,
@@ -51,6 +64,19 @@ export class Lane {
 	}
 
 	#introspected = 0;
+
+	/** What this lane did, for the summary: its own requests, list pages and 429s, what a real run would send, its stop, and its token's pace. */
+	stats(): LaneStats {
+		const listRequests = this.snapshot?.pages ?? 0;
+		return {
+			requests: this.requests,
+			listRequests,
+			wouldSend: listRequests + this.wouldSend,
+			tooManyRequests: this.tooManyRequests,
+			ratePerMinute: ratePerMinute(this.session.stats().rate),
+			stopped: this.stopped,
+		};
+	}
 
 	/**
 	 * Introspect (budget, scopes, site access; once per token), then with `prefetch` the site's

@@ -1,5 +1,5 @@
 import {writeFileSync} from 'node:fs';
-import type {Summary} from './run.js';
+import type {Summary} from './summary.js';
 import type {RateTimeline} from './schedule/rate.js';
 
 export type ReportRow = {readonly row: number; readonly siteId?: string; readonly assetId: string; readonly status: string; readonly code: string; readonly message: string};

@@ -2,7 +2,7 @@ import {setMaxListeners} from 'node:events';
 import type {Logger} from './logger.js';
 import type {Outcome} from './rows/result.js';
 import {Reachability, withRetries, type Attempted, type RetryPolicy} from './schedule/attempts.js';
-import {Pacer} from './schedule/pacer.js';
+import {Pacer, type RateStats} from './schedule/pacer.js';
 import {ratePerMinute, type Rate} from './schedule/rate.js';
 import {budgetKey} from './schedule/shared-budget.js';
 import {readIntrospection, WebflowClient, type ApiReply} from './webflow/client.js';
@@ -209,6 +209,16 @@ export class Session {
 	async request(send: () => Promise<ApiReply>, maxAttempts?: number): Promise<Attempted> {
 		const policy = maxAttempts === undefined ? this.policy : {...this.policy, maxAttempts: Math.min(maxAttempts, this.policy.maxAttempts)};
 		return withRetries({send, governor: this.governor, policy, reachability: this.#reachability, stop: this.stop.signal});
+	}
+
+	/** What this token's pacer saw: requests, 429s, pauses, the rate it paces to and where from, how the budget is kept. */
+	stats(): RateStats {
+		return this.governor.stats();
+	}
+
+	/** Until when every request of this token waits (0 or past when none does). */
+	get pausedUntil(): number {
+		return this.governor.pausedUntil;
 	}
 
 	/** Turns a call's end into a row outcome (and stops the run where that is called for). */

@@ -1,5 +1,63 @@
 import type {ExportSummary} from './export.js';
-import type {Progress, Summary} from './run.js';
+import type {Status} from './rows/result.js';
+import type {BudgetMode, RateSource} from './schedule/rate.js';
+import type {StopReason} from './session.js';
+
+export type Progress = {
+	readonly done: number;
+	readonly total: number;
+	readonly elapsedMs: number;
+	readonly pausedUntil: number;
+};
+
+export type RunStopped = {readonly reason: StopReason; readonly message: string};
+
+/** What a run did, as data: `--json` prints it, `formatSummary` renders it for people, the report draws it. */
+export type Summary = {
+	readonly input: string;
+	readonly out: string;
+	readonly dryRun: boolean;
+	readonly rows: number;
+	readonly statuses: Record<Status, number>;
+	readonly errorCodes: Record<string, number>;
+	/** Alt-text quality warnings by code. */
+	readonly warnings: Record<string, number>;
+	readonly requests: number;
+	/** Of `requests`, the prefetch's list pages. */
+	readonly listRequests: number;
+	/** `--dry-run`: the requests a real run would cost. */
+	readonly estimatedRequests: number | undefined;
+	readonly tooManyRequests: number;
+	readonly pausedSeconds: number;
+	readonly elapsedSeconds: number;
+	/** Requests per minute actually sent. */
+	readonly effectiveRatePerMinute: number;
+	/** The rate paced to at the end (all tokens together), and where it came from. */
+	readonly rateLimitPerMinute: number;
+	/** `none` when nothing was paced (no token opened), `mixed` when the tokens' rates came from different places. */
+	readonly rateSource: RateSource | 'none' | 'mixed';
+	/** How the budget was kept: `{kind: 'local'}`, `{kind: 'shared', peers}` (Redis), or `{kind: 'fallback', share, reason}` when Redis went away (with several tokens, the least shared of them). */
+	readonly budget: BudgetMode;
+	/** With `--tokens` or `--prefetch`: the same, per site. */
+	readonly sites: Record<string, SiteSummary> | undefined;
+	readonly stopped: RunStopped | undefined;
+};
+
+export type SiteSummary = {
+	readonly statuses: Record<Status, number>;
+	/** Requests sent for the site: list pages, reads, PATCHes (its token's introspect with the first site of the token). */
+	readonly requests: number;
+	/** Of `requests`, the prefetch's list pages. */
+	readonly listRequests: number;
+	/** `--dry-run`: the requests a real run would cost for the site. */
+	readonly estimatedRequests: number | undefined;
+	/** Rows not written because the sheet and the site both changed a field. */
+	readonly conflicts: number;
+	readonly tooManyRequests: number;
+	/** The pace of the site's token (shared by the sites of a workspace token). */
+	readonly rateLimitPerMinute: number;
+	readonly stopped: RunStopped | undefined;
+};
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -45,8 +103,8 @@ export function formatSummary(summary: Summary): string {
 		lines.push(`  ${plural(summary.requests, 'request')}, ${summary.tooManyRequests} answered 429, paused ${summary.pausedSeconds} s; ${summary.effectiveRatePerMinute}/min sent, paced to ${summary.rateLimitPerMinute}/min (${summary.rateSource})`);
 	}
 
-	if (summary.budget !== 'local') {
-		lines.push(`  budget: ${summary.budget}`);
+	if (summary.budget.kind !== 'local') {
+		lines.push(`  budget: ${describeBudget(summary.budget)}`);
 	}
 
 	for (const [site, part] of Object.entries(summary.sites ?? {})) {
@@ -62,6 +120,15 @@ export function formatSummary(summary: Summary): string {
 
 	lines.push(`Results: ${summary.out}`);
 	return lines.join('\n');
+}
+
+/** The budget line: shared through Redis, or local after Redis went away. */
+export function describeBudget(mode: BudgetMode): string {
+	if (mode.kind === 'local') {
+		return 'local';
+	}
+
+	return mode.kind === 'shared' ? `shared through Redis (${mode.peers} other process${mode.peers === 1 ? '' : 'es'} seen)` : `local after Redis went away (${Math.round(mode.share * 100)}% of the rate): ${mode.reason}`;
 }
 
 /** The end of an export as people read it: the file, and with several sites one line per site. */

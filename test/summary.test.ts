@@ -1,0 +1,32 @@
+import {join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {formatSummary} from '../src/summary.js';
+import {assetIds, makeSite, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
+
+describe('the run summary as data', () => {
+	it('with several tokens, paces at all of them together, each site with its own token\'s pace', async () => {
+		const sites = ['a', 'b'].map(label => makeSite({label: `summary-${label}`, count: 4}));
+		const sandbox = await startSandbox({sites, rate: {count: 10, windowMs: 1000}, tokens: sites.map((site, i) => ({token: `token-${i}`, siteIds: [site.id], rate: {count: 10, windowMs: 1000}}))});
+		const input = await writeCsv(join(await tempDir(), 'jobs.csv'), [['siteId', 'assetId', 'altText'], ...sites.flatMap(site => assetIds(site).map(id => [site.id, id, `alt for ${id}`]))]);
+		const summary = await runJob({input, apiBase: sandbox.url, token: undefined, tokens: new Map(sites.map((site, i) => [site.id, `token-${i}`]))});
+		expect(summary.statuses.updated).toBe(8);
+		const paces = sites.map(site => summary.sites?.[site.id]?.rateLimitPerMinute ?? 0);
+		expect(paces.every(pace => pace > 0)).toBe(true);
+		expect(summary.rateLimitPerMinute).toBeCloseTo(paces[0]! + paces[1]!, 1);
+		expect(summary.rateSource).not.toBe('none');
+		expect(summary.budget).toEqual({kind: 'local'});
+	});
+
+	it('a dry run that reads nothing paces nothing: rate 0 from none, a local budget, no budget line', async () => {
+		const input = await writeCsv(join(await tempDir(), 'jobs.csv'), [['assetId', 'altText'], ['a'.repeat(24), 'A red bicycle']]);
+		const summary = await runJob({input, dryRun: true, token: undefined});
+		expect(summary).toMatchObject({rateLimitPerMinute: 0, rateSource: 'none', budget: {kind: 'local'}, requests: 0});
+		expect(formatSummary(summary)).not.toMatch(/budget/);
+	});
+
+	it('says how a shared budget was kept, in words, from the budget\'s data', () => {
+		const summary = {input: 'in.csv', out: 'out.csv', dryRun: false, rows: 0, statuses: {updated: 0, unchanged: 0, skipped: 0, would_update: 0, invalid: 0, failed: 0, not_attempted: 0, conflict: 0}, errorCodes: {}, warnings: {}, requests: 0, listRequests: 0, estimatedRequests: undefined, tooManyRequests: 0, pausedSeconds: 0, elapsedSeconds: 0, effectiveRatePerMinute: 0, rateLimitPerMinute: 60, rateSource: 'default', sites: undefined, stopped: undefined} as const;
+		expect(formatSummary({...summary, budget: {kind: 'shared', peers: 1}})).toContain('budget: shared through Redis (1 other process seen)');
+		expect(formatSummary({...summary, budget: {kind: 'fallback', share: 0.5, reason: 'connection closed'}})).toContain('budget: local after Redis went away (50% of the rate): connection closed');
+	});
+});
