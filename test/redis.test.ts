@@ -72,11 +72,12 @@ describe.skipIf(!HAS_REDIS)('one budget across processes through Redis', () => {
 		const {site, first, second} = await twoJobs('redis-killed', 40);
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 10, windowMs: 1000}});
 		const env = {WEBFLOW_TOKEN: TOKEN};
-		const a = spawnCli(['run', first, '--api-base', sandbox.url, '--redis', url], {env});
-		const b = spawnCli(['run', second, '--api-base', sandbox.url, '--redis', url], {env});
+		const a = spawnCli(['run', first, '--api-base', sandbox.url, '--redis', url, '--log-level', 'debug'], {env});
+		const b = spawnCli(['run', second, '--api-base', sandbox.url, '--redis', url, '--log-level', 'debug'], {env});
 		await until(() => sandbox.requests.filter(r => r.method === 'PATCH').length >= 15);
 		server.kill('SIGKILL');
 		const [ra, rb] = await Promise.all([a.done, b.done]);
+		console.log(ra.stderr.slice(-3000));
 		expect([ra.code, rb.code]).toEqual([0, 0]);
 		expect(ra.stderr + rb.stderr).toMatch(/local after Redis went away/);
 		for (const file of [first, second]) {

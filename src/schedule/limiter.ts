@@ -38,6 +38,7 @@ export class Limiter {
 	/** Job ids must be unique in Redis while alive, across processes. */
 	readonly #prefix = randomUUID();
 	#jobs = 0;
+	readonly #retired = new AbortController();
 
 	private constructor(bottleneck: Bottleneck, shared: boolean) {
 		this.#bottleneck = bottleneck;
@@ -82,7 +83,25 @@ export class Limiter {
 	 */
 	async slot(): Promise<void> {
 		const options = this.#shared ? {id: `${this.#prefix}-${++this.#jobs}`, expiration: SHARED_JOB_EXPIRATION_MS} : {id: `r${++this.#jobs}`};
-		await this.#bottleneck.schedule(options, async () => undefined);
+		// A limiter whose Redis went away may never settle its waiting jobs, even stopped: retiring it
+		// ends the wait for the slot here.
+		const settled = new AbortController();
+		const retired = new Promise<never>((_resolve, reject) => {
+			const onRetired = () => {
+				reject(new Error('the limiter was retired'));
+			};
+
+			if (this.#retired.signal.aborted) {
+				onRetired();
+			}
+
+			this.#retired.signal.addEventListener('abort', onRetired, {once: true, signal: settled.signal});
+		});
+		try {
+			await Promise.race([this.#bottleneck.schedule(options, async () => undefined), retired]);
+		} finally {
+			settled.abort();
+		}
 	}
 
 	async setSpacing(spacingMs: number): Promise<void> {
@@ -96,6 +115,7 @@ export class Limiter {
 
 	/** Drops every waiting slot (their `slot()` rejects); with Redis, also lets go of the connection. */
 	async retire(): Promise<void> {
+		this.#retired.abort();
 		try {
 			await this.#bottleneck.stop({dropWaitingJobs: true});
 		} finally {

@@ -1,3 +1,5 @@
+import {EventEmitter, once} from 'node:events';
+import {setTimeout as delay} from 'node:timers/promises';
 import type {Logger} from '../logger.js';
 import {Limiter} from './limiter.js';
 import {RateModel, type BudgetMode, type Decision, type ModelStats, type Rate, type RateReply, type RateSource, type RateTimeline} from './rate.js';
@@ -5,6 +7,9 @@ import {SharedBudget} from './shared-budget.js';
 import {sleep, StoppedError} from './sleep.js';
 
 export type RateStats = ModelStats & {readonly budget: BudgetMode};
+
+/** While bursting with no credit, a request waits for the next answer, or this long at most. */
+const CREDIT_WAIT_MS = 250;
 
 /**
  * Applies the rate model's decisions: waits at the gate, takes a slot from the limiter (Bottleneck,
@@ -20,6 +25,8 @@ export class Pacer {
 	#shared: SharedBudget | undefined;
 	#budget: BudgetMode = {kind: 'local'};
 	#onBudgetChange: ((mode: BudgetMode) => void) | undefined;
+	/** Emits `answer` whenever an answer came back: requests waiting for credit look again. */
+	readonly #answers = new EventEmitter();
 
 	constructor({rate, source, now = Date.now, logger, onPause}: {rate: Rate; source: RateSource; now?: () => number; logger: Logger; onPause?: (untilMs: number, reason: string) => void}) {
 		this.#model = new RateModel({rate, source});
@@ -27,6 +34,8 @@ export class Pacer {
 		this.#logger = logger;
 		this.#onPause = onPause;
 		this.#limiter = Limiter.local(this.#model.spacingMs);
+		// Every request waiting for credit listens: up to --concurrency of them.
+		this.#answers.setMaxListeners(0);
 	}
 
 	get rate(): Rate {
@@ -52,6 +61,8 @@ export class Pacer {
 	 */
 	async share({url, key, onChange}: {url: string; key: string; onChange: (mode: BudgetMode) => void}): Promise<void> {
 		this.#onBudgetChange = onChange;
+		// Shared, the budget is spaced evenly (set before joining: the limiter in Redis takes this spacing).
+		this.#model.share(1);
 		try {
 			this.#shared = await SharedBudget.join({
 				url,
@@ -73,6 +84,7 @@ export class Pacer {
 				},
 			});
 		} catch (error) {
+			this.#apply(this.#model.leaveShared(1));
 			this.#setBudget({kind: 'fallback', share: 1, reason: `Redis unreachable at start (${(error as Error).message})`});
 			return;
 		}
@@ -114,14 +126,33 @@ export class Pacer {
 				throw new StoppedError();
 			}
 
-			// The gate is checked again in the same tick as the send: nothing leaves while it is closed.
-			if (limiter !== this.#limiter || !this.#model.maySend(this.#now())) {
+			if (limiter !== this.#limiter) {
 				continue;
 			}
 
-			const sequence = this.#model.sent(this.#now());
-			const reply = await request();
+			// The gate is checked again in the same tick as the send: nothing leaves while it is closed.
+			const now = this.#now();
+			if (!this.#model.maySend(now)) {
+				if (this.#model.spacingMs === 0 && now >= this.#model.openAt) {
+					// No slot spacing to wait on while bursting: wait for an answer to bring credit.
+					await this.#nextAnswer(signal);
+				}
+
+				continue;
+			}
+
+			const sequence = this.#model.sent(now);
+			let reply: T;
+			try {
+				reply = await request();
+			} catch (error) {
+				this.#model.lost(sequence);
+				this.#answers.emit('answer');
+				throw error;
+			}
+
 			this.#apply(this.#model.observe(describe(reply), sequence, this.#now()));
+			this.#answers.emit('answer');
 			return reply;
 		}
 	}
@@ -178,15 +209,32 @@ export class Pacer {
 
 		this.#shared = undefined;
 		const share = 1 / shared.processes;
-		this.#model.leaveShared(share);
 		// The shared limiter is retired by the shared budget itself.
 		this.#limiter = Limiter.local(this.#model.spacingMs);
+		this.#apply(this.#model.leaveShared(share));
 		this.#setBudget({kind: 'fallback', share, reason});
 	}
 
 	#setBudget(mode: BudgetMode): void {
 		this.#budget = mode;
 		this.#onBudgetChange?.(mode);
+	}
+
+	/** Waits for the next answer, or `CREDIT_WAIT_MS` (a timer that keeps the process alive meanwhile). */
+	async #nextAnswer(signal: AbortSignal): Promise<void> {
+		const done = new AbortController();
+		const both = AbortSignal.any([signal, done.signal]);
+		try {
+			await Promise.race([once(this.#answers, 'answer', {signal: both}), delay(CREDIT_WAIT_MS, undefined, {signal: both})]);
+		} catch {
+			// Aborted by the run: thrown below.
+		} finally {
+			done.abort();
+		}
+
+		if (signal.aborted) {
+			throw new StoppedError();
+		}
 	}
 
 	async #waitForGate(signal: AbortSignal): Promise<void> {

@@ -53,8 +53,15 @@ const NOTHING: Decision = {};
 
 /** Requests are spaced this much wider than the rate, so arrival jitter never tips a window over. */
 const MARGIN = 1.02;
+/** `X-RateLimit-Limit` is per minute (Webflow's documented meaning): no budget window is longer. */
+const LONGEST_WINDOW_MS = 60_000;
 /** Requests left unused at the end of a window that others spend too: a 429 would cost more. */
 const OTHERS_RESERVE = 1;
+/**
+ * Bursting, requests left unused in a window others spend too: what another client (another run,
+ * at the default --concurrency) may have in flight that no Remaining showed yet.
+ */
+const OTHERS_IN_FLIGHT = 4;
 /** Pause log entries kept for the report. */
 const PAUSE_LOG_SIZE = 10_000;
 
@@ -67,7 +74,19 @@ export function ratePerMinute(rate: Rate): number {
  * begin (the answer after which more remained than before), and whether requests not ours were
  * counted since then.
  */
-type Heard = {readonly sequence: number; readonly remaining: number; readonly at: number; readonly windowFrom: number | undefined; readonly others: boolean};
+type Heard = {
+	readonly sequence: number;
+	readonly remaining: number;
+	readonly at: number;
+	/** Our earlier requests still in flight when it was heard: the server may count them after it. */
+	readonly olderInFlight: number;
+	readonly windowFrom: number | undefined;
+	/** The request whose answer showed the window begun. */
+	readonly windowSequence: number | undefined;
+	readonly others: boolean;
+	/** Others were seen in the window before this one: they may come back at its start. */
+	readonly othersBefore: boolean;
+};
 
 /** One stretch of answers watched for headroom after learning down. */
 type Watch = {readonly since: number; readonly fewest: number; readonly othersSeen: boolean};
@@ -87,11 +106,15 @@ function merge(a: Decision, b: Decision): Decision {
  * I/O, so every case is a table test. The pacer asks it whether a request may leave (`maySend`),
  * tells it when one did (`sent`) and what came back (`observe`), and applies the `Decision`s.
  *
- * - Requests are spaced evenly at the rate (`spacingMs`), 2% wide of it.
+ * - A per-minute limit is a budget, not a speed: where answers carry `X-RateLimit-Remaining` (and
+ *   no lower `--rate` was told), requests go as soon as there is credit — the latest Remaining (in
+ *   send order) less what was sent since and what was still in flight — down to none, with no
+ *   spacing (`bursting`). After a pause, or when nothing heard is fresh, one request goes first and
+ *   its answer tells the credit.
+ * - Otherwise (no rate headers, or a told rate below the budget) requests are spaced evenly at the
+ *   rate (`spacingMs`), 2% wide of it, and at no credit left the next waits for an answer briefly.
  * - A gate — one "not before" time — is closed by a 429's `Retry-After` and by a spent budget
  *   window (`X-RateLimit-Remaining: 0`), timed from the answer of the window's first request.
- * - The latest `X-RateLimit-Remaining` (in send order) less what was sent since is the credit: at
- *   none left, the next request waits for an answer instead of going out.
  * - A 429 while pacing at a told rate teaches the real one; once the budget is ours alone again
  *   the learned rate climbs back.
  * - With a budget shared between `processes`, our sends are 1/processes of all.
@@ -99,11 +122,20 @@ function merge(a: Decision, b: Decision): Decision {
 export class RateModel {
 	#rate: Rate;
 	#source: RateSource;
+	/** `--rate`: at most this fast, whatever the budget. */
+	readonly #told: Rate | undefined;
 	#notBefore = 0;
 	/** After a faster rate: not before one spacing after the last request. */
 	#spacedFrom = 0;
 	/** The server's budget per window (`X-RateLimit-Limit`). */
 	#burst: number | undefined;
+	/** The server's rate per minute, from introspect, else from `X-RateLimit-Limit` (per minute). */
+	#budgetPerMinute: number | undefined;
+	/** Whether answers carry `X-RateLimit-Remaining` ('unknown' before the first answer). */
+	#headers: 'unknown' | 'yes' | 'no' = 'unknown';
+	/** The last request sent before the gate last closed: answers to it or older are from before the pause. */
+	#pausedAfter = 0;
+	readonly #inFlight = new Set<number>();
 	readonly #history = new SendHistory();
 	#heard: Heard | undefined;
 	/** After learning a lower rate: what is watched to take the rate back up (see `#climbBack`). */
@@ -121,6 +153,7 @@ export class RateModel {
 	constructor({rate, source}: {rate: Rate; source: RateSource}) {
 		this.#rate = rate;
 		this.#source = source;
+		this.#told = source === 'told' ? rate : undefined;
 	}
 
 	get rate(): Rate {
@@ -136,9 +169,21 @@ export class RateModel {
 		return this.#notBefore;
 	}
 
-	/** The even spacing at the rate, 2% wide. */
+	/**
+	 * Whether the budget is spent as soon as there is work: answers carry Remaining to follow, and
+	 * no told rate is lower than the budget (`--rate` means "at most this fast").
+	 */
+	get bursting(): boolean {
+		return this.#headers === 'yes'
+			&& !(this.#told !== undefined && this.#budgetPerMinute !== undefined && ratePerMinute(this.#told) < this.#budgetPerMinute)
+			// Not with other processes on the budget (their requests in flight are unknown): one spacing
+			// through Redis keeps them all within it.
+			&& this.#processes === undefined;
+	}
+
+	/** Slots are this far apart: none while bursting, else the rate's even spacing, 2% wide. */
 	get spacingMs(): number {
-		return this.#rate.windowMs / this.#rate.count * MARGIN;
+		return this.bursting ? 0 : this.#evenSpacingMs;
 	}
 
 	/** The earliest time the gate lets a request out. */
@@ -148,44 +193,62 @@ export class RateModel {
 
 	/** Whether a request may leave at `now`: the gate is open and the last Remaining heard leaves room. */
 	maySend(now: number): boolean {
-		return now >= this.openAt && !this.#outOfCredit(now);
+		if (now < this.openAt) {
+			return false;
+		}
+
+		if (this.#headers === 'unknown') {
+			return this.#inFlight.size === 0;
+		}
+
+		return this.bursting ? this.#hasCredit() : !this.#outOfCredit(now);
 	}
 
-	/** A request leaves now; returns its number, to hand back with its answer. */
+	/** A request leaves now; returns its number, to hand back with its answer (or to `lost`). */
 	sent(now: number): number {
 		this.#requests++;
 		const second = Math.floor(now / 1000);
 		this.#sent.set(second, (this.#sent.get(second) ?? 0) + 1);
-		return this.#history.sent(now);
+		const sequence = this.#history.sent(now);
+		this.#inFlight.add(sequence);
+		return sequence;
 	}
 
-	/** The budget is shared through Redis by `processes` (this one included). */
-	share(processes: number): void {
+	/** Request `sequence` will never be answered (it threw): no longer in flight, still counted as sent. */
+	lost(sequence: number): void {
+		this.#inFlight.delete(sequence);
+	}
+
+	/** The budget is shared through Redis by `processes` (this one included): evenly spaced, never bursting. */
+	share(processes: number): Decision {
+		const spacing = this.spacingMs;
 		this.#processes = processes;
+		return this.#spacingChanged(spacing) ?? NOTHING;
 	}
 
 	/** Sharing ended (Redis went away): carry on alone at `share` of the rate. */
 	leaveShared(share: number): Decision {
+		const spacing = this.spacingMs;
 		this.#processes = undefined;
 		this.#rate = {count: this.#rate.count * share, windowMs: this.#rate.windowMs};
-		return {rate: {rate: this.#rate, faster: false}};
+		return this.#spacingChanged(spacing) ?? {rate: {rate: this.#rate, faster: false}};
 	}
 
 	/** Sets the rate (from `introspect`, say), unless a lower one was told. */
 	setRate(rate: Rate, source: RateSource): Decision {
-		if (source !== 'learned' && this.#source === 'told' && ratePerMinute(rate) >= ratePerMinute(this.#rate)) {
-			return NOTHING;
+		const spacing = this.spacingMs;
+		if (source === 'introspect') {
+			// The budget: a told rate below it makes the requests spaced.
+			this.#budgetPerMinute = ratePerMinute(rate);
 		}
 
-		const faster = ratePerMinute(rate) > ratePerMinute(this.#rate);
+		if (source !== 'learned' && this.#source === 'told' && ratePerMinute(rate) >= ratePerMinute(this.#rate)) {
+			return this.#spacingChanged(spacing) ?? NOTHING;
+		}
+
 		this.#rate = rate;
 		this.#source = source;
-		if (faster && this.#processes === undefined) {
-			// The slots already given out were at the old pace: the next is one new spacing after the last request.
-			this.#spacedFrom = this.#history.lastSentAt + this.spacingMs;
-		}
-
-		return {rate: {rate, faster}};
+		return this.#spacingChanged(spacing) ?? {rate: {rate, faster: false}};
 	}
 
 	/** Another process on the shared budget paused every request until `until`. */
@@ -197,12 +260,26 @@ export class RateModel {
 	/** What an answer to request `sequence` says, arriving at `now`. */
 	observe(reply: RateReply, sequence: number, now: number): Decision {
 		this.#history.answered(sequence, now);
+		this.#inFlight.delete(sequence);
+		const spacing = this.spacingMs;
+		const decision = this.#observe(reply, sequence, now);
+		const changed = this.#spacingChanged(spacing);
+		return changed ? merge(decision, changed) : decision;
+	}
+
+	#observe(reply: RateReply, sequence: number, now: number): Decision {
 		let decision = NOTHING;
+		if (this.#headers === 'unknown' && reply.status !== undefined) {
+			this.#headers = reply.remaining === undefined ? 'no' : 'yes';
+		}
+
 		if (reply.limit !== undefined && reply.limit > 0) {
 			this.#burst = reply.limit;
+			// The header is per minute (Webflow's documented meaning).
+			this.#budgetPerMinute ??= reply.limit;
 			if (this.#source === 'default') {
-				// The header is per minute (Webflow's documented meaning): the first answer tells the budget.
-				decision = this.setRate({count: reply.limit, windowMs: 60_000}, 'header');
+				// The first answer tells the budget.
+				decision = merge(decision, this.setRate({count: reply.limit, windowMs: 60_000}, 'header'));
 			}
 		}
 
@@ -219,8 +296,14 @@ export class RateModel {
 		decision = merge(decision, this.#climbBack(remaining, othersNow, now));
 		// Others spend this window too (without Redis we only see them in Remaining): they may take
 		// the last request any moment, and a 429 costs a whole Retry-After, so the last one is left.
-		const othersSince = this.#processes === undefined && this.#heard?.others ? this.#heard.windowFrom : undefined;
-		if (remaining === 0 || (othersSince !== undefined && remaining <= OTHERS_RESERVE)) {
+		const others = this.#processes === undefined && this.#heard?.others === true;
+		// Bursting, what the other client may have in flight is left to it too; not knowing when the
+		// window began, a whole one is waited from now.
+		// Bursting, the window is always timed from the answer that showed it begun too: our own
+		// requests may not be all of it.
+		const othersSince = this.bursting ? this.#heard?.windowFrom ?? (others ? now : undefined) : others ? this.#heard?.windowFrom : undefined;
+		const reserve = this.bursting ? OTHERS_IN_FLIGHT : OTHERS_RESERVE;
+		if (remaining === 0 || (others && othersSince !== undefined && remaining <= reserve)) {
 			decision = merge(decision, this.#closeGate({until: this.#spentWindowEnds(sequence, othersSince, now), reason: 'remaining', now, publish: true}));
 		}
 
@@ -261,10 +344,58 @@ export class RateModel {
 		return this.#processes ?? 1;
 	}
 
+	get #evenSpacingMs(): number {
+		return this.#rate.windowMs / this.#rate.count * MARGIN;
+	}
+
 	/** The server's budget window: the time its `X-RateLimit-Limit` requests take at the rate. */
 	get #serverWindowMs(): number {
 		const burst = this.#burst ?? this.#rate.count;
 		return this.#rate.windowMs * burst / this.#rate.count;
+	}
+
+	/**
+	 * A new spacing, if it changed from `before`: `faster` when slots come sooner now (the slots
+	 * already given out were at the old pace, so the next is one new spacing after the last request).
+	 */
+	#spacingChanged(before: number): Decision | undefined {
+		const after = this.spacingMs;
+		if (after === before) {
+			return undefined;
+		}
+
+		const faster = after < before;
+		if (this.#processes === undefined) {
+			// The next slot is one new spacing after the last request (Bottleneck would keep the old one).
+			this.#spacedFrom = faster ? this.#history.lastSentAt + after : Math.max(this.#spacedFrom, this.#history.lastSentAt + after);
+		}
+
+		return {rate: {rate: this.#rate, faster}};
+	}
+
+	/**
+	 * While bursting: the latest Remaining heard since the last pause, less what we sent after it
+	 * and what was still in flight before it, leaves room (with others seen spending the window, one
+	 * is left to them). When nothing fresh is known — after a pause, or answers without the header —
+	 * one request may go once nothing sent since the pause is in flight: its answer tells.
+	 */
+	#hasCredit(): boolean {
+		const heard = this.#heard;
+		if (heard !== undefined && heard.sequence > this.#pausedAfter) {
+			// Others seen in the last window may come back: the first request of this one is left to them.
+			const reserve = heard.others ? OTHERS_IN_FLIGHT : heard.othersBefore ? OTHERS_RESERVE : 0;
+			if (heard.remaining - (this.#history.sequence - heard.sequence) - heard.olderInFlight > reserve) {
+				return true;
+			}
+		}
+
+		for (const sequence of this.#inFlight) {
+			if (sequence > this.#pausedAfter) {
+				return false;
+			}
+		}
+
+		return true;
 	}
 
 	/**
@@ -292,7 +423,7 @@ export class RateModel {
 	 */
 	#outOfCredit(now: number): boolean {
 		const heard = this.#heard;
-		if (heard === undefined || heard.remaining === 0 || now - heard.at > Math.min(this.#serverWindowMs, Math.max(4 * this.spacingMs, 250))) {
+		if (heard === undefined || heard.remaining === 0 || now - heard.at > Math.min(this.#serverWindowMs, Math.max(4 * this.#evenSpacingMs, 250))) {
 			return false;
 		}
 
@@ -305,22 +436,30 @@ export class RateModel {
 	 */
 	#hear(sequence: number, remaining: number, now: number): boolean {
 		const last = this.#heard;
-		if (last === undefined) {
-			this.#heard = {sequence, remaining, at: now, windowFrom: undefined, others: false};
+		if (last !== undefined && sequence <= last.sequence) {
 			return false;
 		}
 
-		if (sequence <= last.sequence) {
-			return false;
+		let olderInFlight = 0;
+		for (const older of this.#inFlight) {
+			olderInFlight += older < sequence ? 1 : 0;
 		}
 
-		if (remaining > last.remaining) {
-			this.#heard = {sequence, remaining, at: now, windowFrom: now, others: false};
-			return false;
+		// Bursting, a rise past half the budget is a new window; a smaller one is a rolling window's slots freeing.
+		const newWindow = last === undefined || (remaining > last.remaining && !(this.bursting && this.#burst !== undefined && remaining <= this.#burst / 2));
+		if (newWindow) {
+			// A new window began. Were others in it before us? Fewer are left than a fresh window would
+			// leave after every request of ours that may be counted in it.
+			const ours = sequence - (last?.sequence ?? 0) + olderInFlight + this.#history.sequence - sequence;
+			const others = last !== undefined && this.bursting && this.#burst !== undefined && remaining + ours < this.#burst;
+			this.#heard = last === undefined
+				? {sequence, remaining, at: now, olderInFlight, windowFrom: undefined, windowSequence: undefined, others, othersBefore: false}
+				: {sequence, remaining, at: now, olderInFlight, windowFrom: now, windowSequence: sequence, others, othersBefore: last.others};
+			return others;
 		}
 
-		const others = last.remaining - remaining > sequence - last.sequence;
-		this.#heard = {sequence, remaining, at: now, windowFrom: last.windowFrom, others: last.others || others};
+		const others = remaining < last.remaining && last.remaining - remaining > sequence - last.sequence;
+		this.#heard = {...last, sequence, remaining, at: now, olderInFlight, others: last.others || others};
 		return others;
 	}
 
@@ -346,11 +485,18 @@ export class RateModel {
 			return NOTHING; // Fewer requests than the budget sent so far: the budget was spent by someone else.
 		}
 
+		const windowSequence = this.#heard?.windowSequence;
+		const windowBegan = windowSequence === undefined ? undefined : this.#history.sentBefore(windowSequence, 0);
 		const first = burst === undefined ? undefined : this.#history.sentBefore(sequence, burst);
-		// With a shared budget, our last `burst` sends span the others' too: scale the window back.
-		const learned = burst !== undefined && first !== undefined
-			? {count: burst, windowMs: Math.max(1, (resetAt - first) / this.#processCount)}
-			: {count: current.count, windowMs: current.windowMs * 2};
+		let learned = {count: current.count, windowMs: current.windowMs * 2};
+		if (burst !== undefined && this.bursting && windowBegan !== undefined) {
+			// Bursting, a window is timed whole: from our first request in it to the end the 429 gives.
+			learned = {count: burst, windowMs: Math.max(1, resetAt - windowBegan)};
+		} else if (burst !== undefined && first !== undefined) {
+			// With a shared budget, our last `burst` sends span the others' too: scale the window back.
+			learned = {count: burst, windowMs: Math.max(1, (resetAt - first) / this.#processCount)};
+		}
+
 		if (ratePerMinute(learned) >= ratePerMinute(current)) {
 			return NOTHING;
 		}
@@ -372,7 +518,8 @@ export class RateModel {
 	#climbBack(remaining: number, othersNow: boolean, now: number): Decision {
 		const recovery = this.#recovery;
 		const burst = this.#burst;
-		if (!recovery || burst === undefined || this.#processes !== undefined) {
+		// Not while bursting either: a window is learned whole there, others in it or not.
+		if (!recovery || burst === undefined || this.#processes !== undefined || this.bursting) {
 			return NOTHING;
 		}
 
@@ -392,7 +539,7 @@ export class RateModel {
 
 		// Ours in the window (counted, or at the pace we were set to, whichever is fewer) plus what
 		// remained, less one for counting across the window's edge.
-		const ours = Math.min(this.#history.sentSince(now - windowMs), windowMs / this.spacingMs);
+		const ours = Math.min(this.#history.sentSince(now - windowMs), windowMs / this.#evenSpacingMs);
 		const freed = {count: ours + watch.fewest - 1, windowMs};
 		if (ratePerMinute(freed) >= ratePerMinute(recovery.ceiling)) {
 			this.#recovery = undefined;
@@ -415,6 +562,7 @@ export class RateModel {
 		}
 
 		this.#notBefore = until;
+		this.#pausedAfter = this.#history.sequence;
 		return {pause: {from, until, reason, publish}};
 	}
 }

@@ -1,9 +1,12 @@
 import {createHash, randomUUID} from 'node:crypto';
+import {setTimeout as delay} from 'node:timers/promises';
 import type {Logger} from '../logger.js';
 import {Limiter} from './limiter.js';
 
 /** How often each process says it is there, so the others can count it. */
 const HEARTBEAT_MS = 2000;
+/** A Redis that went away unnoticed may never answer the goodbye: the run ends anyway after this. */
+const CLOSE_TIMEOUT_MS = 2000;
 
 /** The Redis key for a token's shared budget: a hash of the token, never the token. */
 export function budgetKey(token: string): string {
@@ -82,7 +85,13 @@ export class SharedBudget {
 	async close(): Promise<void> {
 		clearInterval(this.#heartbeat);
 		if (!this.#lost) {
-			await this.limiter.close();
+			const closing = this.limiter.close();
+			const timeout = new AbortController();
+			const gaveUp = await Promise.race([closing.then(() => false), delay(CLOSE_TIMEOUT_MS, true, {signal: timeout.signal})]);
+			timeout.abort();
+			if (gaveUp) {
+				this.#logger.debug('Redis did not answer the disconnect in time; the run ends without it');
+			}
 		}
 	}
 

@@ -59,15 +59,51 @@ describe('the rate model', () => {
 		expect(decision).toMatchObject({pause: {until: 4 * 10 + 5 + 1000}});
 	});
 
-	it('holds the next request for an answer at none left, but a slow answer only briefly', () => {
-		const model = new RateModel({rate: PER_MINUTE(600), source: 'introspect'});
+	it('spaced at a told rate, holds the next request for an answer at none left, but a slow answer only briefly', () => {
+		const model = new RateModel({rate: PER_MINUTE(300), source: 'told'});
+		model.setRate(PER_MINUTE(600), 'introspect');
 		model.observe(answer(2), model.sent(0), 5);
-		model.sent(110);
-		model.sent(220);
-		expect(model.maySend(330)).toBe(false);
-		// Credit is trusted for 4 spacings (408 ms) at most.
-		expect(model.maySend(413)).toBe(false);
-		expect(model.maySend(414)).toBe(true);
+		expect(model.bursting).toBe(false);
+		model.sent(210);
+		model.sent(420);
+		expect(model.maySend(630)).toBe(false);
+		// Credit is trusted for 4 spacings (816 ms) at most.
+		expect(model.maySend(821)).toBe(false);
+		expect(model.maySend(822)).toBe(true);
+	});
+
+	it('bursting, sends while Remaining less what is in flight leaves room, and one request at a time when nothing fresh is heard', () => {
+		const model = new RateModel({rate: PER_MINUTE(600), source: 'introspect'});
+		expect(model.maySend(0)).toBe(true);
+		const first = model.sent(0);
+		// Before the first answer nothing is known: one request at a time.
+		expect(model.maySend(1)).toBe(false);
+		expect(model.observe(answer(3), first, 5).rate).toEqual({rate: PER_MINUTE(600), faster: true});
+		expect(model.bursting).toBe(true);
+		expect(model.spacingMs).toBe(0);
+		const [a, b] = sendMany(model, 2, 5);
+		expect(model.maySend(7)).toBe(true);
+		model.sent(7);
+		// Three sent after an answer that left three: none left until an answer says otherwise.
+		expect(model.maySend(8)).toBe(false);
+		expect(model.maySend(60_000)).toBe(false);
+		model.observe(answer(2), a!, 10);
+		expect(model.maySend(11)).toBe(false);
+		// An answer that says more remain (a new window) frees room; one that is out of order does not.
+		model.observe(answer(9), b!, 12);
+		expect(model.maySend(13)).toBe(true);
+	});
+
+	it('bursting, counts its earlier requests still in flight against the Remaining of a later answer', () => {
+		const model = new RateModel({rate: PER_MINUTE(600), source: 'introspect'});
+		model.observe(answer(9), model.sent(0), 5);
+		const [a, b, c] = sendMany(model, 3, 5);
+		model.observe(answer(2), c!, 10);
+		// a and b may reach the server after c: they take the two that c's answer left.
+		expect(model.maySend(11)).toBe(false);
+		model.observe(answer(1), a!, 12);
+		model.observe(answer(0), b!, 13);
+		expect(model.maySend(14)).toBe(false);
 	});
 
 	it('takes a guessed rate from the first X-RateLimit-Limit, and never raises a told rate', () => {
@@ -125,14 +161,77 @@ describe('the rate model', () => {
 	});
 });
 
+/** The time the budget windows need for `requests`: a window for each budget's worth, the last one's start. */
+function windowsNeed(requests: number, server: {count: number; windowMs: number}): number {
+	return (Math.ceil(requests / server.count) - 1) * server.windowMs;
+}
+
+describe('a per-minute budget spent as soon as there is work (60 per 6 s, introspect knows it)', () => {
+	const budget = PER_MINUTE(600);
+	it.each([
+		{case: 'a job under the budget', rows: 50, window: 'fixed' as const},
+		{case: 'exactly the budget', rows: 60, window: 'fixed' as const},
+		{case: '2.5 windows, fixed windows', rows: 150, window: 'fixed' as const},
+		{case: '2.5 windows, rolling windows', rows: 150, window: 'sliding' as const},
+		{case: '10 windows, rolling windows', rows: 600, window: 'sliding' as const},
+	])('$case: $rows rows in what the windows need, with no 429', ({rows, window}) => {
+		const server = {count: 60, windowMs: 6000, window};
+		const run = simulate({rate: budget, source: 'introspect', server, rows});
+		expect(run.tooMany).toBe(0);
+		const need = windowsNeed(rows, server);
+		expect(run.finishedAt).toBeGreaterThanOrEqual(need);
+		expect(run.finishedAt).toBeLessThanOrEqual(need * 1.08 + 1500);
+	});
+
+	it('another client spending part of every window: what is left goes to us, with no 429', () => {
+		const server = {count: 60, windowMs: 6000};
+		// The other client takes 30 of each window's 60.
+		const run = simulate({rate: budget, source: 'introspect', server, rows: 150, others: {everyMs: 200, untilMs: 600_000}});
+		expect(run.tooMany).toBe(0);
+		expect(run.finishedAt).toBeLessThanOrEqual(windowsNeed(150, {count: 30, windowMs: 6000}) * 1.08 + 1500);
+	});
+
+	it('a 429 in the middle of a burst that is not the budget: waited out, nothing sent inside it, nothing learned', () => {
+		const server = {count: 60, windowMs: 6000, limited: [20]};
+		const run = simulate({rate: budget, source: 'introspect', server, rows: 50});
+		expect(run.tooMany).toBe(1);
+		expect(run.sentDuringRetryAfter).toBe(0);
+		expect(run.model.rate).toEqual(budget);
+		expect(run.finishedAt).toBeGreaterThanOrEqual(1000);
+		expect(run.finishedAt).toBeLessThan(2000);
+	});
+
+	it('a told rate below the budget is a speed: evenly spaced at it', () => {
+		const run = simulate({rate: PER_MINUTE(300), source: 'told', server: {count: 60, windowMs: 6000}, rows: 20, prime: model => model.setRate(budget, 'introspect')});
+		expect(run.model.bursting).toBe(false);
+		const gaps = run.sent.slice(1).map((s, i) => s.at - run.sent[i]!.at);
+		expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200);
+	});
+
+	it('no rate headers at all: evenly spaced at the rate', () => {
+		const run = simulate({rate: budget, source: 'introspect', server: {count: 60, windowMs: 6000, headers: false}, rows: 20});
+		expect(run.model.bursting).toBe(false);
+		expect(run.finishedAt).toBeGreaterThanOrEqual(19 * 100);
+	});
+});
+
 describe('the rate model against a simulated server', () => {
 	it.each([
 		{window: 'fixed' as const},
 		{window: 'sliding' as const},
-	])('paces a known limit at about 98% of it with no 429 ($window window)', ({window}) => {
+	])('spends a known limit window by window with no 429 ($window window)', ({window}) => {
 		const server = {count: 50, windowMs: 1000, window};
 		const run = simulate({rate: PER_MINUTE(3000), source: 'introspect', server, rows: 300});
-		expect(run.finishedAt).toBeDefined();
+		expect(run.tooMany).toBe(0);
+		expect(run.finishedAt).toBeLessThanOrEqual(windowsNeed(300, server) * 1.08 + 1500);
+	});
+
+	it.each([
+		{case: 'no rate headers', headers: false},
+		{case: 'a told rate below the budget', headers: true},
+	])('spaced ($case), paces a known limit at about 98% of it with no 429', ({headers}) => {
+		const server = {count: 50, windowMs: 1000, headers};
+		const run = simulate({rate: PER_MINUTE(2990), source: 'told', server, rows: 300, prime: model => model.setRate(PER_MINUTE(3000), 'introspect')});
 		expect(run.tooMany).toBe(0);
 		expect(utilisation(run, server)).toBeGreaterThan(0.95);
 		expect(utilisation(run, server)).toBeLessThanOrEqual(1);
@@ -154,10 +253,11 @@ describe('the rate model against a simulated server', () => {
 		expect(ratePerMinute(run.model.rate)).toBeGreaterThan(1000);
 	});
 
-	it('climbs back to near the limit once another client that spent part of the budget stops', () => {
-		// Introspect overstates the limit (60/s against 40/s) while another client spends half the
-		// budget for 1.5 s: the rate learned then is far too low and must climb back.
-		const run = simulate({rate: PER_MINUTE(3600), source: 'introspect', server: {count: 40, windowMs: 1000}, rows: 300, others: {everyMs: 50, untilMs: 1500}});
+	it('spaced, climbs back to near the limit once another client that spent part of the budget stops', () => {
+		// A told rate (50/s, below what introspect says: spaced) is above the real limit (40/s) while
+		// another client spends half the budget for 1.5 s: the rate learned then is far too low and
+		// must climb back.
+		const run = simulate({rate: PER_MINUTE(3000), source: 'told', server: {count: 40, windowMs: 1000}, rows: 300, others: {everyMs: 50, untilMs: 1500}, prime: model => model.setRate(PER_MINUTE(3600), 'introspect')});
 		expect(run.finishedAt).toBeDefined();
 		expect(run.tooMany).toBeGreaterThan(0);
 		expect(run.sentDuringRetryAfter).toBe(0);
@@ -166,7 +266,17 @@ describe('the rate model against a simulated server', () => {
 		expect(ratePerMinute(run.model.rate)).toBeLessThanOrEqual(2400);
 	});
 
-	it('keeps the learned rate while another client goes on spending the budget, with no 429', () => {
+	it('bursting, learns a window that introspect overstated from the 429 that ends it', () => {
+		// Introspect says 60/s against 40/s, while another client spends half the budget for 1.5 s.
+		const run = simulate({rate: PER_MINUTE(3600), source: 'introspect', server: {count: 40, windowMs: 1000}, rows: 300, others: {everyMs: 50, untilMs: 1500}});
+		expect(run.finishedAt).toBeLessThanOrEqual(windowsNeed(300 + 30, {count: 40, windowMs: 1000}) * 1.15 + 1500);
+		expect(run.sentDuringRetryAfter).toBe(0);
+		expect(run.model.source).toBe('learned');
+		expect(ratePerMinute(run.model.rate)).toBeGreaterThanOrEqual(1800);
+		expect(ratePerMinute(run.model.rate)).toBeLessThanOrEqual(2400);
+	});
+
+	it('keeps within the budget while another client goes on spending it, with no 429', () => {
 		const run = simulate({rate: PER_MINUTE(1200), source: 'introspect', server: {count: 20, windowMs: 1000}, rows: 200, others: {everyMs: 167, untilMs: 600_000}});
 		expect(run.finishedAt).toBeDefined();
 		expect(run.tooMany).toBe(0);

@@ -1,7 +1,14 @@
 import {RateModel, type Decision, type Rate, type RateReply, type RateSource} from '../../src/schedule/rate.js';
 
 /** A server's budget as the sandbox counts it: `count` per `windowMs`, fixed from its first request or sliding. */
-export type ServerBudget = {readonly count: number; readonly windowMs: number; readonly window?: 'fixed' | 'sliding'; readonly headers?: boolean};
+export type ServerBudget = {
+	readonly count: number;
+	readonly windowMs: number;
+	readonly window?: 'fixed' | 'sliding';
+	readonly headers?: boolean;
+	/** These requests (counting from 1, any client) get a 429 that is not the budget: Retry-After 1 s, Remaining as it is. */
+	readonly limited?: readonly number[];
+};
 
 /** The sandbox's budget, over simulated time: Retry-After in whole seconds, rounded up. */
 export class FakeServer {
@@ -9,6 +16,7 @@ export class FakeServer {
 	#windowStart: number | undefined;
 	#used = 0;
 	readonly #log: number[] = [];
+	#requests = 0;
 
 	constructor(budget: ServerBudget) {
 		this.#budget = budget;
@@ -16,6 +24,11 @@ export class FakeServer {
 
 	spend(at: number): RateReply {
 		const {count, windowMs} = this.#budget;
+		const headers = this.#budget.headers !== false;
+		if (this.#budget.limited?.includes(++this.#requests)) {
+			return {limit: headers ? count : undefined, remaining: headers ? count - this.#used : undefined, status: 429, retryAfterMs: 1000};
+		}
+
 		let remaining: number;
 		let retryAfterMs: number | undefined;
 		if (this.#budget.window === 'sliding') {
@@ -46,7 +59,6 @@ export class FakeServer {
 			}
 		}
 
-		const headers = this.#budget.headers !== false;
 		return {
 			limit: headers ? count : undefined,
 			remaining: headers ? remaining : undefined,
