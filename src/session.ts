@@ -157,6 +157,7 @@ export class Session {
 		this.governor = new Pacer({
 			rate: options.rate ?? {count: 60, windowMs: 60_000},
 			source: options.rate ? 'told' : 'default',
+			maxWaitMs: options.maxWaitMs,
 			now,
 			logger,
 			onPause(until, reason) {

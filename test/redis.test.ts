@@ -3,6 +3,8 @@ import {createServer} from 'node:net';
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
+import {silentLogger} from '../src/logger.js';
+import {SharedBudget} from '../src/schedule/shared-budget.js';
 import {assetIds, makeSite, results, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
 
 const HAS_REDIS = spawnSync('redis-server', ['--version']).status === 0;
@@ -72,12 +74,11 @@ describe.skipIf(!HAS_REDIS)('one budget across processes through Redis', () => {
 		const {site, first, second} = await twoJobs('redis-killed', 40);
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 10, windowMs: 1000}});
 		const env = {WEBFLOW_TOKEN: TOKEN};
-		const a = spawnCli(['run', first, '--api-base', sandbox.url, '--redis', url, '--log-level', 'debug'], {env});
-		const b = spawnCli(['run', second, '--api-base', sandbox.url, '--redis', url, '--log-level', 'debug'], {env});
+		const a = spawnCli(['run', first, '--api-base', sandbox.url, '--redis', url], {env});
+		const b = spawnCli(['run', second, '--api-base', sandbox.url, '--redis', url], {env});
 		await until(() => sandbox.requests.filter(r => r.method === 'PATCH').length >= 15);
 		server.kill('SIGKILL');
 		const [ra, rb] = await Promise.all([a.done, b.done]);
-		console.log(ra.stderr.slice(-3000));
 		expect([ra.code, rb.code]).toEqual([0, 0]);
 		expect(ra.stderr + rb.stderr).toMatch(/local after Redis went away/);
 		for (const file of [first, second]) {
@@ -111,6 +112,26 @@ describe.skipIf(!HAS_REDIS)('a results file that cannot be opened', () => {
 		expect(ended?.stderr).toContain('[results_unreadable]');
 		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
 	}, 30_000);
+describe.skipIf(!HAS_REDIS)('the shared budget in Redis', () => {
+	it('publishes a pause as a duration, so a peer on a machine with another clock waits as long', async () => {
+		const {url} = await startRedis();
+		const heard: Array<{forMs: number; reason: string}> = [];
+		const join = async (onPause: (forMs: number, reason: string) => void) => SharedBudget.join({
+			url,
+			key: 'altbatch:test-durations',
+			spacingMs: 10,
+			logger: silentLogger(),
+			// The peer's clock is an hour ahead: an absolute time would mean nothing to it.
+			now: () => Date.now() + 3_600_000,
+			events: {onPeers() {}, onPause, onLost() {}},
+		});
+		const a = await join(() => undefined);
+		const b = await join((forMs, reason) => heard.push({forMs, reason}));
+		a.publishPause(5000, '429');
+		await until(() => heard.length > 0, 5000);
+		expect(heard).toEqual([{forMs: 5000, reason: '429'}]);
+		await Promise.all([a.close(), b.close()]);
+	});
 });
 
 function ids(site: ReturnType<typeof makeSite>, alt: string): Set<string> {

@@ -28,8 +28,8 @@ export class Pacer {
 	/** Emits `answer` whenever an answer came back: requests waiting for credit look again. */
 	readonly #answers = new EventEmitter();
 
-	constructor({rate, source, now = Date.now, logger, onPause}: {rate: Rate; source: RateSource; now?: () => number; logger: Logger; onPause?: (untilMs: number, reason: string) => void}) {
-		this.#model = new RateModel({rate, source});
+	constructor({rate, source, maxWaitMs, now = Date.now, logger, onPause}: {rate: Rate; source: RateSource; maxWaitMs: number; now?: () => number; logger: Logger; onPause?: (untilMs: number, reason: string) => void}) {
+		this.#model = new RateModel({rate, source, maxWaitMs});
 		this.#now = now;
 		this.#logger = logger;
 		this.#onPause = onPause;
@@ -75,8 +75,8 @@ export class Pacer {
 						this.#model.share(processes);
 						this.#budget = {kind: 'shared', peers: processes - 1};
 					},
-					onPause: (until, reason) => {
-						this.#apply(this.#model.pausedByPeer(until, reason, this.#now()));
+					onPause: (forMs, reason) => {
+						this.#apply(this.#model.pausedByPeer(forMs, reason, this.#now()));
 					},
 					onLost: reason => {
 						this.#fallBack(reason);
@@ -184,7 +184,7 @@ export class Pacer {
 
 		if (pause) {
 			if (pause.publish) {
-				this.#shared?.publishPause(pause.until, pause.reason);
+				this.#shared?.publishPause(pause.until - this.#now(), pause.reason);
 			}
 
 			this.#onPause?.(pause.until, pause.reason);

@@ -124,6 +124,10 @@ export class RateModel {
 	#source: RateSource;
 	/** `--rate`: at most this fast, whatever the budget. */
 	readonly #told: Rate | undefined;
+	/** `--max-wait`: no pause is longer. */
+	readonly #maxWaitMs: number;
+	/** The token's rate per minute as introspect gave it. */
+	#introspectPerMinute: number | undefined;
 	#notBefore = 0;
 	/** After a faster rate: not before one spacing after the last request. */
 	#spacedFrom = 0;
@@ -150,10 +154,12 @@ export class RateModel {
 	readonly #limited = new Map<number, number>();
 	readonly #pauseLog: Pause[] = [];
 
-	constructor({rate, source}: {rate: Rate; source: RateSource}) {
+	/** `maxWaitMs`: no pause is longer (`--max-wait`). @default no bound */
+	constructor({rate, source, maxWaitMs = Number.POSITIVE_INFINITY}: {rate: Rate; source: RateSource; maxWaitMs?: number}) {
 		this.#rate = rate;
 		this.#source = source;
 		this.#told = source === 'told' ? rate : undefined;
+		this.#maxWaitMs = maxWaitMs;
 	}
 
 	get rate(): Rate {
@@ -240,6 +246,7 @@ export class RateModel {
 		if (source === 'introspect') {
 			// The budget: a told rate below it makes the requests spaced.
 			this.#budgetPerMinute = ratePerMinute(rate);
+			this.#introspectPerMinute = ratePerMinute(rate);
 		}
 
 		if (source !== 'learned' && this.#source === 'told' && ratePerMinute(rate) >= ratePerMinute(this.#rate)) {
@@ -251,10 +258,13 @@ export class RateModel {
 		return this.#spacingChanged(spacing) ?? {rate: {rate, faster: false}};
 	}
 
-	/** Another process on the shared budget paused every request until `until`. */
-	pausedByPeer(until: number, reason: string, now: number): Decision {
+	/**
+	 * Another process on the shared budget paused every request for `forMs` (a duration: the
+	 * machines' clocks may differ), said at `now`.
+	 */
+	pausedByPeer(forMs: number, reason: string, now: number): Decision {
 		const known: PauseReason = reason === '429' ? '429 (another process)' : reason === 'remaining' ? 'remaining (another process)' : 'pause (another process)';
-		return this.#closeGate({until, reason: known, now, publish: false});
+		return this.#closeGate({until: now + forMs, reason: known, now, publish: false});
 	}
 
 	/** What an answer to request `sequence` says, arriving at `now`. */
@@ -348,10 +358,15 @@ export class RateModel {
 		return this.#rate.windowMs / this.#rate.count * MARGIN;
 	}
 
-	/** The server's budget window: the time its `X-RateLimit-Limit` requests take at the rate. */
+	/**
+	 * The server's budget window: the time its `X-RateLimit-Limit` requests take at the rate the
+	 * server gave (introspect, or learned from its 429s) — not at a told rate below it — and never
+	 * more than a minute (the header is per minute).
+	 */
 	get #serverWindowMs(): number {
 		const burst = this.#burst ?? this.#rate.count;
-		return this.#rate.windowMs * burst / this.#rate.count;
+		const perMinute = this.#source === 'learned' || this.#introspectPerMinute === undefined ? ratePerMinute(this.#rate) : this.#introspectPerMinute;
+		return Math.min(LONGEST_WINDOW_MS, burst * 60_000 / perMinute);
 	}
 
 	/**
@@ -549,7 +564,10 @@ export class RateModel {
 		return ratePerMinute(freed) > ratePerMinute(this.#rate) ? this.setRate(freed, 'learned') : NOTHING;
 	}
 
-	#closeGate({until, reason, now, publish}: {until: number; reason: PauseReason; now: number; publish: boolean}): Decision {
+	#closeGate({until: asked, reason, now, publish}: {until: number; reason: PauseReason; now: number; publish: boolean}): Decision {
+		// No pause is longer than --max-wait: a Retry-After beyond it stops the run (withRetries); any
+		// other pause ends there, and what the server says then decides.
+		const until = Math.min(asked, now + this.#maxWaitMs);
 		if (until <= this.#notBefore || until <= now) {
 			return NOTHING;
 		}

@@ -13,13 +13,14 @@ export function budgetKey(token: string): string {
 	return `altbatch:${createHash('sha256').update(token).digest('hex').slice(0, 24)}`;
 }
 
-type Message = {readonly t?: unknown; readonly id?: unknown; readonly until?: unknown; readonly reason?: unknown};
+/** `forMs`: a pause is published as a duration, never as a time (the machines' clocks may differ). */
+type Message = {readonly t?: unknown; readonly id?: unknown; readonly forMs?: unknown; readonly reason?: unknown};
 
 export type SharedBudgetEvents = {
 	/** Processes on the budget changed (this one included). */
 	readonly onPeers: (processes: number) => void;
-	/** Another process paused every request until `until`. */
-	readonly onPause: (until: number, reason: string) => void;
+	/** Another process paused every request for `forMs` from now. */
+	readonly onPause: (forMs: number, reason: string) => void;
 	/** Redis went away: the budget is this process's alone from now on. */
 	readonly onLost: (reason: string) => void;
 };
@@ -77,9 +78,9 @@ export class SharedBudget {
 		return this.#peers.size + 1;
 	}
 
-	/** Tells every other process to pause until `until`. */
-	publishPause(until: number, reason: string): void {
-		this.#publish({t: 'pause', id: this.#self, until, reason});
+	/** Tells every other process to pause for `forMs` from now. */
+	publishPause(forMs: number, reason: string): void {
+		this.#publish({t: 'pause', id: this.#self, forMs, reason});
 	}
 
 	async close(): Promise<void> {
@@ -139,8 +140,8 @@ export class SharedBudget {
 			this.#events.onPeers(this.processes);
 		}
 
-		if (message.t === 'pause' && typeof message.until === 'number') {
-			this.#events.onPause(message.until, typeof message.reason === 'string' ? message.reason : 'pause');
+		if (message.t === 'pause' && typeof message.forMs === 'number' && message.forMs > 0) {
+			this.#events.onPause(message.forMs, typeof message.reason === 'string' ? message.reason : 'pause');
 		}
 	}
 }

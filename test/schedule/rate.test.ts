@@ -282,3 +282,35 @@ describe('the rate model against a simulated server', () => {
 		expect(run.tooMany).toBe(0);
 	});
 });
+
+describe('pauses are bounded: the window the server said, and --max-wait', () => {
+	it.each([
+		{case: 'a told rate below the budget introspect gave', introspect: true},
+		{case: 'a told rate alone (the header is per minute)', introspect: false},
+	])('$case: a spent window is the server\'s (a minute), not the told rate\'s (6 minutes)', ({introspect}) => {
+		const model = new RateModel({rate: PER_MINUTE(10), source: 'told'});
+		if (introspect) {
+			model.setRate(PER_MINUTE(60), 'introspect');
+		}
+
+		const decision = model.observe(answer(0, {limit: 60}), model.sent(0), 5);
+		expect(decision.pause?.until).toBe(5 + 60_000);
+	});
+
+	it.each([
+		{case: 'a Retry-After of an hour', act: (model: RateModel) => model.observe(answer(0, {status: 429, retryAfterMs: 3_600_000}), model.sent(0), 5), until: 5 + 900_000},
+		{case: 'another process\'s pause of an hour', act: (model: RateModel) => model.pausedByPeer(3_600_000, '429', 5), until: 5 + 900_000},
+		{case: 'a spent minute window', act: (model: RateModel) => model.observe(answer(0, {limit: 60}), model.sent(0), 5), until: 5 + 900_000, maxWaitMs: 900_000, expectedWindow: 60_000},
+	])('$case ends at --max-wait at the latest', ({act, until, expectedWindow}) => {
+		const model = new RateModel({rate: PER_MINUTE(60), source: 'introspect', maxWaitMs: 900_000});
+		const decision = act(model);
+		expect(decision.pause?.until).toBe(expectedWindow === undefined ? until : 5 + expectedWindow);
+		const short = new RateModel({rate: PER_MINUTE(60), source: 'introspect', maxWaitMs: 30_000});
+		expect(act(short).pause?.until).toBe(5 + 30_000);
+	});
+
+	it('takes another process\'s pause as a duration from when it is heard (the clocks may differ)', () => {
+		const model = new RateModel({rate: PER_MINUTE(60), source: 'introspect'});
+		expect(model.pausedByPeer(5000, '429', 1_000_000).pause).toMatchObject({from: 1_000_000, until: 1_005_000, reason: '429 (another process)', publish: false});
+	});
+});
