@@ -1,4 +1,5 @@
 import {randomUUID} from 'node:crypto';
+import {setMaxListeners} from 'node:events';
 import {setTimeout as delay} from 'node:timers/promises';
 import Bottleneck from 'bottleneck';
 
@@ -43,6 +44,8 @@ export class Limiter {
 	private constructor(bottleneck: Bottleneck, shared: boolean) {
 		this.#bottleneck = bottleneck;
 		this.#shared = shared;
+		// Every request waiting for a slot listens: up to --concurrency of them.
+		setMaxListeners(0, this.#retired.signal);
 	}
 
 	static local(spacingMs: number): Limiter {

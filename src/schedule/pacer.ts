@@ -223,9 +223,13 @@ export class Pacer {
 	/** Waits for the next answer, or `CREDIT_WAIT_MS` (a timer that keeps the process alive meanwhile). */
 	async #nextAnswer(signal: AbortSignal): Promise<void> {
 		const done = new AbortController();
-		const both = AbortSignal.any([signal, done.signal]);
+		const stop = () => {
+			done.abort();
+		};
+
+		signal.addEventListener('abort', stop, {once: true, signal: done.signal});
 		try {
-			await Promise.race([once(this.#answers, 'answer', {signal: both}), delay(CREDIT_WAIT_MS, undefined, {signal: both})]);
+			await Promise.race([once(this.#answers, 'answer', {signal: done.signal}), delay(CREDIT_WAIT_MS, undefined, {signal: done.signal})]);
 		} catch {
 			// Aborted by the run: thrown below.
 		} finally {

@@ -460,8 +460,9 @@ export class RateModel {
 			olderInFlight += older < sequence ? 1 : 0;
 		}
 
-		// Bursting, a rise past half the budget is a new window; a smaller one is a rolling window's slots freeing.
-		const newWindow = last === undefined || (remaining > last.remaining && !(this.bursting && this.#burst !== undefined && remaining <= this.#burst / 2));
+		// Bursting, a rise by a quarter of the budget at once is a new window; a smaller one is a
+		// rolling window's slots freeing one by one.
+		const newWindow = last === undefined || (remaining > last.remaining && !(this.bursting && this.#burst !== undefined && remaining - last.remaining < this.#burst / 4));
 		if (newWindow) {
 			// A new window began. Were others in it before us? Fewer are left than a fresh window would
 			// leave after every request of ours that may be counted in it.
