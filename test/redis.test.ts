@@ -112,6 +112,8 @@ describe.skipIf(!HAS_REDIS)('a results file that cannot be opened', () => {
 		expect(ended?.stderr).toContain('[results_unreadable]');
 		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
 	}, 30_000);
+});
+
 describe.skipIf(!HAS_REDIS)('the shared budget in Redis', () => {
 	it('publishes a pause as a duration, so a peer on a machine with another clock waits as long', async () => {
 		const {url} = await startRedis();
