@@ -8,6 +8,8 @@ import {sleep, StoppedError} from './sleep.js';
 
 export type RateStats = ModelStats & {readonly budget: BudgetMode};
 
+/** A request waiting at the gate looks at it again at least this often. */
+const GATE_RECHECK_MS = 1000;
 /** While bursting with no credit, a request waits for the next answer, or this long at most. */
 const CREDIT_WAIT_MS = 250;
 
@@ -242,8 +244,9 @@ export class Pacer {
 	}
 
 	async #waitForGate(signal: AbortSignal): Promise<void> {
+		// Looked at again every second at least: the gate may open sooner (a rate learned meanwhile).
 		for (let wait = this.#model.openAt - this.#now(); wait > 0; wait = this.#model.openAt - this.#now()) {
-			await sleep(wait, signal);
+			await sleep(Math.min(wait, GATE_RECHECK_MS), signal);
 		}
 
 		if (signal.aborted) {

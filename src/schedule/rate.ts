@@ -137,6 +137,11 @@ export class RateModel {
 	#budgetPerMinute: number | undefined;
 	/** Whether answers carry `X-RateLimit-Remaining` ('unknown' before the first answer). */
 	#headers: 'unknown' | 'yes' | 'no' = 'unknown';
+	/**
+	 * The last spent-window pause: when its window began, and when the gate opens. A window worked
+	 * out before introspect told the rate (from the header alone, a minute) is shortened once it does.
+	 */
+	#spent: {readonly began: number; readonly until: number} | undefined;
 	/** The last request sent before the gate last closed: answers to it or older are from before the pause. */
 	#pausedAfter = 0;
 	readonly #inFlight = new Set<number>();
@@ -250,11 +255,13 @@ export class RateModel {
 		}
 
 		if (source !== 'learned' && this.#source === 'told' && ratePerMinute(rate) >= ratePerMinute(this.#rate)) {
+			this.#reviseSpentWindow();
 			return this.#spacingChanged(spacing) ?? NOTHING;
 		}
 
 		this.#rate = rate;
 		this.#source = source;
+		this.#reviseSpentWindow();
 		return this.#spacingChanged(spacing) ?? {rate: {rate, faster: false}};
 	}
 
@@ -314,7 +321,13 @@ export class RateModel {
 		const othersSince = this.bursting ? this.#heard?.windowFrom ?? (others ? now : undefined) : others ? this.#heard?.windowFrom : undefined;
 		const reserve = this.bursting ? OTHERS_IN_FLIGHT : OTHERS_RESERVE;
 		if (remaining === 0 || (others && othersSince !== undefined && remaining <= reserve)) {
-			decision = merge(decision, this.#closeGate({until: this.#spentWindowEnds(sequence, othersSince, now), reason: 'remaining', now, publish: true}));
+			const began = this.#spentWindowBegan(sequence, othersSince, now);
+			const closed = this.#closeGate({until: began + this.#serverWindowMs, reason: 'remaining', now, publish: true});
+			if (closed.pause) {
+				this.#spent = {began, until: closed.pause.until};
+			}
+
+			decision = merge(decision, closed);
 		}
 
 		return decision;
@@ -352,6 +365,26 @@ export class RateModel {
 	/** Processes spending the budget, this one included. */
 	get #processCount(): number {
 		return this.#processes ?? 1;
+	}
+
+	/** The rate changed the server's window: a spent-window pause still running ends with it, if sooner. */
+	#reviseSpentWindow(): void {
+		const spent = this.#spent;
+		if (spent === undefined || this.#notBefore !== spent.until) {
+			return;
+		}
+
+		const until = Math.max(this.#spacedFrom, spent.began + this.#serverWindowMs);
+		if (until < spent.until) {
+			this.#pausedMs -= spent.until - until;
+			const logged = this.#pauseLog.at(-1);
+			if (logged?.until === spent.until) {
+				this.#pauseLog[this.#pauseLog.length - 1] = {...logged, until: Math.max(logged.from, until)};
+			}
+
+			this.#notBefore = until;
+			this.#spent = {began: spent.began, until};
+		}
 	}
 
 	get #evenSpacingMs(): number {
@@ -418,16 +451,15 @@ export class RateModel {
 	 * shared budget our sends are 1/processes of all. When we have not sent that many (the budget
 	 * was spent by others), wait a whole window.
 	 */
-	#spentWindowEnds(sequence: number, othersSince: number | undefined, now: number): number {
+	#spentWindowBegan(sequence: number, othersSince: number | undefined, now: number): number {
 		const burst = this.#burst ?? this.#rate.count;
-		const windowMs = this.#serverWindowMs;
 		// The window began no later than the server counted that request, and that was no later
 		// than its answer came back: timing from its answer, not its send, is safe whatever the
 		// latency or its jitter (a request sent on time can arrive late and open the window late).
 		const first = this.#history.answeredBefore(sequence, Math.ceil((burst - 1) / this.#processCount));
 		// With others in the window our own oldest request says little of when it began; it began
 		// no later than the answer that first showed it.
-		return Math.max((first ?? now) + windowMs, othersSince === undefined ? 0 : othersSince + windowMs);
+		return Math.max(first ?? now, othersSince ?? 0);
 	}
 
 	/**

@@ -309,6 +309,15 @@ describe('pauses are bounded: the window the server said, and --max-wait', () =>
 		expect(act(short).pause?.until).toBe(5 + 30_000);
 	});
 
+	it('shortens a spent window worked out from the header alone (a minute) once introspect tells the rate', () => {
+		const model = new RateModel({rate: PER_MINUTE(60), source: 'default'});
+		// The introspect's own answer: another run spent this window already.
+		expect(model.observe(answer(0, {limit: 10}), model.sent(0), 5).pause?.until).toBe(5 + 60_000);
+		model.setRate(PER_MINUTE(600), 'introspect');
+		expect(model.pausedUntil).toBe(5 + 1000);
+		expect(model.stats().pausedMs).toBe(1000);
+	});
+
 	it('takes another process\'s pause as a duration from when it is heard (the clocks may differ)', () => {
 		const model = new RateModel({rate: PER_MINUTE(60), source: 'introspect'});
 		expect(model.pausedByPeer(5000, '429', 1_000_000).pause).toMatchObject({from: 1_000_000, until: 1_005_000, reason: '429 (another process)', publish: false});
