@@ -20,6 +20,7 @@ export default tseslint.config(
 			'no-console': 'error',
 			'no-restricted-imports': ['error', {patterns: owners.map(([name, owner]) => ({group: [name, `${name}/*`], message: `only ${owner} imports ${name}`}))}],
 			'no-restricted-globals': ['error', {name: 'process', message: 'only src/cli.ts touches process'}],
+			'@typescript-eslint/no-non-null-assertion': 'error',
 		},
 	},
 	...[...new Set(owners.map(([, owner]) => owner))].map(owner => ({

@@ -11,7 +11,7 @@ import {lockPath, lockResults} from './lock.js';
 import {createLogger, type Logger} from './logger.js';
 import {assertDistinctFiles} from './paths.js';
 import {PROBLEM_STATUSES} from './rows/result.js';
-import {run, type Progress, type Summary} from './run.js';
+import {run, type Progress, type StopReason, type Summary} from './run.js';
 import {loadSeed} from './sandbox/seed.js';
 import {Sandbox, siteTokens} from './sandbox/server.js';
 import {formatExportSummary, formatProgress, formatSummary} from './summary.js';
@@ -20,7 +20,7 @@ import {undo} from './undo.js';
 const version = () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version;
 
 /** The one map from how a command ended to its exit code (README, "Exit codes"). */
-function exitCode(outcome: {stopped: {reason: string} | undefined; rowsNotFine?: number} | {error: unknown}): number {
+function exitCode(outcome: {stopped: {reason: StopReason} | undefined; rowsNotFine?: number} | {error: unknown}): number {
 	if ('error' in outcome) {
 		const kind = outcome.error instanceof AltbatchError ? outcome.error.kind : 'internal';
 		return {usage: 2, input: 2, stop: 3, internal: 1}[kind];

@@ -69,7 +69,7 @@ function zshValues(complete: Completion | undefined): string {
 
 function zshOption(option: OptionSpec): string {
 	const repeat = option.kind === 'values' ? '*' : '';
-	const description = `[${zshText(option.help.split(/; |: | \(/)[0]!.trim())}]`;
+	const description = `[${zshText((option.help.split(/; |: | \(/)[0] ?? option.help).trim())}]`;
 	const value = option.kind === 'flag' ? '' : `:${zshText(option.value ?? 'value')}:${zshValues(option.complete)}`;
 	return `'${repeat}--${option.name}${description}${value}'`;
 }

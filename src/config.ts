@@ -9,7 +9,7 @@ import {
 	COMMANDS, DEFAULTS, FAULT_KINDS, LOG_LEVELS, optionsOf, type CommandName, type LogLevel,
 } from './options.js';
 import {isObjectId} from './rows/job.js';
-import {WARNING_CODES} from './rows/warnings.js';
+import {isWarningCode, WARNING_CODES, type WarningCode} from './rows/warnings.js';
 import type {Rate} from './schedule/rate.js';
 
 export {DEFAULTS, LOG_LEVELS, type LogLevel} from './options.js';
@@ -48,7 +48,7 @@ export type RunConfig = {
 	/** `--force`: write fields that changed both in the file and on the site since the export. @default false */
 	readonly force?: boolean | undefined;
 	/** `--refuse-warnings`: rows with these alt-text warnings are `invalid`, before any request. */
-	readonly refuseWarnings?: ReadonlySet<string> | undefined;
+	readonly refuseWarnings?: ReadonlySet<WarningCode> | undefined;
 	/** Set by `undo`: reads the site even on a dry run, never forces. */
 	readonly undo?: boolean | undefined;
 	/** `undo --allow-clear`: restoring an empty alt text sends `altText: ""`. @default false */
@@ -332,10 +332,10 @@ function parseOptions(command: CommandName, args: string[]): {values: Values; po
  * a list of their words (`--refuse-warnings alt_placeholder,alt_is_file_name`).
  */
 function withBareValues(command: CommandName, args: readonly string[]): string[] {
-	const bare = new Map(optionsOf(command).filter(option => option.bare !== undefined).map(option => [`--${option.name}`, option]));
+	const bare = new Map(optionsOf(command).flatMap(option => option.bare === undefined ? [] : [[`--${option.name}` as string, {bare: option.bare, complete: option.complete}] as const]));
 	const out: string[] = [];
 	for (let i = 0; i < args.length; i++) {
-		const arg = args[i]!;
+		const arg = args[i] ?? '';
 		const option = bare.get(arg);
 		if (option === undefined) {
 			out.push(arg);
@@ -348,7 +348,7 @@ function withBareValues(command: CommandName, args: readonly string[]): string[]
 			out.push(`${arg}=${next}`);
 			i++;
 		} else {
-			out.push(`${arg}=${option.bare!}`);
+			out.push(`${arg}=${option.bare}`);
 		}
 	}
 
@@ -438,14 +438,14 @@ function runConfig(flags: Flags, positionals: readonly string[], env: Environmen
 }
 
 /** `--refuse-warnings`: `all`, or alt-text warning codes separated by commas. */
-export function parseWarningCodes(text: string, option: string): ReadonlySet<string> {
-	const codes = text.split(',').map(code => code.trim()).filter(Boolean);
-	if (codes.length === 1 && codes[0] === 'all') {
+export function parseWarningCodes(text: string, option: string): ReadonlySet<WarningCode> {
+	const words = text.split(',').map(code => code.trim()).filter(Boolean);
+	if (words.length === 1 && words[0] === 'all') {
 		return new Set(WARNING_CODES);
 	}
 
-	const unknown = codes.find(code => !(WARNING_CODES as readonly string[]).includes(code));
-	if (codes.length === 0 || unknown !== undefined) {
+	const codes = words.filter(isWarningCode);
+	if (codes.length === 0 || codes.length < words.length) {
 		throw new UsageError(`Expected ${option} to be alt-text warning codes separated by commas (${WARNING_CODES.join(', ')}), or nothing for all of them, got ${JSON.stringify(text)}`);
 	}
 

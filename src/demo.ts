@@ -24,7 +24,10 @@ const EDITED = {assetId: '00312e3c6080bc90990ccb9b', altText: 'Snowy peaks at da
 export async function demo({logger, out, interrupt}: {logger: Logger; out: string; interrupt?: AbortSignal}): Promise<{steps: DemoStep[]; sandbox: string}> {
 	const sandbox = new Sandbox({rate: {count: 10, windowMs: 1000}, tokens: [{token: 'demo-token'}]});
 	const url = await sandbox.listen();
-	const site = [...sandbox.sites.keys()][0]!;
+	const [site] = sandbox.sites.keys();
+	if (site === undefined) {
+		throw new Error('the demo sandbox has no site');
+	}
 	const base: RunConfig = {...defaultRunConfig(EXAMPLE_JOBS), out, apiBase: url, token: 'demo-token', site};
 	const plan: Array<[string, string, Partial<RunConfig>]> = [
 		['Preview: what would change', `altbatch run jobs.example.csv --site ${site} --dry-run --out ${out.replace(/\.csv$/, '.preview.csv')}`, {dryRun: true, out: out.replace(/\.csv$/, '.preview.csv')}],

@@ -4,6 +4,12 @@
  */
 export type ErrorKind = 'usage' | 'input' | 'stop' | 'internal';
 
+/** A code Webflow's error answer gave (its body's `code`, else the HTTP status's name): open by nature, and marked so that no code of ours passes for one. */
+export type ApiCode = string & {readonly __apiCode: true};
+
+/** Marks a code read from an API answer. */
+export const apiCode = (code: string): ApiCode => code as ApiCode;
+
 export class AltbatchError extends Error {
 	readonly code: string;
 	readonly kind: ErrorKind;

@@ -1,4 +1,4 @@
-import {COMMANDS, optionsOf, type CommandName, type OptionSpec} from './options.js';
+import {COMMANDS, optionsOf, type CommandName, type CommandSpec, type OptionSpec} from './options.js';
 
 const WIDTH = 100;
 const COLUMN = 26;
@@ -37,20 +37,29 @@ function optionLines(option: OptionSpec): string[] {
 	return [...lines, ...rest.map(line => `${' '.repeat(COLUMN)}${line}`)];
 }
 
+function specOf(command: CommandName): CommandSpec {
+	const spec = COMMANDS.find(c => c.name === command);
+	if (spec === undefined) {
+		throw new Error(`no command ${command} in the option table`);
+	}
+
+	return spec;
+}
+
 function usageLine(command: CommandName): string {
-	const spec = COMMANDS.find(c => c.name === command)!;
+	const spec = specOf(command);
 	return `altbatch ${command}${spec.usage === '' ? '' : ` ${spec.usage}`}`;
 }
 
 /** `altbatch --help` (every command and option), or `altbatch <command> --help` (that command's). */
 export function formatHelp(topic?: CommandName): string {
 	if (topic !== undefined) {
-		const spec = COMMANDS.find(c => c.name === topic)!;
+		const spec = specOf(topic);
 		const options = listedOptions(topic);
 		return [
 			`Usage: ${usageLine(topic)}`,
 			'',
-			`${spec.summary[0]!.toUpperCase()}${spec.summary.slice(1)}.`,
+			`${spec.summary.charAt(0).toUpperCase()}${spec.summary.slice(1)}.`,
 			...(options.some(option => option.name === 'token-file') ? ['', TOKEN_NOTE] : []),
 			...(options.length > 0 ? ['', 'Options:', ...options.flatMap(optionLines)] : []),
 			'',

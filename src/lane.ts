@@ -1,7 +1,7 @@
 import type {RunConfig} from './config.js';
 import type {Logger} from './logger.js';
 import {applyToSnapshot, decide, decideAgainst, decideUnseen} from './rows/decide.js';
-import type {Job} from './rows/job.js';
+import type {Job, ValidJob} from './rows/job.js';
 import type {Outcome} from './rows/result.js';
 import type {Attempted} from './schedule/attempts.js';
 import {ratePerMinute} from './schedule/rate.js';
@@ -114,7 +114,7 @@ export class Lane {
 	 * A valid row → its outcome: decided against the site (the snapshot, or the asset read just
 	 * before the write) where that is known or needed, then sent with only the fields to write.
 	 */
-	async process(job: Job): Promise<Outcome> {
+	async process(job: ValidJob): Promise<Outcome> {
 		if (this.stopped) {
 			return this.stoppedOutcome();
 		}

@@ -44,7 +44,7 @@ export function fileIdentity(path: string, depth = 0): string {
  * appended to the jobs file — each would destroy one of them.
  */
 export function assertDistinctFiles(files: readonly NamedFile[]): void {
-	const seen = new Map<string, NamedFile>();
+	const seen = new Map<string, {readonly role: string; readonly path: string}>();
 	for (const file of files) {
 		if (file.path === undefined || file.path === '') {
 			continue;
@@ -53,11 +53,11 @@ export function assertDistinctFiles(files: readonly NamedFile[]): void {
 		const identity = fileIdentity(file.path);
 		const earlier = seen.get(identity);
 		if (earlier) {
-			const same = resolve(earlier.path!) === resolve(file.path) ? '' : ` (through a symlink, a hard link or \`..\`, ${JSON.stringify(file.path)} is ${JSON.stringify(earlier.path)})`;
+			const same = resolve(earlier.path) === resolve(file.path) ? '' : ` (through a symlink, a hard link or \`..\`, ${JSON.stringify(file.path)} is ${JSON.stringify(earlier.path)})`;
 			throw new UsageError(`${earlier.role} and ${file.role} are the same file${same}: writing one would destroy the other; give each a file of its own`, 'same_file');
 		}
 
-		seen.set(identity, file);
+		seen.set(identity, {role: file.role, path: file.path});
 	}
 }
 

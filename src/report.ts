@@ -1,8 +1,9 @@
 import {writeFileSync} from 'node:fs';
+import type {Status} from './rows/result.js';
 import type {Summary} from './summary.js';
 import type {RateTimeline} from './schedule/rate.js';
 
-export type ReportRow = {readonly row: number; readonly siteId?: string; readonly assetId: string; readonly status: string; readonly code: string; readonly message: string};
+export type ReportRow = {readonly row: number; readonly siteId?: string; readonly assetId: string; readonly status: Status; readonly code: string; readonly message: string};
 export type WarningRow = {readonly row: number; readonly assetId: string; readonly altText: string; readonly codes: readonly string[]};
 /** One field of one row: conflicts (the site's value, the file's, and the base) and, for undo, what was put back. */
 export type ChangeRow = {readonly row: number; readonly siteId?: string; readonly assetId: string; readonly localeId: string; readonly field: string; readonly from: string; readonly to: string; readonly base: string};
@@ -57,12 +58,12 @@ function chart(data: ReportData): string {
 	for (const timeline of data.timelines) {
 		for (const [second, n] of timeline.sent) {
 			const i = Math.min(bars - 1, Math.max(0, Math.floor((second - firstSecond) / bucket)));
-			sent[i]! += n;
+			sent[i] = (sent[i] ?? 0) + n;
 		}
 
 		for (const [second, n] of timeline.limited) {
 			const i = Math.min(bars - 1, Math.max(0, Math.floor((second - firstSecond) / bucket)));
-			limited[i]! += n;
+			limited[i] = (limited[i] ?? 0) + n;
 		}
 	}
 

@@ -1,5 +1,5 @@
 import type {Job} from './rows/job.js';
-import type {Outcome} from './rows/result.js';
+import type {Outcome, RowCode} from './rows/result.js';
 
 /** The lane of rows that go through WEBFLOW_TOKEN as one (no `--tokens`/`--prefetch`, `--site`, or rows without a siteId). */
 export const DEFAULT_LANE = 'default';
@@ -52,7 +52,7 @@ export function planLanes(routing: Routing, siteIds: Iterable<string>): LanePlan
 /** Where a valid row goes: its lane's key, or why it has none (`invalid`, before any request). */
 export type Route = {readonly kind: 'lane'; readonly key: string} | {readonly kind: 'refused'; readonly outcome: Outcome};
 
-const refused = (errorCode: string, errorMessage: string): Route => ({kind: 'refused', outcome: {status: 'invalid', errorCode, errorMessage, attempts: 0}});
+const refused = (errorCode: RowCode, errorMessage: string): Route => ({kind: 'refused', outcome: {status: 'invalid', errorCode, errorMessage, attempts: 0}});
 
 /**
  * The lane a valid row goes through, or why it has none. With `--site` (or neither `--tokens` nor

@@ -3,9 +3,9 @@ import {InputError} from './errors.js';
 import {checkInput, needsNetwork, type CheckedInput, type JobSource} from './input-check.js';
 import type {Logger} from './logger.js';
 import {decideUnseen} from './rows/decide.js';
-import {jobKey, type Job} from './rows/job.js';
+import {jobKey, type Job, type ValidJob} from './rows/job.js';
 import {resultCells, type Outcome} from './rows/result.js';
-import {altTextWarnings, describeWarnings, DuplicateAltTracker} from './rows/warnings.js';
+import {altTextWarnings, describeWarnings, DuplicateAltTracker, type WarningCode} from './rows/warnings.js';
 import {RowPool} from './schedule/pool.js';
 import {ratePerMinute, type BudgetMode, type RateSource} from './schedule/rate.js';
 import {Lane} from './lane.js';
@@ -35,7 +35,7 @@ export type RunHooks = {
 };
 
 /** One row on its way: its job, its warnings, and the lane (token) it goes through. */
-type RowWork = {readonly job: Job; readonly warnings: readonly string[]; readonly lane: string};
+type RowWork = {readonly job: Job; readonly warnings: readonly WarningCode[]; readonly lane: string};
 
 const READ_AHEAD = 20_000;
 
@@ -219,7 +219,12 @@ class RowRouter {
 			return undefined;
 		}
 
-		const work: RowWork = {job, warnings: job.problem ? [] : this.#warningsFor(job), lane: laneKey};
+		if (job.problem) {
+			this.#finish({job, warnings: [], lane: laneKey}, {status: 'invalid', errorCode: job.problem.code, errorMessage: job.problem.message, attempts: 0});
+			return undefined;
+		}
+
+		const work = {job, warnings: this.#warningsFor(job), lane: laneKey};
 		const settled = this.#settled(work, route);
 		if (settled) {
 			this.#finish(work, settled);
@@ -253,12 +258,8 @@ class RowRouter {
 	}
 
 	/** The row's outcome when it is known before any request, in this order of precedence. */
-	#settled(work: RowWork, route: Route | undefined): Outcome | undefined {
+	#settled(work: RowWork & {readonly job: ValidJob}, route: Route | undefined): Outcome | undefined {
 		const {job} = work;
-		if (job.problem) {
-			return {status: 'invalid', errorCode: job.problem.code, errorMessage: job.problem.message, attempts: 0};
-		}
-
 		const refused = work.warnings.filter(code => this.#config.refuseWarnings?.has(code));
 		if (refused.length > 0) {
 			return {status: 'invalid', errorCode: refused[0], errorMessage: `--refuse-warnings: the alt text ${describeWarnings(refused)}; not sent`, attempts: 0};
@@ -286,7 +287,7 @@ class RowRouter {
 		}
 	}
 
-	#warningsFor(job: Job): string[] {
+	#warningsFor(job: Job): WarningCode[] {
 		const snapshot = this.#lanes.get(DEFAULT_LANE)?.snapshot ?? (job.siteId === undefined ? undefined : this.#lanes.get(job.siteId)?.snapshot);
 		return warningsFor(job, snapshot, this.#duplicates);
 	}
@@ -418,14 +419,14 @@ async function inKeyOrder(chains: Map<string, Promise<void>>, key: string, task:
 	}
 }
 
-function warningsFor(job: Job, snapshot: SiteSnapshot | undefined, duplicates: DuplicateAltTracker): string[] {
+function warningsFor(job: Job, snapshot: SiteSnapshot | undefined, duplicates: DuplicateAltTracker): WarningCode[] {
 	// An empty alt text (undo --allow-clear putting an empty one back) has nothing to warn about.
 	if (job.altText === undefined || job.altText === '') {
 		return [];
 	}
 
 	const displayName = job.displayName ?? snapshot?.assets.get(job.assetId)?.displayName;
-	const warnings: string[] = altTextWarnings({altText: job.altText, displayName});
+	const warnings: WarningCode[] = altTextWarnings({altText: job.altText, displayName});
 	if (duplicates.seen({altText: job.altText, assetId: job.assetId})) {
 		warnings.push('alt_duplicate');
 	}

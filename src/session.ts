@@ -1,6 +1,6 @@
 import {setMaxListeners} from 'node:events';
 import type {Logger} from './logger.js';
-import type {Outcome} from './rows/result.js';
+import type {Outcome, StopCode} from './rows/result.js';
 import {Reachability, withRetries, type Attempted, type RetryPolicy} from './schedule/attempts.js';
 import {Pacer, type RateStats} from './schedule/pacer.js';
 import {ratePerMinute, type Rate} from './schedule/rate.js';
@@ -26,7 +26,7 @@ export function followedByMany(signal: AbortSignal): AbortSignal {
 
 export type StopReason = 'auth' | 'unreachable' | 'max_wait' | 'interrupted';
 
-export type Stop = {readonly reason: StopReason; readonly rowCode: string; readonly message: string};
+export type Stop = {readonly reason: StopReason; readonly rowCode: StopCode; readonly message: string};
 
 /** The one decision to stop the run, and the signal every wait listens to. */
 export class RunStop {

@@ -4,7 +4,7 @@ import {InputError, UsageError} from './errors.js';
 import type {CheckedInput} from './input-check.js';
 import {CLEARED_CODE} from './lane.js';
 import {neutralize, unneutralize} from './rows/formula.js';
-import {EDIT_FIELDS, jobKey, mapHeader, toJob, type Columns, type EditField, type Job, type RowProblem} from './rows/job.js';
+import {EDIT_FIELDS, jobKey, mapHeader, toJob, withProblem, type Columns, type EditField, type Job, type RowProblem} from './rows/job.js';
 import {run, type RunHooks, type Summary} from './run.js';
 
 const PREVIOUS = {displayName: 'previous_display_name', altText: 'previous_alt_text'} as const;
@@ -116,8 +116,9 @@ async function readRun(path: string): Promise<{columns: Columns; groups: Group[]
 	const all = header;
 	const inputHeader = all.slice(1, statusAt);
 	const runColumns = mapHeader({header: inputHeader, file: path, line: 1});
-	const keep = inputHeader.map((name, i) => i).filter(i => i !== runColumns.index.exportedDisplayName && i !== runColumns.index.exportedAltText);
-	const columns = mapHeader({header: keep.map(i => inputHeader[i]!), file: path, line: 1});
+	const kept = (_: unknown, i: number) => i !== runColumns.index.exportedDisplayName && i !== runColumns.index.exportedAltText;
+	const keep = inputHeader.map((name, i) => i).filter(kept);
+	const columns = mapHeader({header: inputHeader.filter(kept), file: path, line: 1});
 	const at = (name: string) => all.lastIndexOf(name);
 	const groups = new Map<string, Group>();
 	const displayNames = new Map<string, Group>();
@@ -200,7 +201,7 @@ function toUndoJob({group, columns, allowClear}: {group: Group; columns: Columns
 		problem = {code: 'needs_allow_clear', message: 'the alt text was empty before the run: putting that back sends altText "", which Webflow does not document; pass --allow-clear to send it'};
 	}
 
-	return {
+	return withProblem({
 		row: group.row,
 		line: group.row,
 		cells,
@@ -210,6 +211,5 @@ function toUndoJob({group, columns, allowClear}: {group: Group; columns: Columns
 		displayName: value('displayName')?.before,
 		altText: value('altText')?.before,
 		base: Object.fromEntries(restores.map(([field, r]) => [field, r.written])),
-		problem,
-	};
+	}, problem);
 }

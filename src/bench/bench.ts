@@ -51,14 +51,18 @@ function sentDuringRetryAfter(sandbox: Sandbox): number {
 }
 
 /** Accepted requests per second between the first and the last, as a fraction of the limit. */
+/** Milliseconds from the first request of the list to the last. */
+function spanMs(requests: ReadonlyArray<{readonly at: number}>): number {
+	return (requests.at(-1)?.at ?? 0) - (requests[0]?.at ?? 0);
+}
+
 function utilisation(sandbox: Sandbox, limit: Rate): number {
 	const accepted = sandbox.requests.filter(r => r.status !== 429);
 	if (accepted.length < 2) {
 		return 0;
 	}
 
-	const span = accepted.at(-1)!.at - accepted[0]!.at;
-	const perMs = (accepted.length - 1) / span;
+	const perMs = (accepted.length - 1) / spanMs(accepted);
 	return perMs / (limit.count / limit.windowMs);
 }
 
@@ -140,8 +144,8 @@ async function otherClient({name, rows, limit, otherPerSecond, otherForMs, repor
 	await rm(dir, {recursive: true, force: true});
 	const ours = sandbox.requests.filter(r => r.method === 'PATCH' && r.status === 200);
 	const tail = ours.slice(Math.floor(ours.length * 2 / 3));
-	const tailPerSecond = (tail.length - 1) / ((tail.at(-1)!.at - tail[0]!.at) / 1000);
-	const endsAt = ours.at(-1)!.at - ours[0]!.at;
+	const tailPerSecond = (tail.length - 1) / (spanMs(tail) / 1000);
+	const endsAt = spanMs(ours);
 	const leftToUs = limit.count * 1000 / limit.windowMs - (otherForMs >= endsAt ? otherPerSecond : 0);
 	table.push({
 		case: name,
@@ -433,14 +437,14 @@ async function threeSites(): Promise<void> {
 	const limits = [10, 15, 20];
 	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-'));
 	const sites = limits.map((_, i) => site(`three-${i}`, rowsPerSite));
-	const sandbox = new Sandbox({sites, rate: {count: 10, windowMs: 1000}, tokens: sites.map((s, i) => ({token: `t${i}`, siteIds: [s.id], rate: {count: limits[i]!, windowMs: 1000}}))});
+	const sandbox = new Sandbox({sites, rate: {count: 10, windowMs: 1000}, tokens: limits.map((count, i) => ({token: `t${i}`, siteIds: sites.slice(i, i + 1).map(s => s.id), rate: {count, windowMs: 1000}}))});
 	const url = await sandbox.listen();
-	const write = async (path: string, which: number[]) => {
+	const write = async (path: string, which: ReadonlyArray<ReturnType<typeof site>>) => {
 		const stream = createWriteStream(path);
 		stream.write('siteId,assetId,altText\n');
-		for (const i of which) {
-			for (const id of sites[i]!.assets.keys()) {
-				stream.write(`${sites[i]!.id},${id},Alt for ${id}\n`);
+		for (const s of which) {
+			for (const id of s.assets.keys()) {
+				stream.write(`${s.id},${id},Alt for ${id}\n`);
 			}
 		}
 
@@ -451,12 +455,12 @@ async function threeSites(): Promise<void> {
 
 	const tokens = new Map(sites.map((s, i) => [s.id, `t${i}`]));
 	const all = join(dir, 'all.csv');
-	await write(all, [0, 1, 2]);
+	await write(all, sites);
 	const together = await run(config({input: all, apiBase: url, token: undefined, tokens}), {logger: silentLogger()});
 	let oneByOne = 0;
-	for (const i of [0, 1, 2]) {
+	for (const [i, s] of sites.entries()) {
 		const single = join(dir, `site-${i}.csv`);
-		await write(single, [i]);
+		await write(single, [s]);
 		const summary = await run(config({input: single, apiBase: url, token: undefined, tokens}), {logger: silentLogger()});
 		oneByOne += summary.elapsedSeconds;
 	}
@@ -541,7 +545,7 @@ async function agencies(): Promise<void> {
 		for (const s of sites) {
 			const single = join(dir, `site-${s.id}.csv`);
 			await write(single, [s], 'one by one');
-			summaries.push(await cliRun(['run', single, '--api-base', url, '--site', s.id], {WEBFLOW_TOKEN: tokens.get(s.id)!}));
+			summaries.push(await cliRun(['run', single, '--api-base', url, '--site', s.id], {WEBFLOW_TOKEN: tokens.get(s.id) ?? ''}));
 		}
 
 		return summaries;

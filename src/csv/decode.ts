@@ -36,7 +36,7 @@ export async function sniffFile(path: string, forced?: Encoding): Promise<{encod
 export function firstInvalidUtf8(bytes: Uint8Array): number {
 	let i = 0;
 	while (i < bytes.length) {
-		const b = bytes[i]!;
+		const b = bytes[i] ?? 0;
 		let need: number;
 		if (b < 0x80) {
 			i++;
@@ -56,7 +56,7 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
 				return -1;
 			}
 
-			const c = bytes[i + k]!;
+			const c = bytes[i + k] ?? 0;
 			if (c < 0x80 || c > 0xbf) {
 				return i;
 			}

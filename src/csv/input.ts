@@ -18,13 +18,13 @@ export function detectDelimiter(head: string): string {
 		} else if (!quoted && (ch === '\n' || ch === '\r')) {
 			break;
 		} else if (!quoted && counts.has(ch)) {
-			counts.set(ch, counts.get(ch)! + 1);
+			counts.set(ch, (counts.get(ch) ?? 0) + 1);
 		}
 	}
 
 	let best = ',';
 	for (const c of CANDIDATES) {
-		if (counts.get(c)! > counts.get(best)!) {
+		if ((counts.get(c) ?? 0) > (counts.get(best) ?? 0)) {
 			best = c;
 		}
 	}

@@ -98,7 +98,7 @@ export function scanRecords(fd: number, onRecord: (start: number, end: number, r
 		let i = 0;
 		while (i < read) {
 			if (inFirst) {
-				const byte = buffer[i]!;
+				const byte = buffer[i] ?? 0;
 				if (byte >= 0x30 && byte <= 0x39) {
 					row = row * 10 + byte - 0x30;
 					digits++;
@@ -463,9 +463,9 @@ export class ResultsJournal {
 			writeFileAtomically(this.path, (function * () {
 				yield headerLine;
 				for (let row = 2; row <= highest; row++) {
-					const length = lengths[row]!;
+					const length = lengths[row] ?? 0;
 					if (length > 0) {
-						yield reader.read(starts[row]!, length);
+						yield reader.read(starts[row] ?? 0, length);
 					}
 				}
 			})());

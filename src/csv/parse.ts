@@ -60,9 +60,8 @@ export async function parseCsv({source, decoder, delimiter, onRecord, onFailure}
 	let consumerError: unknown;
 	// Records are handed over in batches (writev): an awaited callback per record would cost more
 	// than the parsing. A consumer that returns a promise is awaited before the next record.
-	const deliver = async (batch: Array<{chunk: string[]}>, start: number): Promise<void> => {
-		for (let i = start; i < batch.length; i++) {
-			const record = batch[i]!.chunk;
+	const deliver = async (batch: ReadonlyArray<{chunk: string[]}>): Promise<void> => {
+		for (const {chunk: record} of batch) {
 			const firstLine = lastLine + 1;
 			lastLine = firstLine + lineBreaksIn(record);
 			const pending = onRecord({fields: record, firstLine, lastLine});
@@ -76,7 +75,7 @@ export async function parseCsv({source, decoder, delimiter, onRecord, onFailure}
 		objectMode: true,
 		highWaterMark: 256,
 		writev(batch, callback) {
-			deliver(batch as Array<{chunk: string[]}>, 0).then(() => {
+			deliver(batch as Array<{chunk: string[]}>).then(() => {
 				callback();
 			}, (error: unknown) => {
 				// Kept: the pipeline reports its own abort instead of the consumer's error.

@@ -35,10 +35,13 @@ export type Columns = {
 	readonly index: Readonly<Partial<Record<Field, number>>>;
 };
 
-export type RowProblem = {readonly code: string; readonly message: string};
+/** Why a row cannot be sent (`invalid`), found in its own cells (undo: in what the run recorded). */
+export type ProblemCode = 'too_many_fields' | 'invalid_asset_id' | 'invalid_locale_id' | 'invalid_site_id' | 'nothing_to_update' | 'no_previous_values' | 'needs_allow_clear';
 
-/** One input record, read and checked: what to send, or why it cannot be sent. */
-export type Job = {
+export type RowProblem = {readonly code: ProblemCode; readonly message: string};
+
+/** What every row has, valid or not: where it is, its cells, and its fields as read. */
+type JobFields = {
 	/** Spreadsheet row number (the header is row 1). */
 	readonly row: number;
 	readonly line: number;
@@ -51,8 +54,21 @@ export type Job = {
 	readonly siteId: string | undefined;
 	/** With base values the row is decided three-way (base, file, site now); without, two-way. */
 	readonly base?: Base | undefined;
-	readonly problem: RowProblem | undefined;
 };
+
+/** A row that can be sent. */
+export type ValidJob = JobFields & {readonly problem: undefined};
+
+/** A row that cannot be sent, and why (its result is `invalid`). */
+export type InvalidJob = JobFields & {readonly problem: RowProblem};
+
+/** One input record, read and checked: what to send, or why it cannot be sent. */
+export type Job = ValidJob | InvalidJob;
+
+/** A job with its problem, if it has one. */
+export function withProblem(fields: JobFields, problem: RowProblem | undefined): Job {
+	return problem === undefined ? {...fields, problem} : {...fields, problem};
+}
 
 const OBJECT_ID = /^[\da-f]{24}$/i;
 
@@ -115,8 +131,7 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 	const displayName = textField(get('displayName'));
 	const altText = textField(get('altText'));
 	const base = readBase();
-	const problem = findProblem();
-	return {row, line, cells, assetId, localeId, displayName, altText, siteId, base, problem};
+	return withProblem({row, line, cells, assetId, localeId, displayName, altText, siteId, base}, findProblem());
 
 	/**
 	 * An exported row: its base columns, where the file has them. An asset always has a display

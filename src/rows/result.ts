@@ -1,5 +1,7 @@
-import type {Job} from './job.js';
+import type {ApiCode} from '../errors.js';
+import type {Job, ProblemCode} from './job.js';
 import {neutralize} from './formula.js';
+import type {WarningCode} from './warnings.js';
 
 export {neutralize} from './formula.js';
 
@@ -20,10 +22,25 @@ export type Previous = {readonly displayName: string; readonly altText: string};
 /** A field changed both in the file and on the site: the three values, for the report. */
 export type FieldConflict = {readonly field: 'displayName' | 'altText'; readonly file: string; readonly base: string; readonly site: string};
 
+/** Why a run stopped rows it had not finished (`not_attempted`): a refused token or site, Ctrl-C, a Retry-After past --max-wait, an API that cannot be reached. */
+export type StopCode = 'aborted' | 'interrupted' | 'rate_limited' | 'network_error';
+
+/** The error codes of our own a row's result can carry (README: "Results"). */
+export type RowCode =
+	| ProblemCode
+	| WarningCode // --refuse-warnings
+	| StopCode
+	| 'no_site_id' | 'no_token_for_site' // routing
+	| 'changed_on_site' | 'has_alt_text' | 'conflict' | 'not_in_site' | 'validation_error' | 'superseded' // decided against the site or the results file
+	| 'alt_text_cleared' // undo --allow-clear
+	| 'timeout' | 'bad_response' | 'internal_error'; // the request's end
+
+export type ErrorCode = RowCode | ApiCode;
+
 export type Outcome = {
 	readonly status: Status;
 	readonly httpStatus?: number | undefined;
-	readonly errorCode?: string | undefined;
+	readonly errorCode?: ErrorCode | undefined;
 	readonly errorMessage?: string | undefined;
 	readonly attempts: number;
 	readonly previous?: Previous | undefined;

@@ -4,6 +4,10 @@ import {hash53} from './hash.js';
 export const WARNING_CODES = ['alt_is_file_name', 'alt_placeholder', 'alt_redundant_prefix', 'alt_too_long', 'alt_same_as_display_name', 'alt_duplicate'] as const;
 export type WarningCode = typeof WARNING_CODES[number];
 
+export function isWarningCode(code: string): code is WarningCode {
+	return (WARNING_CODES as readonly string[]).includes(code);
+}
+
 const FILE_NAME = /^[^\s/\\]+\.(?:jpe?g|png|gif|webp|svg|avif|bmp|tiff?|heic)$/i;
 const PLACEHOLDERS = new Set(['image', 'img', 'photo', 'picture', 'pic', 'graphic', 'icon', 'banner', 'logo', 'placeholder', 'untitled', 'alt', 'alt text', 'spacer', 'thumbnail', 'screenshot', 'todo', 'tbd', 'n/a', '-']);
 const CAMERA_NAME = /^(?:img|dsc|dscn|dscf|pxl|mvimg|screenshot|photo|image)[\s_-]?\d+$/i;

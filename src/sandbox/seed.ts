@@ -21,9 +21,10 @@ export async function loadSeed(path: string): Promise<SandboxSite[]> {
 				return;
 			}
 
+			const columns = header;
 			const get = (...names: string[]) => {
 				for (const name of names) {
-					const i = header!.indexOf(name);
+					const i = columns.indexOf(name);
 					if (i >= 0 && fields[i] !== undefined && fields[i] !== '') {
 						return fields[i];
 					}

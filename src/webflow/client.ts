@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import got, {type Got, type RequestError} from 'got';
+import {apiCode, type ApiCode} from '../errors.js';
 
 /** What the API said about the budget on one answer. */
 export type RateHeaders = {readonly limit: number | undefined; readonly remaining: number | undefined};
@@ -8,7 +9,7 @@ export type RateHeaders = {readonly limit: number | undefined; readonly remainin
 /** One API answer, or why there was none. Failures are data here, never throws. */
 export type ApiReply =
 	| {readonly kind: 'ok'; readonly status: number; readonly body: unknown; readonly rate: RateHeaders}
-	| {readonly kind: 'error'; readonly status: number; readonly code: string; readonly message: string; readonly retryAfterMs: number | undefined; readonly rate: RateHeaders}
+	| {readonly kind: 'error'; readonly status: number; readonly code: ApiCode; readonly message: string; readonly retryAfterMs: number | undefined; readonly rate: RateHeaders}
 	| {readonly kind: 'transport'; readonly code: 'timeout' | 'network_error' | 'bad_body' | 'aborted'; readonly message: string; readonly status: number | undefined; readonly rate: RateHeaders | undefined};
 
 export type AssetPatch = {
@@ -175,7 +176,7 @@ export class WebflowClient {
 		}
 
 		const body = errorBody(response.body);
-		const code = typeof body?.code === 'string' && body.code !== '' ? body.code : STATUS_CODES[status] ?? `http_${status}`;
+		const code = apiCode(typeof body?.code === 'string' && body.code !== '' ? body.code : STATUS_CODES[status] ?? `http_${status}`);
 		const message = typeof body?.message === 'string'
 			? `${body.message}${describeDetails(body.details)}`
 			: `HTTP ${status} ${response.statusMessage ?? ''} (${(response.headers['content-type'] ?? 'no').split(';')[0]} body)`.replace(/\s+/g, ' ');
