@@ -1,22 +1,9 @@
 import type {Attempted} from './schedule/attempts.js';
 import type {Session, Stop} from './session.js';
+import type {CurrentAsset, SiteSnapshot} from './rows/snapshot.js';
 import {readAssetPage, type ApiReply, type AssetSummary} from './webflow/client.js';
 
-/** One asset as the site has it now, with its alt text per locale read ('' is the primary locale). */
-export type CurrentAsset = {
-	readonly id: string;
-	readonly displayName: string | undefined;
-	readonly altText: Map<string, string | null>;
-};
-
-export type SiteSnapshot = {
-	readonly siteId: string;
-	readonly assets: Map<string, CurrentAsset>;
-	/** Locales the site refused to list (not one of its locales), with Webflow's message. */
-	readonly badLocales: Map<string, string>;
-	/** List requests it took. */
-	readonly pages: number;
-};
+export type {CurrentAsset, SiteSnapshot} from './rows/snapshot.js';
 
 export type SiteFetchFailure = {readonly attempted: Attempted};
 

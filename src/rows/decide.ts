@@ -1,4 +1,4 @@
-import type {CurrentAsset, SiteSnapshot} from '../site.js';
+import type {CurrentAsset, SiteSnapshot} from './snapshot.js';
 import {EDIT_FIELDS, type EditField, type Job} from './job.js';
 import type {FieldConflict, Outcome, Previous} from './result.js';
 

@@ -1,4 +1,4 @@
-import type {ApiReply} from '../webflow/client.js';
+import type {ApiReply} from '../reply.js';
 import type {Pacer} from './pacer.js';
 import type {RateReply} from './rate.js';
 import {sleep, StoppedError} from './sleep.js';

@@ -1,16 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import got, {type Got, type RequestError} from 'got';
-import {apiCode, type ApiCode} from '../errors.js';
+import {apiCode} from '../errors.js';
+import type {ApiReply, RateHeaders} from '../reply.js';
 
-/** What the API said about the budget on one answer. */
-export type RateHeaders = {readonly limit: number | undefined; readonly remaining: number | undefined};
-
-/** One API answer, or why there was none. Failures are data here, never throws. */
-export type ApiReply =
-	| {readonly kind: 'ok'; readonly status: number; readonly body: unknown; readonly rate: RateHeaders}
-	| {readonly kind: 'error'; readonly status: number; readonly code: ApiCode; readonly message: string; readonly retryAfterMs: number | undefined; readonly rate: RateHeaders}
-	| {readonly kind: 'transport'; readonly code: 'timeout' | 'network_error' | 'bad_body' | 'aborted'; readonly message: string; readonly status: number | undefined; readonly rate: RateHeaders | undefined};
+export type {ApiReply, RateHeaders} from '../reply.js';
 
 export type AssetPatch = {
 	readonly assetId: string;
