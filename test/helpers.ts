@@ -5,7 +5,7 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {afterEach} from 'vitest';
 import {readResults} from '../src/csv/journal.js';
-import {Sandbox, type SandboxOptions} from '../src/sandbox/server.js';
+import {Sandbox, type LoggedRequest, type SandboxOptions} from '../src/sandbox/server.js';
 import {newAsset, newSite, objectId, type SandboxSite} from '../src/sandbox/state.js';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -123,4 +123,19 @@ export function runConfig(overrides: Partial<RunConfig> & {input: string}): RunC
 
 export async function runJob(overrides: Partial<RunConfig> & {input: string}, hooks: Partial<RunHooks> = {}): Promise<Summary> {
 	return run(runConfig(overrides), {logger: silentLogger(), ...hooks});
+}
+
+/**
+ * A jobs file's rows for these assets: the header, then one row per asset with its alt text
+ * (`Alt for <id>` unless told), and with `siteId` a siteId column first.
+ */
+export function jobsFor(assets: SandboxSite | Iterable<string>, {altText = id => `Alt for ${id}`, siteId}: {altText?: (id: string, i: number) => string; siteId?: string} = {}): string[][] {
+	const ids = 'assets' in assets ? assetIds(assets) : [...assets];
+	const rows = ids.map((id, i) => siteId === undefined ? [id, altText(id, i)] : [siteId, id, altText(id, i)]);
+	return [siteId === undefined ? ['assetId', 'altText'] : ['siteId', 'assetId', 'altText'], ...rows];
+}
+
+/** The PATCHes the sandbox received, in order (whatever it answered). */
+export function patchesSent(sandbox: Sandbox): LoggedRequest[] {
+	return sandbox.requests.filter(request => request.method === 'PATCH');
 }
