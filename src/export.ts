@@ -160,7 +160,7 @@ export async function exportSite(config: ExportConfig, {logger, interrupt, now =
 			site: config.site,
 			assets: exports.reduce((sum, one) => sum + one.assets, 0),
 			rows: done.reduce((sum, one) => sum + one.rows.length, 0),
-			requests: [...sessions.values()].reduce((sum, session) => sum + session.governor.stats().requests, 0),
+			requests: [...sessions.values()].reduce((sum, session) => sum + session.stats().requests, 0),
 			written,
 			sites: withSites ? sites : undefined,
 			stopped: stop ? {reason: stop.reason, message: stop.message} : undefined,

@@ -107,24 +107,29 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	const summary = summarize({config, tally, lanes, offline, offlineEstimate: rows.offlineEstimate, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)});
 	logger.info({summary}, 'run finished');
 	if (config.report !== undefined) {
-		writeReport(config.report, {
-			summary,
-			startedAt: started,
-			endedAt: now(),
-			timelines: sessionsOf(lanes).map(session => session.governor.timeline()),
-			coverage: [...lanes.values()].flatMap(lane => coverageRows(lane)),
-			problems: tally.problems,
-			warnings: tally.warningRows,
-			problemRows: tally.problemCount,
-			warningRows: tally.warningRowCount,
-			conflicts: tally.conflictRows,
-			conflictRows: tally.conflictRowCount,
-			restored: config.undo ? tally.restoredRows : undefined,
-			restoredRows: tally.restoredRowCount,
-		});
+		writeRunReport({path: config.report, undo: config.undo === true, summary, started, ended: now(), lanes, tally});
 	}
 
 	return summary;
+}
+
+/** `--report`: the summary, each token's timeline, each site's coverage before and after, and the rows to look at. */
+function writeRunReport({path, undo, summary, started, ended, lanes, tally}: {path: string; undo: boolean; summary: Summary; started: number; ended: number; lanes: ReadonlyMap<string, Lane>; tally: Tally}): void {
+	writeReport(path, {
+		summary,
+		startedAt: started,
+		endedAt: ended,
+		timelines: sessionsOf(lanes).map(session => session.timeline()),
+		coverage: [...lanes.values()].flatMap(lane => coverageRows(lane)),
+		problems: tally.problems,
+		warnings: tally.warningRows,
+		problemRows: tally.problemCount,
+		warningRows: tally.warningRowCount,
+		conflicts: tally.conflictRows,
+		conflictRows: tally.conflictRowCount,
+		restored: undo ? tally.restoredRows : undefined,
+		restoredRows: tally.restoredRowCount,
+	});
 }
 
 /**

@@ -3,7 +3,7 @@ import type {Logger} from './logger.js';
 import type {Outcome, StopCode} from './rows/result.js';
 import {Reachability, withRetries, type Attempted, type RetryPolicy} from './schedule/attempts.js';
 import {Pacer, type RateStats} from './schedule/pacer.js';
-import {ratePerMinute, type Rate} from './schedule/rate.js';
+import {ratePerMinute, type Rate, type RateTimeline} from './schedule/rate.js';
 import {budgetKey} from './schedule/shared-budget.js';
 import {readIntrospection, WebflowClient, type ApiReply} from './webflow/client.js';
 
@@ -215,6 +215,11 @@ export class Session {
 	/** What this token's pacer saw: requests, 429s, pauses, the rate it paces to and where from, how the budget is kept. */
 	stats(): RateStats {
 		return this.governor.stats();
+	}
+
+	/** Requests sent and limited per second, and the pauses, for the report. */
+	timeline(): RateTimeline {
+		return this.governor.timeline();
 	}
 
 	/** Until when every request of this token waits (0 or past when none does). */
