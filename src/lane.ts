@@ -67,7 +67,8 @@ export class Lane {
 
 	/** What this lane did, for the summary: its own requests, list pages and 429s, what a real run would send, its stop, and its token's pace. */
 	stats(): LaneStats {
-		const listRequests = this.snapshot?.pages ?? 0;
+		// Counted as sent: an interrupted prefetch leaves no snapshot, but its pages were sent.
+		const {listRequests} = this.#share;
 		return {
 			requests: this.requests,
 			listRequests,

@@ -120,6 +120,8 @@ export function coverageOf(snapshot: SiteSnapshot): Coverage {
 export class SiteShare {
 	readonly session: Session;
 	requests = 0;
+	/** Of `requests`, the list pages (every one sent, whether or not the listing was finished). */
+	listRequests = 0;
 	tooManyRequests = 0;
 	#stop: Stop | undefined;
 
@@ -157,7 +159,10 @@ export class SiteShare {
 			siteId,
 			locales,
 			onPage,
-			request: ({localeId, offset}) => this.request(() => session.client.listAssets({siteId, localeId, offset, limit: PAGE_SIZE}, session.abort)),
+			request: async ({localeId, offset}) => this.request(async () => {
+				this.listRequests++;
+				return session.client.listAssets({siteId, localeId, offset, limit: PAGE_SIZE}, session.abort);
+			}),
 		});
 	}
 }

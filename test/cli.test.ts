@@ -114,6 +114,24 @@ describe('the altbatch command', () => {
 		expect(rows.filter(r => r.status === 'not_attempted' && r.error_code === 'interrupted')).toHaveLength(40 - applied);
 	});
 
+	it('on Ctrl-C during the --site prefetch exits 130 without waiting out the queued list pages, and counts the pages sent', async () => {
+		const site = makeSite({label: 'cli-prefetch-interrupt', count: 3000});
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 60, windowMs: 60_000}});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).slice(0, 5).map(id => [id, 'alt'])]);
+		// Spaced 3 s apart (a told --rate below the budget): the 29 list pages left waiting for their
+		// slots would hold the exit for minutes.
+		const {child, done} = spawnCli(['run', input, '--api-base', sandbox.url, '--site', site.id, '--rate', '20/min', '--json'], {env: {WEBFLOW_TOKEN: TOKEN}});
+		const listed = () => sandbox.requests.filter(r => r.method === 'GET' && r.path.endsWith('/assets')).length;
+		await until(() => listed() >= 1);
+		child.kill('SIGINT');
+		const result = await done;
+		expect(result.code).toBe(130);
+		const summary = JSON.parse(result.stdout) as {listRequests: number};
+		expect(summary.listRequests).toBe(listed());
+		expect((await results(join(dir, 'jobs.results.csv'))).map(r => r.error_code)).toEqual(Array.from({length: 5}, () => 'interrupted'));
+	});
+
 	it('after kill -9, --resume redoes only what was not finished and completes the file', async () => {
 		const site = makeSite({label: 'cli-kill', count: 60});
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 20, windowMs: 1000}});

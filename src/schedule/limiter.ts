@@ -2,6 +2,7 @@ import {randomUUID} from 'node:crypto';
 import {setMaxListeners} from 'node:events';
 import {setTimeout as delay} from 'node:timers/promises';
 import Bottleneck from 'bottleneck';
+import {StoppedError} from './sleep.js';
 
 /** How long Redis has to answer at the start before the pacer carries on alone. */
 const READY_TIMEOUT_MS = 5000;
@@ -82,9 +83,10 @@ export class Limiter {
 
 	/**
 	 * Resolves when the next slot comes. Rejects when the limiter is retired (its waiting slots are
-	 * dropped) or Redis fails.
+	 * dropped) or Redis fails, and at once when `signal` aborts (the run stops: a queued slot must
+	 * not hold the exit; the empty job left in Bottleneck is dropped when the limiter closes).
 	 */
-	async slot(): Promise<void> {
+	async slot(signal?: AbortSignal): Promise<void> {
 		const options = this.#shared ? {id: `${this.#prefix}-${++this.#jobs}`, expiration: SHARED_JOB_EXPIRATION_MS} : {id: `r${++this.#jobs}`};
 		// A limiter whose Redis went away may never settle its waiting jobs, even stopped: retiring it
 		// ends the wait for the slot here.
@@ -94,11 +96,18 @@ export class Limiter {
 				reject(new Error('the limiter was retired'));
 			};
 
+			const onStopped = () => {
+				reject(new StoppedError());
+			};
+
 			if (this.#retired.signal.aborted) {
 				onRetired();
+			} else if (signal?.aborted) {
+				onStopped();
 			}
 
 			this.#retired.signal.addEventListener('abort', onRetired, {once: true, signal: settled.signal});
+			signal?.addEventListener('abort', onStopped, {once: true, signal: settled.signal});
 		});
 		try {
 			await Promise.race([this.#bottleneck.schedule(options, async () => undefined), retired]);

@@ -110,8 +110,12 @@ export class Pacer {
 			await this.#waitForGate(signal);
 			const limiter = this.#limiter;
 			try {
-				await limiter.slot();
+				await limiter.slot(signal);
 			} catch (error) {
+				if (error instanceof StoppedError) {
+					throw error;
+				}
+
 				if (limiter !== this.#limiter) {
 					continue; // Retired (a rate change, Redis lost): its waiting slots were dropped.
 				}
