@@ -243,6 +243,8 @@ describe('altbatch run against the sandbox', () => {
 		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
 		const summary = await runJob({input, apiBase: sandbox.url, rate: {count: 10, windowMs: 1000}, maxWaitMs: 5000});
 		expect(summary.stopped?.reason).toBe('max_wait');
+		// The pause it stopped at was never waited.
+		expect(summary.pausedSeconds).toBeLessThanOrEqual(summary.elapsedSeconds);
 		const rows = await results(`${input}.results.csv`);
 		expect(rows.map(r => r.status)).toEqual(['updated', 'not_attempted', 'not_attempted', 'not_attempted']);
 		expect(rows.slice(1).every(r => r.error_code === 'rate_limited')).toBe(true);

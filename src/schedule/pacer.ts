@@ -53,7 +53,7 @@ export class Pacer {
 	}
 
 	stats(): RateStats {
-		return {...this.#model.stats(), budget: this.#budget};
+		return {...this.#model.stats(this.#now()), budget: this.#budget};
 	}
 
 	/**

@@ -333,8 +333,14 @@ export class RateModel {
 		return decision;
 	}
 
-	stats(): ModelStats {
-		return {requests: this.#requests, tooManyRequests: this.#tooMany, pauses: this.#pauses, pausedMs: this.#pausedMs, rate: this.#rate, source: this.#source, sentSpan: this.#history.span};
+	/**
+	 * What was counted up to `now`: a pause still running counts only as far as it was waited (a run
+	 * stopped at the start of a pause — a Retry-After beyond --max-wait, say — waited none of it).
+	 */
+	stats(now: number): ModelStats {
+		// Pauses never overlap and the last ends at the gate: what lies after `now` is not waited yet.
+		const pausedMs = this.#pausedMs - Math.max(0, this.#notBefore - now);
+		return {requests: this.#requests, tooManyRequests: this.#tooMany, pauses: this.#pauses, pausedMs, rate: this.#rate, source: this.#source, sentSpan: this.#history.span};
 	}
 
 	timeline(): RateTimeline {

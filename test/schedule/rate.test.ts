@@ -22,7 +22,15 @@ describe('the rate model', () => {
 		expect(decision.pause).toMatchObject({until: 2010, reason: '429', publish: true});
 		expect(model.maySend(2009)).toBe(false);
 		expect(model.maySend(2010)).toBe(true);
-		expect(model.stats()).toMatchObject({tooManyRequests: 1, pauses: 1, pausedMs: 2000});
+		expect(model.stats(2010)).toMatchObject({tooManyRequests: 1, pauses: 1, pausedMs: 2000});
+	});
+
+	it('counts a pause only as far as it was waited: a run stopped at its start waited none of it', () => {
+		const model = new RateModel({rate: PER_SECOND(10), source: 'told', maxWaitMs: 5000});
+		model.observe(answer(0, {status: 429, retryAfterMs: 60_000}), model.sent(0), 10);
+		expect(model.stats(10).pausedMs).toBe(0);
+		expect(model.stats(1010).pausedMs).toBe(1000);
+		expect(model.stats(60_000).pausedMs).toBe(5000);
 	});
 
 	it('waits a whole window when another client already spent the budget, and learns nothing from it', () => {
@@ -315,7 +323,7 @@ describe('pauses are bounded: the window the server said, and --max-wait', () =>
 		expect(model.observe(answer(0, {limit: 10}), model.sent(0), 5).pause?.until).toBe(5 + 60_000);
 		model.setRate(PER_MINUTE(600), 'introspect');
 		expect(model.pausedUntil).toBe(5 + 1000);
-		expect(model.stats().pausedMs).toBe(1000);
+		expect(model.stats(5 + 1000).pausedMs).toBe(1000);
 	});
 
 	it('takes another process\'s pause as a duration from when it is heard (the clocks may differ)', () => {
