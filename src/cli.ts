@@ -9,7 +9,7 @@ import {exportSite, type ExportConfig} from './export.js';
 import {formatHelp} from './help.js';
 import {lockPath, lockResults} from './lock.js';
 import {createLogger, type Logger} from './logger.js';
-import {assertDistinctFiles} from './paths.js';
+import {assertFilesSafe} from './paths.js';
 import {PROBLEM_STATUSES} from './rows/result.js';
 import {run, type Progress, type StopReason, type Summary} from './run.js';
 import {loadSeed} from './sandbox/seed.js';
@@ -124,7 +124,15 @@ function printJson(value: unknown): void {
 /** `run`, and `undo` (which runs the same way, from a results file). */
 async function commandRun(config: RunConfig, output: OutputConfig, go: typeof run = run): Promise<number> {
 	// Before the log file is opened or the lock taken: either could land on another of the run's files.
-	assertDistinctFiles([{role: 'the input', path: config.input}, {role: '--out', path: config.out}, {role: 'the lock', path: lockPath(config.out)}, {role: '--report', path: config.report}, {role: '--log-file', path: output.logFile}, {role: '--tokens', path: config.tokensFile}]);
+	assertFilesSafe([
+		{role: config.undo ? 'the results to undo' : 'the input', path: config.input, use: 'read'},
+		{role: '--out', path: config.out, use: 'write'},
+		{role: 'the lock', path: lockPath(config.out), use: 'write'},
+		{role: '--report', path: config.report, use: 'report'},
+		{role: '--log-file', path: output.logFile, use: 'log'},
+		{role: '--tokens', path: config.tokensFile, use: 'read'},
+		{role: '--token-file', path: config.tokenFile, use: 'read'},
+	]);
 	const view = stderrView({progress: !output.quiet});
 	const logger = loggerFor(output, view);
 	const unlock = lockResults({out: config.out, pid: process.pid, isAlive});
@@ -146,9 +154,17 @@ async function commandRun(config: RunConfig, output: OutputConfig, go: typeof ru
 }
 
 async function commandExport(config: ExportConfig, output: OutputConfig): Promise<number> {
-	assertDistinctFiles([{role: '--out', path: config.out}, {role: '--log-file', path: output.logFile}, {role: '--tokens', path: config.tokensFile}]);
+	// Checked before the first request: a typo in a path costs nothing.
+	assertFilesSafe([
+		{role: '--out', path: config.out, use: 'write'},
+		{role: 'the lock', path: lockPath(config.out), use: 'write'},
+		{role: '--log-file', path: output.logFile, use: 'log'},
+		{role: '--tokens', path: config.tokensFile, use: 'read'},
+		{role: '--token-file', path: config.tokenFile, use: 'read'},
+	]);
 	const view = stderrView({progress: false});
 	const logger = loggerFor(output, view);
+	const unlock = lockResults({out: config.out, pid: process.pid, isAlive});
 	const signals = watchSignals(view);
 	try {
 		const summary = await exportSite(config, {logger, interrupt: signals.interrupt.signal});
@@ -162,6 +178,7 @@ async function commandExport(config: ExportConfig, output: OutputConfig): Promis
 		return exitCode({stopped: summary.stopped, rowsNotFine: sitesStopped});
 	} finally {
 		signals.dispose();
+		unlock();
 	}
 }
 

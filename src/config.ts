@@ -28,6 +28,8 @@ export type RunConfig = {
 	readonly report?: string | undefined;
 	/** `--tokens`: the file the tokens were read from (no two of the run's files may be one). */
 	readonly tokensFile?: string | undefined;
+	/** `--token-file`: the file the token was read from (nothing the run writes may land on it). */
+	readonly tokenFile?: string | undefined;
 	/** `--tokens`: site id → token; rows are routed by their siteId column. */
 	readonly tokens?: ReadonlyMap<string, string> | undefined;
 	/** Told with `--rate`; otherwise the token's own limit, else 60/min. */
@@ -390,6 +392,7 @@ function connectionConfig(flags: Flags, env: Environment) {
 	return {
 		apiBase: parseApiBase(flags.text('api-base') ?? DEFAULTS.apiBase),
 		token: readToken(flags.text('token-file'), env),
+		tokenFile: flags.text('token-file'),
 		rate: flags.read('rate', parseRate, undefined),
 		timeoutMs: flags.read('timeout', parsePositiveInteger, DEFAULTS.timeoutMs),
 		maxAttempts: flags.read('max-attempts', parsePositiveInteger, DEFAULTS.maxAttempts),
@@ -583,12 +586,27 @@ export function parseFaults(text: string): Record<string, number> {
 function readToken(tokenFile: string | undefined, env: Environment): string | undefined {
 	if (tokenFile === undefined) {
 		const fromEnv = env.WEBFLOW_TOKEN?.trim();
-		return fromEnv === '' ? undefined : fromEnv;
+		return fromEnv === '' || fromEnv === undefined ? undefined : wellFormedToken(fromEnv, 'WEBFLOW_TOKEN');
 	}
 
 	const token = readText(tokenFile, '--token-file').trim();
 	if (token === '') {
 		throw new UsageError(`--token-file ${JSON.stringify(tokenFile)} is empty`);
+	}
+
+	return wellFormedToken(token, `--token-file ${JSON.stringify(tokenFile)}`);
+}
+
+/**
+ * A token goes in an HTTP header: one run of visible ASCII characters. Anything else (a line
+ * break, a tab, a space, a character outside ASCII) could never be sent, so it is refused before
+ * the first request, saying what is wrong and never showing the token.
+ */
+export function wellFormedToken(token: string, where: string): string {
+	const bad = /[^\x21-\x7e]/.exec(token)?.[0];
+	if (bad !== undefined) {
+		const what = bad === '\n' || bad === '\r' ? 'a line break' : bad === ' ' ? 'a space' : bad.charCodeAt(0) < 0x20 || bad === '\u007f' ? 'a control character' : 'a character outside ASCII';
+		throw new UsageError(`${where}: the token is malformed: it holds ${what} (a token is one line of visible ASCII characters); nothing was sent`, 'token_malformed');
 	}
 
 	return token;
@@ -639,7 +657,7 @@ export function readTokensFile(path: string): Map<string, string> {
 			throw new UsageError(`${path}:${i + 1}: expected siteId=token (a 24-character hex site id, then the token)`);
 		}
 
-		tokens.set(site, token);
+		tokens.set(site, wellFormedToken(token, `${path}:${i + 1}`));
 	}
 
 	if (tokens.size === 0) {

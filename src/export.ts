@@ -13,6 +13,8 @@ export type ExportConfig = ConnectionConfig & {
 	readonly tokens?: ReadonlyMap<string, string> | undefined;
 	/** `--tokens`: the file the tokens were read from. */
 	readonly tokensFile?: string | undefined;
+	/** `--token-file`: the file the token was read from. */
+	readonly tokenFile?: string | undefined;
 	/** Locale ids to export; none means the primary locale. */
 	readonly locales: readonly string[];
 	readonly missingOnly: boolean;

@@ -31,7 +31,7 @@ export function createLogger({level, file, pretty}: {level: LogLevel; file?: str
 			redact: {paths: ['authorization', 'headers.authorization', 'headers.Authorization', 'token', '*.token'], censor: '[redacted]'},
 		},
 		pretty === undefined || file !== undefined
-			? pino.destination({dest: file ?? 2, sync: true, mkdir: file !== undefined})
+			? pino.destination({dest: file ?? 2, sync: true})
 			: prettyDestination(pretty),
 	);
 }

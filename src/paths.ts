@@ -1,9 +1,15 @@
-import {accessSync, constants, lstatSync, readlinkSync, realpathSync, statSync} from 'node:fs';
+import {accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, writeSync} from 'node:fs';
 import {basename, dirname, resolve} from 'node:path';
 import {UsageError} from './errors.js';
 
 /** A file the run reads or writes, and how the user named it (for the message). */
 export type NamedFile = {readonly role: string; readonly path: string | undefined};
+
+/**
+ * A file a command touches and how: read, written whole (replaced), or one of the two side files
+ * that land on whatever file they name — the HTML report (replaced) and the log (appended to).
+ */
+export type PlannedFile = NamedFile & {readonly use: 'read' | 'write' | 'report' | 'log'};
 
 /** Names longer than this (in bytes) cannot be created on common file systems. */
 const NAME_MAX = 255;
@@ -62,10 +68,82 @@ export function assertDistinctFiles(files: readonly NamedFile[]): void {
 }
 
 /**
- * A file the run will create or replace: its folder must exist and be writable, and the path must
- * not be a folder — checked before the first request, so a typo does not cost a whole run.
+ * Every file of a command, checked together before anything is read, written or sent (exit 2):
+ * no two are one file on disk; the files to write can be written; and the report and the log —
+ * side files that replace or append to whatever they name — only land on a new or empty file, a
+ * device, or a file of their own kind (an HTML page, NDJSON lines). So they never overwrite or
+ * append to results (a real run's or a dry run's, named directly or through a symlink), the input,
+ * the tokens or the token file, whatever the other options say.
  */
-export function assertCanWrite({role, path}: {role: string; path: string}): void {
+export function assertFilesSafe(files: readonly PlannedFile[]): void {
+	assertDistinctFiles(files);
+	for (const file of files) {
+		if (file.path === undefined || file.path === '' || file.use === 'read') {
+			continue;
+		}
+
+		assertCanWrite({role: file.role, path: file.path, inPlace: file.use !== 'write'});
+		if (file.use !== 'write') {
+			assertSideFile({role: file.role, path: file.path, kind: file.use});
+		}
+	}
+}
+
+/** What a report or a log may land on: nothing yet, an empty file, a device, or its own kind. */
+function assertSideFile({role, path, kind}: {role: string; path: string; kind: 'report' | 'log'}): void {
+	let fd: number;
+	try {
+		fd = openSync(path, 'r');
+	} catch {
+		return; // Not there yet (its folder was checked).
+	}
+
+	let head = '';
+	let device = false;
+	try {
+		const stats = fstatSync(fd);
+		device = stats.isCharacterDevice();
+		if (stats.isFile()) {
+			const buffer = Buffer.alloc(4096);
+			head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8').replace(/^\uFEFF/, '');
+		}
+	} finally {
+		closeSync(fd);
+	}
+
+	if (device && kind === 'log') {
+		probeDevice({role, path});
+		return;
+	}
+
+	const firstLine = head.split('\n', 1)[0]!.trim();
+	const ownKind = head.trim() === '' || (kind === 'report' ? /^<!doctype html/i.test(head.trimStart()) : firstLine.startsWith('{'));
+	if (!ownKind) {
+		const what = /^"?row"?[,;\t]/.test(firstLine) && /\bstatus\b/.test(firstLine) ? 'altbatch results' : kind === 'report' ? 'something that is not an HTML report' : 'something that is not NDJSON log lines';
+		throw new UsageError(`${role} ${JSON.stringify(path)} already holds ${what}: the ${kind === 'report' ? 'report would replace' : 'log would be appended to'} it. Name a new file (or delete this one if it is yours to lose)`, 'side_file_holds_data');
+	}
+}
+
+/** A device named as the log (`/dev/null`, a terminal, `/dev/full`): one line break tells whether it takes writes. */
+function probeDevice({role, path}: {role: string; path: string}): void {
+	let fd: number | undefined;
+	try {
+		fd = openSync(path, 'a');
+		writeSync(fd, '\n');
+	} catch (error) {
+		throw new UsageError(`${role} ${JSON.stringify(path)} cannot be written (${(error as NodeJS.ErrnoException).code ?? 'error'}); nothing was sent`, 'not_writable');
+	} finally {
+		if (fd !== undefined) {
+			closeSync(fd);
+		}
+	}
+}
+
+/**
+ * A file the run will create or replace: its folder must exist and be writable (with `inPlace`, an
+ * existing file written where it is must itself be writable), and the path must not be a folder — checked before the first request, so a typo does not cost a whole run.
+ */
+export function assertCanWrite({role, path, inPlace = false}: {role: string; path: string; inPlace?: boolean}): void {
 	if (Buffer.byteLength(basename(path)) > NAME_MAX) {
 		throw new UsageError(`${role} ${JSON.stringify(path)}: the file name is longer than ${NAME_MAX} bytes`, 'name_too_long');
 	}
@@ -79,6 +157,16 @@ export function assertCanWrite({role, path}: {role: string; path: string}): void
 
 	if (stats?.isDirectory()) {
 		throw new UsageError(`${role} ${JSON.stringify(path)} is a folder; name a file`, 'not_writable');
+	}
+
+	// Written in place (the report, the log): the file itself must take writes, whatever its folder.
+	if (stats && inPlace) {
+		try {
+			accessSync(path, constants.W_OK);
+			return;
+		} catch {
+			throw new UsageError(`${role} ${JSON.stringify(path)} cannot be written: the file is read-only`, 'not_writable');
+		}
 	}
 
 	const folder = dirname(resolve(path));

@@ -10,7 +10,7 @@ import {RowPool} from './schedule/pool.js';
 import {ratePerMinute, type BudgetMode, type RateSource} from './schedule/rate.js';
 import {Lane} from './lane.js';
 import {lockPath} from './lock.js';
-import {assertCanWrite, assertDistinctFiles} from './paths.js';
+import {assertFilesSafe} from './paths.js';
 import {Results} from './results.js';
 import {assertDryRunMayReplace} from './resume.js';
 import {DEFAULT_LANE, planLanes, routeJob, type Route} from './route.js';
@@ -137,12 +137,14 @@ function writeRunReport({path, undo, summary, started, ended, lanes, tally}: {pa
  * checked before the first request, so a typo costs nothing.
  */
 async function checkFiles(config: RunConfig): Promise<void> {
-	assertDistinctFiles([{role: config.undo ? 'the results to undo' : 'the input', path: config.input}, {role: '--out', path: config.out}, {role: 'the lock', path: lockPath(config.out)}, {role: '--report', path: config.report}]);
-	assertCanWrite({role: '--out', path: config.out});
-	assertCanWrite({role: 'the lock of --out', path: lockPath(config.out)});
-	if (config.report !== undefined) {
-		assertCanWrite({role: '--report', path: config.report});
-	}
+	assertFilesSafe([
+		{role: config.undo ? 'the results to undo' : 'the input', path: config.input, use: 'read'},
+		{role: '--out', path: config.out, use: 'write'},
+		{role: 'the lock', path: lockPath(config.out), use: 'write'},
+		{role: '--report', path: config.report, use: 'report'},
+		{role: '--tokens', path: config.tokensFile, use: 'read'},
+		{role: '--token-file', path: config.tokenFile, use: 'read'},
+	]);
 
 	if (config.dryRun) {
 		await assertDryRunMayReplace(config.out);
