@@ -145,7 +145,7 @@ function probeDevice({role, path}: {role: string; path: string}): void {
  */
 export function assertCanWrite({role, path, inPlace = false}: {role: string; path: string; inPlace?: boolean}): void {
 	if (Buffer.byteLength(basename(path)) > NAME_MAX) {
-		throw new UsageError(`${role} ${JSON.stringify(path)}: the file name is longer than ${NAME_MAX} bytes`, 'name_too_long');
+		throw new UsageError(`${role} ${JSON.stringify(path)}: the file name is too long (more than ${NAME_MAX} bytes)`, 'name_too_long');
 	}
 
 	let stats;
