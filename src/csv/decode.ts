@@ -79,15 +79,61 @@ function countNewlines(bytes: Uint8Array, end = bytes.length): number {
 	return n;
 }
 
+/** How many line feeds `text` holds. */
+function countLineFeeds(text: string): number {
+	let n = 0;
+	for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) {
+		n++;
+	}
+
+	return n;
+}
+
+/**
+ * UTF-16 code units up to the first one that is not valid there (a lone surrogate): how many line
+ * feeds come before it. An incomplete unit or pair at the end is not counted as invalid.
+ */
+export function lineFeedsBeforeInvalidUtf16(bytes: Uint8Array, bigEndian: boolean): number {
+	const unit = (i: number) => bigEndian ? (bytes[i]! << 8) | bytes[i + 1]! : bytes[i]! | (bytes[i + 1]! << 8);
+	let n = 0;
+	for (let i = 0; i + 1 < bytes.length; i += 2) {
+		const u = unit(i);
+		if (u >= 0xd8_00 && u <= 0xdb_ff) {
+			if (i + 3 >= bytes.length) {
+				return n;
+			}
+
+			const next = unit(i + 2);
+			if (next < 0xdc_00 || next > 0xdf_ff) {
+				return n;
+			}
+
+			i += 2;
+		} else if (u >= 0xdc_00 && u <= 0xdf_ff) {
+			return n;
+		} else if (u === 0x0a) {
+			n++;
+		}
+	}
+
+	return n;
+}
+
 /**
  * Bytes → text in the given encoding, strictly: a byte sequence that is not valid there stops the
- * stream with `onInvalid(line)` (1-based line of the bad byte, for UTF-8; best effort otherwise).
+ * stream with `onInvalid(line)`, the 1-based line of the bad bytes: the line feeds decoded before
+ * it, plus those of the failing chunk up to the bad bytes.
  */
 export function createDecoder({encoding, skip, onInvalid}: {encoding: Encoding; skip: number; onInvalid: (line: number) => Error}): Transform {
 	const decoder = new TextDecoder(encoding, {fatal: encoding !== 'windows-1252'});
 	let toSkip = skip;
+	/** Line feeds in the text handed on so far. */
 	let newlinesBefore = 0;
+	/** The last bytes fed in: the decoder may hold a few back (a sequence or pair split between chunks). */
 	let pending: Uint8Array = new Uint8Array(0);
+	/** UTF-16: bytes fed in and code units handed on (the difference is what the decoder holds back). */
+	let fed = 0;
+	let emitted = 0;
 	return new Transform({
 		decodeStrings: true,
 		readableObjectMode: false,
@@ -101,13 +147,12 @@ export function createDecoder({encoding, skip, onInvalid}: {encoding: Encoding; 
 
 			try {
 				const text = decoder.decode(bytes, {stream: true});
-				if (encoding === 'utf-8') {
-					// Keep the line count right across chunks, including a sequence split between them.
-					newlinesBefore += countNewlines(bytes);
-					// Only the last bytes are kept (no copy of the chunk): all a split sequence needs.
-					pending = bytes.length >= 3 ? bytes.subarray(bytes.length - 3) : Buffer.concat([pending, bytes]).subarray(-3);
-				}
-
+				// UTF-8 counts line feed bytes (one is never part of another character); other encodings the text.
+				newlinesBefore += encoding === 'utf-8' ? countNewlines(bytes) : countLineFeeds(text);
+				fed += bytes.length;
+				emitted += text.length;
+				// Only the last bytes are kept (no copy of the chunk): all a split sequence needs.
+				pending = bytes.length >= 3 ? bytes.subarray(bytes.length - 3) : Buffer.concat([pending, bytes]).subarray(-3);
 				callback(null, text);
 			} catch {
 				callback(onInvalid(locate(bytes)));
@@ -123,8 +168,11 @@ export function createDecoder({encoding, skip, onInvalid}: {encoding: Encoding; 
 	});
 
 	function locate(bytes: Uint8Array): number {
-		if (encoding !== 'utf-8') {
-			return newlinesBefore + countNewlines(bytes) + 1;
+		if (encoding === 'utf-16le' || encoding === 'utf-16be') {
+			// The bytes the decoder held back, then this chunk: code units from where the text stopped.
+			const held = Math.max(0, Math.min(pending.length, fed - (2 * emitted)));
+			const joined = Buffer.concat([pending.subarray(pending.length - held), bytes]);
+			return newlinesBefore + lineFeedsBeforeInvalidUtf16(joined, encoding === 'utf-16be') + 1;
 		}
 
 		const joined = Buffer.concat([pending, bytes]);
