@@ -116,7 +116,7 @@ function assertSideFile({role, path, kind}: {role: string; path: string; kind: '
 		return;
 	}
 
-	const firstLine = head.split('\n', 1)[0]!.trim();
+	const firstLine = head.split('\n', 1)[0]?.trim() ?? '';
 	const ownKind = head.trim() === '' || (kind === 'report' ? /^<!doctype html/i.test(head.trimStart()) : firstLine.startsWith('{'));
 	if (!ownKind) {
 		const what = /^"?row"?[,;\t]/.test(firstLine) && /\bstatus\b/.test(firstLine) ? 'altbatch results' : kind === 'report' ? 'something that is not an HTML report' : 'something that is not NDJSON log lines';

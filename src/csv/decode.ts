@@ -94,7 +94,7 @@ function countLineFeeds(text: string): number {
  * feeds come before it. An incomplete unit or pair at the end is not counted as invalid.
  */
 export function lineFeedsBeforeInvalidUtf16(bytes: Uint8Array, bigEndian: boolean): number {
-	const unit = (i: number) => bigEndian ? (bytes[i]! << 8) | bytes[i + 1]! : bytes[i]! | (bytes[i + 1]! << 8);
+	const unit = (i: number) => bigEndian ? ((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0) : (bytes[i] ?? 0) | ((bytes[i + 1] ?? 0) << 8);
 	let n = 0;
 	for (let i = 0; i + 1 < bytes.length; i += 2) {
 		const u = unit(i);
