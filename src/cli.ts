@@ -145,7 +145,10 @@ async function commandRun(config: RunConfig, output: OutputConfig, go: typeof ru
 			printJson(summary);
 		}
 
-		return exitCode({stopped: summary.stopped, rowsNotFine: rowsNotFine(summary)});
+		// A report that could not be written makes a run that was otherwise fine exit 1: a script
+		// that goes on to mail the report must not take exit 0 for "it is there".
+		const code = exitCode({stopped: summary.stopped, rowsNotFine: rowsNotFine(summary)});
+		return code === 0 && summary.report?.written === false ? 1 : code;
 	} finally {
 		view.clear();
 		signals.dispose();

@@ -1,6 +1,7 @@
-import {closeSync, linkSync, openSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {closeSync, linkSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {hostname} from 'node:os';
-import {temporaryBeside, writeAll} from './csv/write.js';
+import {basename, dirname, join} from 'node:path';
+import {sweepTemporaries, temporaryBeside, writeAll} from './csv/write.js';
 import {InputError} from './errors.js';
 import {resolvedPath} from './paths.js';
 
@@ -26,6 +27,7 @@ export function lockResults({out, pid, isAlive, now = Date.now}: {out: string; p
 	for (let tries = 0; tries < 2; tries++) {
 		try {
 			createWhole(path, `${JSON.stringify(me)}\n`);
+			sweepLeftovers({path, me, isAlive, now});
 			return () => {
 				rmSync(path, {force: true});
 			};
@@ -53,6 +55,35 @@ export function lockResults({out, pid, isAlive, now = Date.now}: {out: string; p
 	}
 
 	throw new InputError({file: out, code: 'results_locked', message: `could not take the lock ${path}`});
+}
+
+/**
+ * Removes the temporary files a killed run left beside the results (a dry run's staged results, a
+ * rewrite cut short): those of the file we now hold the lock of, and those of files in the same
+ * folder whose lock was left by a run that is gone (same host, pid not alive). Only files older than
+ * that look are removed: a run taking such a lock over right now writes newer ones.
+ */
+function sweepLeftovers({path, me, isAlive, now}: {path: string; me: Holder; isAlive: (pid: number) => boolean; now: () => number}): void {
+	const folder = dirname(path);
+	const lookedAt = now();
+	const names = [basename(path).slice(0, -'.lock'.length)];
+	let entries: string[] = [];
+	try {
+		entries = readdirSync(folder);
+	} catch {
+		return;
+	}
+
+	for (const entry of entries) {
+		if (entry.endsWith('.lock') && entry !== basename(path)) {
+			const holder = readHolder(join(folder, entry));
+			if (holder !== undefined && holder.host === me.host && holder.pid !== me.pid && !isAlive(holder.pid)) {
+				names.push(entry.slice(0, -'.lock'.length));
+			}
+		}
+	}
+
+	sweepTemporaries({folder, names, olderThan: lookedAt});
 }
 
 /** Creates `path` with `text` in it, or fails with EEXIST; never leaves it there empty or half written. */

@@ -1,4 +1,5 @@
-import {writeFileSync} from 'node:fs';
+import {statSync, writeFileSync} from 'node:fs';
+import {writeFileAtomically} from './csv/write.js';
 import type {Status} from './rows/result.js';
 import type {Summary} from './summary.js';
 import type {RateTimeline} from './schedule/rate.js';
@@ -168,6 +169,20 @@ ${data.restored === undefined ? '' : `<section id="restored"><h2>${summary.dryRu
 `;
 }
 
+/** The report, written whole to a temporary file and renamed into place (to a device, as it is). */
 export function writeReport(path: string, data: ReportData): void {
-	writeFileSync(path, renderReport(data));
+	const html = renderReport(data);
+	let device = false;
+	try {
+		device = !statSync(path).isFile();
+	} catch {
+		// A new file.
+	}
+
+	// A file is written whole or not at all (an earlier report stays); a device (`/dev/null`) as it is.
+	if (device) {
+		writeFileSync(path, html);
+	} else {
+		writeFileAtomically(path, [html]);
+	}
 }

@@ -12,7 +12,7 @@ import {Lane} from './lane.js';
 import {lockPath} from './lock.js';
 import {assertFilesSafe} from './paths.js';
 import {Results} from './results.js';
-import {assertDryRunMayReplace} from './resume.js';
+import {assertDryRunMayReplace, assertMayResume} from './resume.js';
 import {DEFAULT_LANE, planLanes, routeJob, type Route} from './route.js';
 import {followedByMany, outcomeOf, RunStop, Session} from './session.js';
 import {coverageOf, type SiteSnapshot} from './site.js';
@@ -106,11 +106,21 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 
 	const summary = summarize({config, tally, lanes, offline, offlineEstimate: rows.offlineEstimate, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)});
 	logger.info({summary}, 'run finished');
-	if (config.report !== undefined) {
-		writeRunReport({path: config.report, undo: config.undo === true, summary, started, ended: now(), lanes, tally});
+	if (config.report === undefined) {
+		return summary;
 	}
 
-	return summary;
+	// The results stand whatever happens to the report: one that cannot be written (a full disk) is
+	// said in the summary, never thrown, so the summary and --json are still printed.
+	try {
+		writeRunReport({path: config.report, undo: config.undo === true, summary, started, ended: now(), lanes, tally});
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		logger.error({report: config.report, code}, 'the report could not be written');
+		return {...summary, report: {path: config.report, written: false, error: code ?? (error instanceof Error ? error.message : String(error))}};
+	}
+
+	return {...summary, report: {path: config.report, written: true}};
 }
 
 /** `--report`: the summary, each token's timeline, each site's coverage before and after, and the rows to look at. */
@@ -148,6 +158,10 @@ async function checkFiles(config: RunConfig): Promise<void> {
 
 	if (config.dryRun) {
 		await assertDryRunMayReplace(config.out);
+	}
+
+	if (config.resume) {
+		await assertMayResume(config.out);
 	}
 }
 

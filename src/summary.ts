@@ -41,7 +41,11 @@ export type Summary = {
 	/** With `--tokens` or `--prefetch`: the same, per site. */
 	readonly sites: Record<string, SiteSummary> | undefined;
 	readonly stopped: RunStopped | undefined;
+	/** `--report`: where, and whether it was written (the results stand either way; `error` says why not). */
+	readonly report?: ReportOutcome | undefined;
 };
+
+export type ReportOutcome = {readonly path: string; readonly written: boolean; readonly error?: string | undefined};
 
 export type SiteSummary = {
 	readonly statuses: Record<Status, number>;
@@ -119,6 +123,10 @@ export function formatSummary(summary: Summary): string {
 	}
 
 	lines.push(`Results: ${summary.out}`);
+	if (summary.report) {
+		lines.push(summary.report.written ? `Report: ${summary.report.path}` : `The report could not be written to ${summary.report.path} (${summary.report.error ?? 'error'}); the results above stand`);
+	}
+
 	return lines.join('\n');
 }
 

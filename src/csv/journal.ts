@@ -1,11 +1,10 @@
-import {closeSync, createReadStream, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, statSync} from 'node:fs';
+import {closeSync, createReadStream, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, rmSync, statSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
-import {dirname} from 'node:path';
 import {Readable} from 'node:stream';
 import {InputError} from '../errors.js';
 import {parseCsv} from './parse.js';
 import {csvLine, csvLines} from './stringify.js';
-import {syncFolder, temporaryBeside, writeAll, writeFileAtomically} from './write.js';
+import {replaceWith, temporaryBeside, writeAll, writeFileAtomically} from './write.js';
 
 /** A results row read back from a file, by column name (the `row` column as a number). */
 export type StoredRow = {readonly row: number; readonly fields: readonly string[]; readonly values: ReadonlyMap<string, string>};
@@ -318,8 +317,7 @@ export class ResultsJournal {
 			if (rewrite) {
 				writeAll(rewrite.fd, rewrite.lines.join(''));
 				closeSync(rewrite.fd);
-				renameSync(rewrite.temporary, path);
-				syncFolder(dirname(path));
+				replaceWith(rewrite.temporary, path);
 			}
 		} catch (error) {
 			if (rewrite) {
@@ -412,8 +410,7 @@ export class ResultsJournal {
 		if (this.#needsRewrite) {
 			this.#rewriteInOrder(lastRow);
 		} else if (this.#target !== this.path) {
-			renameSync(this.#target, this.path);
-			syncFolder(dirname(this.path));
+			replaceWith(this.#target, this.path);
 		}
 	}
 

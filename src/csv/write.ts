@@ -1,6 +1,8 @@
-import {closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync} from 'node:fs';
+import {closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync} from 'node:fs';
 import {randomBytes} from 'node:crypto';
-import {dirname, join} from 'node:path';
+import {basename, dirname, join} from 'node:path';
+import {resolvedPath} from '../paths.js';
+import {hash53} from '../rows/hash.js';
 
 /**
  * Writes all of `data` at the file's position: `writeSync` may write less than asked (a file-size
@@ -29,9 +31,56 @@ export function syncFolder(folder: string): void {
 	}
 }
 
-/** A temporary name beside `path` (same folder, so the rename is atomic), short whatever the name. */
+/** Our temporary files: `.altbatch-<tag of the file they become>-<random>.tmp`. */
+const TEMPORARY = /^\.altbatch-([\da-z]+)-[\da-f]+\.tmp$/;
+
+/** A short tag of a file's name: its temporary files carry it, so a sweep knows whose they are. */
+export function temporaryTag(name: string): string {
+	return hash53(name).toString(36);
+}
+
+/**
+ * A temporary name beside the real file `path` stands for (symlinks followed: same folder, so the
+ * rename is atomic, and the same folder as its lock), short whatever the name, tagged with the
+ * file's name.
+ */
 export function temporaryBeside(path: string): string {
-	return join(dirname(path), `.altbatch-${randomBytes(6).toString('hex')}.tmp`);
+	const real = resolvedPath(path);
+	return join(dirname(real), `.altbatch-${temporaryTag(basename(real))}-${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Puts a finished temporary file in place of `path` (through a symlink: in place of its target) and syncs the folder. */
+export function replaceWith(temporary: string, path: string): void {
+	const real = resolvedPath(path);
+	renameSync(temporary, real);
+	syncFolder(dirname(real));
+}
+
+/**
+ * Removes the temporary files in `folder` that belong to the files named in `names` (a killed
+ * run's, left behind): only ours (by name), and only for files the caller knows no live run writes.
+ */
+export function sweepTemporaries({folder, names, olderThan}: {folder: string; names: Iterable<string>; olderThan: number}): void {
+	const tags = new Set([...names].map(name => temporaryTag(name)));
+	let entries: string[];
+	try {
+		entries = readdirSync(folder);
+	} catch {
+		return;
+	}
+
+	for (const entry of entries) {
+		const tag = TEMPORARY.exec(entry)?.[1];
+		if (tag !== undefined && tags.has(tag)) {
+			try {
+				if (statSync(join(folder, entry)).mtimeMs < olderThan) {
+					rmSync(join(folder, entry), {force: true});
+				}
+			} catch {
+				// Gone already.
+			}
+		}
+	}
 }
 
 /**
@@ -39,7 +88,8 @@ export function temporaryBeside(path: string): string {
  * complete or as it was. A failed write removes the temporary file.
  */
 export function writeFileAtomically(path: string, chunks: Iterable<string | Uint8Array>): void {
-	const temporary = temporaryBeside(path);
+	const real = resolvedPath(path);
+	const temporary = temporaryBeside(real);
 	const fd = openSync(temporary, 'wx');
 	try {
 		try {
@@ -69,11 +119,11 @@ export function writeFileAtomically(path: string, chunks: Iterable<string | Uint
 			closeSync(fd);
 		}
 
-		renameSync(temporary, path);
+		renameSync(temporary, real);
 	} catch (error) {
 		rmSync(temporary, {force: true});
 		throw error;
 	}
 
-	syncFolder(dirname(path));
+	syncFolder(dirname(real));
 }
