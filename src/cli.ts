@@ -11,7 +11,7 @@ import {lockPath, lockResults} from './lock.js';
 import {createLogger, type Logger} from './logger.js';
 import {assertFilesSafe} from './paths.js';
 import {PROBLEM_STATUSES} from './rows/result.js';
-import {run, type Progress, type StopReason, type Summary} from './run.js';
+import {run, runFiles, type Progress, type StopReason, type Summary} from './run.js';
 import {loadSeed} from './sandbox/seed.js';
 import {Sandbox, siteTokens} from './sandbox/server.js';
 import {formatExportSummary, formatProgress, formatSummary} from './summary.js';
@@ -124,15 +124,7 @@ function printJson(value: unknown): void {
 /** `run`, and `undo` (which runs the same way, from a results file). */
 async function commandRun(config: RunConfig, output: OutputConfig, go: typeof run = run): Promise<number> {
 	// Before the log file is opened or the lock taken: either could land on another of the run's files.
-	assertFilesSafe([
-		{role: config.undo ? 'the results to undo' : 'the input', path: config.input, use: 'read'},
-		{role: '--out', path: config.out, use: 'write'},
-		{role: 'the lock', path: lockPath(config.out), use: 'write'},
-		{role: '--report', path: config.report, use: 'report'},
-		{role: '--log-file', path: output.logFile, use: 'log'},
-		{role: '--tokens', path: config.tokensFile, use: 'read'},
-		{role: '--token-file', path: config.tokenFile, use: 'read'},
-	]);
+	assertFilesSafe([...runFiles(config), {role: '--log-file', path: output.logFile, use: 'log'}]);
 	const view = stderrView({progress: !output.quiet});
 	const logger = loggerFor(output, view);
 	const unlock = lockResults({out: config.out, pid: process.pid, isAlive});

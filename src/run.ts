@@ -10,7 +10,7 @@ import {RowPool} from './schedule/pool.js';
 import {ratePerMinute, type BudgetMode, type RateSource} from './schedule/rate.js';
 import {Lane} from './lane.js';
 import {lockPath} from './lock.js';
-import {assertFilesSafe} from './paths.js';
+import {assertFilesSafe, type PlannedFile} from './paths.js';
 import {Results} from './results.js';
 import {assertDryRunMayReplace, assertMayResume} from './resume.js';
 import {DEFAULT_LANE, planLanes, routeJob, type Route} from './route.js';
@@ -142,19 +142,24 @@ function writeRunReport({path, undo, summary, started, ended, lanes, tally}: {pa
 	});
 }
 
-/**
- * No two of the files may be one file on disk, and the files to write must be writable: all
- * checked before the first request, so a typo costs nothing.
- */
-async function checkFiles(config: RunConfig): Promise<void> {
-	assertFilesSafe([
+/** Every file a run (or undo) reads or writes, for `assertFilesSafe` (the CLI adds `--log-file`). */
+export function runFiles(config: RunConfig): PlannedFile[] {
+	return [
 		{role: config.undo ? 'the results to undo' : 'the input', path: config.input, use: 'read'},
 		{role: '--out', path: config.out, use: 'write'},
 		{role: 'the lock', path: lockPath(config.out), use: 'write'},
 		{role: '--report', path: config.report, use: 'report'},
 		{role: '--tokens', path: config.tokensFile, use: 'read'},
 		{role: '--token-file', path: config.tokenFile, use: 'read'},
-	]);
+	];
+}
+
+/**
+ * No two of the files may be one file on disk, and the files to write must be writable: all
+ * checked before the first request, so a typo costs nothing.
+ */
+async function checkFiles(config: RunConfig): Promise<void> {
+	assertFilesSafe(runFiles(config));
 
 	if (config.dryRun) {
 		await assertDryRunMayReplace(config.out);
