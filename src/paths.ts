@@ -1,4 +1,4 @@
-import {accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, writeSync} from 'node:fs';
+import {accessSync, closeSync, constants, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, writeSync} from 'node:fs';
 import {basename, dirname, resolve} from 'node:path';
 import {UsageError} from './errors.js';
 
@@ -89,31 +89,32 @@ export function assertFilesSafe(files: readonly PlannedFile[]): void {
 	}
 }
 
-/** What a report or a log may land on: nothing yet, an empty file, a device, or its own kind. */
+/** What a report or a log may land on: nothing yet, an empty file, a device or pipe, or its own kind. */
 function assertSideFile({role, path, kind}: {role: string; path: string; kind: 'report' | 'log'}): void {
-	let fd: number;
+	let stats;
 	try {
-		fd = openSync(path, 'r');
+		stats = statSync(path);
 	} catch {
 		return; // Not there yet (its folder was checked).
 	}
 
-	let head = '';
-	let device = false;
-	try {
-		const stats = fstatSync(fd);
-		device = stats.isCharacterDevice();
-		if (stats.isFile()) {
-			const buffer = Buffer.alloc(4096);
-			head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8').replace(/^\uFEFF/, '');
-		}
-	} finally {
-		closeSync(fd);
-	}
-
-	if (device && kind === 'log') {
+	if (stats.isCharacterDevice() && kind === 'log') {
 		probeDevice({role, path});
 		return;
+	}
+
+	// Only a regular file is read (opening a named pipe to read would wait for a writer).
+	if (!stats.isFile() || stats.size === 0) {
+		return;
+	}
+
+	const fd = openSync(path, 'r');
+	let head: string;
+	try {
+		const buffer = Buffer.alloc(4096);
+		head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8').replace(/^\uFEFF/, '');
+	} finally {
+		closeSync(fd);
 	}
 
 	const firstLine = head.split('\n', 1)[0]?.trim() ?? '';

@@ -190,8 +190,8 @@ export class ResumePlan {
 type OutFile = {readonly kind: 'none'} | {readonly kind: 'not_results'} | {readonly kind: 'dry_results'} | {readonly kind: 'real_results'; readonly why: string};
 
 /**
- * What `--out` holds now: nothing (absent or empty), no results (no `row`, `status` and `attempts`
- * columns, or not readable as CSV), or results — real ones when a row is `updated` or had a request
+ * What `--out` holds now: nothing (absent or empty), no results (no `row` and `status` columns —
+ * nor `attempts`, to tell real from dry — or not readable as CSV), or results — real ones when a row is `updated` or had a request
  * made for it (`rows: false` reads the header only and calls any results real).
  */
 async function inspectOut(path: string, {rows}: {rows: boolean}): Promise<OutFile> {
@@ -214,7 +214,8 @@ async function inspectOut(path: string, {rows}: {rows: boolean}): Promise<OutFil
 				if (status < 0) {
 					status = fields.lastIndexOf('status');
 					attempts = fields.lastIndexOf('attempts');
-					if (fields[0] !== 'row' || status < 0 || attempts < 0) {
+					// Results start with `row` and have a `status`; telling real from dry takes `attempts` too.
+					if (fields[0] !== 'row' || status < 0 || (rows && attempts < 0)) {
 						found = {kind: 'not_results'};
 						throw stop;
 					}
@@ -261,6 +262,6 @@ export async function assertDryRunMayReplace(path: string): Promise<void> {
 /** `--resume` goes on from a results file (or none): any other file would be rewritten under the results' columns, so it is refused (exit 2). */
 export async function assertMayResume(path: string): Promise<void> {
 	if ((await inspectOut(path, {rows: false})).kind === 'not_results') {
-		throw new UsageError(`--out ${JSON.stringify(path)} is not a results file (no row, status and attempts columns): --resume goes on from an earlier run's results and would rewrite it. Name that run's results, or drop --resume`, 'out_not_results');
+		throw new UsageError(`--out ${JSON.stringify(path)} is not a results file (no row and status columns): --resume goes on from an earlier run's results and would rewrite it. Name that run's results, or drop --resume`, 'out_not_results');
 	}
 }
