@@ -147,6 +147,16 @@ export class RateModel {
 	readonly #inFlight = new Set<number>();
 	readonly #history = new SendHistory();
 	#heard: Heard | undefined;
+	/**
+	 * When an answer last showed another client spending the window (without Redis: Remaining fell
+	 * by more than we sent); undefined once a whole window passed without one. Meanwhile requests are
+	 * spaced evenly, leaving the window's last one, instead of bursting.
+	 */
+	#crowdedAt: number | undefined;
+	/** Since crowded: the first answer after which no other client was seen. */
+	#aloneSince: number | undefined;
+	/** Whether the answer just heard showed requests that can't be ours, whatever the order the server counted ours in. */
+	#othersSure = false;
 	/** After learning a lower rate: what is watched to take the rate back up (see `#climbBack`). */
 	#recovery: Recovery | undefined;
 	/** Processes sharing the budget through Redis (this one included); undefined when not shared. */
@@ -189,7 +199,9 @@ export class RateModel {
 			&& !(this.#told !== undefined && this.#budgetPerMinute !== undefined && ratePerMinute(this.#told) < this.#budgetPerMinute)
 			// Not with other processes on the budget (their requests in flight are unknown): one spacing
 			// through Redis keeps them all within it.
-			&& this.#processes === undefined;
+			&& this.#processes === undefined
+			// Nor while another client is seen spending the window: racing it for the budget costs 429s.
+			&& this.#crowdedAt === undefined;
 	}
 
 	/** Slots are this far apart: none while bursting, else the rate's even spacing, 2% wide. */
@@ -309,7 +321,9 @@ export class RateModel {
 			return decision;
 		}
 
+		this.#othersSure = false;
 		const othersNow = this.#hear(sequence, remaining, now);
+		this.#watchCrowd(this.#othersSure, now);
 		decision = merge(decision, this.#climbBack(remaining, othersNow, now));
 		// Others spend this window too (without Redis we only see them in Remaining): they may take
 		// the last request any moment, and a 429 costs a whole Retry-After, so the last one is left.
@@ -366,6 +380,34 @@ export class RateModel {
 		}
 
 		return decision;
+	}
+
+	/**
+	 * Another client seen spending the window: spaced (and the window's last request left to it)
+	 * while it is seen, bursting again once a whole window passed without it. Two runs bursting at
+	 * one budget each send what the other has in flight unseen: 429s.
+	 */
+	#watchCrowd(othersNow: boolean, now: number): void {
+		if (this.#processes !== undefined) {
+			return;
+		}
+
+		if (othersNow) {
+			this.#crowdedAt = now;
+			this.#aloneSince = undefined;
+			return;
+		}
+
+		if (this.#crowdedAt === undefined) {
+			return;
+		}
+
+		// Alone for a window of answers (a pause in between shows nothing either way).
+		this.#aloneSince ??= now;
+		if (now - this.#aloneSince >= this.#serverWindowMs) {
+			this.#crowdedAt = undefined;
+			this.#aloneSince = undefined;
+		}
 	}
 
 	/** Processes spending the budget, this one included. */
@@ -505,7 +547,8 @@ export class RateModel {
 			// A new window began. Were others in it before us? Fewer are left than a fresh window would
 			// leave after every request of ours that may be counted in it.
 			const ours = sequence - (last?.sequence ?? 0) + olderInFlight + this.#history.sequence - sequence;
-			const others = last !== undefined && this.bursting && this.#burst !== undefined && remaining + ours < this.#burst;
+			const others = last !== undefined && (this.bursting || this.#crowdedAt !== undefined) && this.#burst !== undefined && remaining + ours < this.#burst;
+			this.#othersSure = others;
 			this.#heard = last === undefined
 				? {sequence, remaining, at: now, olderInFlight, windowFrom: undefined, windowSequence: undefined, others, othersBefore: false}
 				: {sequence, remaining, at: now, olderInFlight, windowFrom: now, windowSequence: sequence, others, othersBefore: last.others};
@@ -513,6 +556,9 @@ export class RateModel {
 		}
 
 		const others = remaining < last.remaining && last.remaining - remaining > sequence - last.sequence;
+		// Surely others: more than ours sent in between and ours in flight before it (the server may
+		// have counted those after it).
+		this.#othersSure = last.remaining - remaining > sequence - last.sequence + last.olderInFlight;
 		this.#heard = {...last, sequence, remaining, at: now, olderInFlight, others: last.others || others};
 		return others;
 	}
@@ -543,8 +589,9 @@ export class RateModel {
 		const windowBegan = windowSequence === undefined ? undefined : this.#history.sentBefore(windowSequence, 0);
 		const first = burst === undefined ? undefined : this.#history.sentBefore(sequence, burst);
 		let learned = {count: current.count, windowMs: current.windowMs * 2};
-		if (burst !== undefined && this.bursting && windowBegan !== undefined) {
-			// Bursting, a window is timed whole: from our first request in it to the end the 429 gives.
+		if (burst !== undefined && (this.bursting || this.#crowdedAt !== undefined) && windowBegan !== undefined) {
+			// Bursting, a window is timed whole: from our first request in it to the end the 429 gives;
+			// so too when spaced for another client (our requests are not all of it).
 			learned = {count: burst, windowMs: Math.max(1, resetAt - windowBegan)};
 		} else if (burst !== undefined && first !== undefined) {
 			// With a shared budget, our last `burst` sends span the others' too: scale the window back.

@@ -149,6 +149,26 @@ describe('the rate model', () => {
 		}
 	});
 
+	it('stops bursting while another client is seen spending the window (spaced, its last request left), and bursts again after a window alone', () => {
+		const model = new RateModel({rate: PER_MINUTE(1200), source: 'introspect'});
+		const [a, b, c] = sendMany(model, 3, 0, 1);
+		model.observe(answer(19, {limit: 20}), a!, 5);
+		expect(model.bursting).toBe(true);
+		// Remaining fell by 4 for one request of ours: another run on the token spends this window.
+		const decision = model.observe(answer(15, {limit: 20}), b!, 55);
+		expect(model.bursting).toBe(false);
+		expect(decision.rate?.faster).toBe(false);
+		expect(model.spacingMs).toBeCloseTo(51);
+		model.observe(answer(10, {limit: 20}), c!, 60);
+		expect(model.bursting).toBe(false);
+		// Then a window of answers showing only our own requests: bursting again.
+		const [d, e] = sendMany(model, 2, 1100, 1000);
+		model.observe(answer(19, {limit: 20}), d!, 1105);
+		expect(model.bursting).toBe(false);
+		expect(model.observe(answer(18, {limit: 20}), e!, 2105).rate?.faster).toBe(true);
+		expect(model.bursting).toBe(true);
+	});
+
 	describe('a 429 that is not the budget is waited out and teaches nothing', () => {
 		it.each([
 			{case: 'the 429 says requests remain', earlier: undefined, remaining: 3, learns: false},
