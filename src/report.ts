@@ -115,7 +115,7 @@ export function renderReport(data: ReportData): string {
 		['paused', `${summary.pausedSeconds} s`],
 		['elapsed', `${summary.elapsedSeconds} s`],
 		['effective rate', `${summary.effectiveRatePerMinute}/min`],
-		['paced to', `${summary.rateLimitPerMinute}/min (${summary.rateSource})`],
+		['budget', `${summary.rateLimitPerMinute}/min (${summary.rateSource})`],
 	];
 	const sites = Object.entries(summary.sites ?? {}).map(([site, part]) => [
 		site,
@@ -157,7 +157,7 @@ ${summary.stopped ? `<p class="stopped" id="stopped">Stopped early (${escape(sum
 <section id="summary"><h2>Summary</h2><div class="cards">${statusCards}</div>
 <dl>${figures.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join('')}</dl>
 ${Object.keys(summary.errorCodes).length > 0 ? table(['error code', 'rows'], Object.entries(summary.errorCodes).map(([c, n]) => [c, String(n)]), 'codes') : ''}
-${sites.length > 0 ? `<h3>Per site</h3>${table(['site', 'rows', 'requests', 'list pages', 'conflicts', '429s', 'paced to', 'stopped'], sites, 'sites')}` : ''}</section>
+${sites.length > 0 ? `<h3>Per site</h3>${table(['site', 'rows', 'requests', 'list pages', 'conflicts', '429s', 'budget', 'stopped'], sites, 'sites')}` : ''}</section>
 <section id="requests"><h2>Requests over time</h2>${chart(data)}</section>
 <section id="coverage"><h2>Alt-text coverage</h2>${coverage === '' ? '<p>Known only with <code>--site</code>: run with it to see coverage before and after.</p>' : `<table><thead><tr><th>site</th><th>locale</th><th>before</th><th>after${summary.dryRun ? ' (if applied)' : ''}</th><th></th></tr></thead><tbody>${coverage}</tbody></table>`}</section>
 <section id="warnings"><h2>Alt-text warnings</h2>${warningCounts.length === 0 ? '<p>None.</p>' : `${table(['warning', 'rows'], warningCounts, 'warning-counts')}

@@ -104,7 +104,7 @@ export function formatSummary(summary: Summary): string {
 	}
 
 	if (summary.requests > 0 || !summary.dryRun) {
-		lines.push(`  ${plural(summary.requests, 'request')}, ${summary.tooManyRequests} answered 429, paused ${summary.pausedSeconds} s; ${summary.effectiveRatePerMinute}/min sent, paced to ${summary.rateLimitPerMinute}/min (${summary.rateSource})`);
+		lines.push(`  ${plural(summary.requests, 'request')}, ${summary.tooManyRequests} answered 429, paused ${summary.pausedSeconds} s; ${summary.effectiveRatePerMinute}/min sent, ${describeRate(summary.rateLimitPerMinute, summary.rateSource)}`);
 	}
 
 	if (summary.budget.kind !== 'local') {
@@ -115,7 +115,7 @@ export function formatSummary(summary: Summary): string {
 		const parts = Object.entries(part.statuses).filter(([, n]) => n > 0).map(([status, n]) => `${status} ${n}`);
 		const estimate = part.estimatedRequests === undefined ? '' : `, a real run would send ${part.estimatedRequests}`;
 		const pages = part.listRequests > 0 ? ` (${part.listRequests} list pages)` : '';
-		lines.push(`  site ${site}: ${parts.join(', ') || 'no rows'}; ${plural(part.requests, 'request')}${pages}${estimate}, ${plural(part.conflicts, 'conflict')}, ${part.tooManyRequests} answered 429, paced to ${part.rateLimitPerMinute}/min${part.stopped ? `; stopped (${part.stopped.reason}): ${part.stopped.message}` : ''}`);
+		lines.push(`  site ${site}: ${parts.join(', ') || 'no rows'}; ${plural(part.requests, 'request')}${pages}${estimate}, ${plural(part.conflicts, 'conflict')}, ${part.tooManyRequests} answered 429, budget ${part.rateLimitPerMinute}/min${part.stopped ? `; stopped (${part.stopped.reason}): ${part.stopped.message}` : ''}`);
 	}
 
 	if (summary.stopped) {
@@ -166,4 +166,12 @@ export function formatProgress(progress: Progress, now: number): string {
 	const eta = perMinute > 0 ? ` ETA ${duration(left / perMinute * 60)}` : '';
 	const paused = progress.pausedUntil > now ? ` — paused ${Math.ceil((progress.pausedUntil - now) / 1000)} s by the rate limit` : '';
 	return `${progress.done}/${progress.total} rows, ${Math.round(perMinute)}/min,${eta}${paused}`;
+}
+
+/**
+ * The rate as what it is: a per-minute budget, spent as fast as it allows (a burst shows more per
+ * minute sent than the budget, which is no overrun), or, told with --rate, a ceiling.
+ */
+function describeRate(perMinute: number, source: Summary['rateSource']): string {
+	return source === 'told' ? `at most ${perMinute}/min (--rate)` : `budget ${perMinute}/min (${source})`;
 }

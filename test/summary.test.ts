@@ -26,6 +26,14 @@ describe('the run summary as data', () => {
 		expect(formatSummary(summary)).not.toMatch(/budget/);
 	});
 
+	it('states the rate as a budget, not a pace a burst seems to break, and a told --rate as a ceiling', () => {
+		const summary = {input: 'in.csv', out: 'out.csv', dryRun: false, rows: 50, statuses: {updated: 50, unchanged: 0, skipped: 0, would_update: 0, invalid: 0, failed: 0, not_attempted: 0, conflict: 0}, errorCodes: {}, warnings: {}, requests: 51, listRequests: 0, estimatedRequests: undefined, tooManyRequests: 0, pausedSeconds: 0, elapsedSeconds: 2.5, effectiveRatePerMinute: 1232.9, rateLimitPerMinute: 600, rateSource: 'introspect', budget: {kind: 'local'}, sites: undefined, stopped: undefined} as const;
+		const text = formatSummary(summary);
+		expect(text).toContain('1232.9/min sent, budget 600/min (introspect)');
+		expect(text).not.toContain('paced to');
+		expect(formatSummary({...summary, rateSource: 'told', rateLimitPerMinute: 30})).toContain('at most 30/min (--rate)');
+	});
+
 	it('says how a shared budget was kept, in words, from the budget\'s data', () => {
 		const summary = {input: 'in.csv', out: 'out.csv', dryRun: false, rows: 0, statuses: {updated: 0, unchanged: 0, skipped: 0, would_update: 0, invalid: 0, failed: 0, not_attempted: 0, conflict: 0}, errorCodes: {}, warnings: {}, requests: 0, listRequests: 0, estimatedRequests: undefined, tooManyRequests: 0, pausedSeconds: 0, elapsedSeconds: 0, effectiveRatePerMinute: 0, rateLimitPerMinute: 60, rateSource: 'default', sites: undefined, stopped: undefined} as const;
 		expect(formatSummary({...summary, budget: {kind: 'shared', peers: 1}})).toContain('budget: shared through Redis (1 other process seen)');
