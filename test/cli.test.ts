@@ -2,7 +2,7 @@ import {execFileSync} from 'node:child_process';
 import {mkdir, readFile, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {assetIds, makeSite, results, runCli, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
+import {assetIds, jobsFor, makeSite, patchesSent, results, runCli, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
 
 const TOKEN = 'wf-secret-token-4f9a8b7c6d5e';
 
@@ -11,7 +11,7 @@ describe('the altbatch command', () => {
 		const site = makeSite({label: 'cli-ok', count: 3});
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 100, windowMs: 1000}});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const result = await runCli(['run', input, '--api-base', sandbox.url, '--json'], {env: {WEBFLOW_TOKEN: TOKEN}});
 		expect(result.code).toBe(0);
 		const summary = JSON.parse(result.stdout) as {statuses: Record<string, number>; out: string};
@@ -51,7 +51,7 @@ describe('the altbatch command', () => {
 		const site = makeSite({label: 'cli-out', count: 2});
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 100, windowMs: 1000}});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const folder = join(dir, 'results');
 		await mkdir(folder);
 		const env = {WEBFLOW_TOKEN: TOKEN};
@@ -69,7 +69,7 @@ describe('the altbatch command', () => {
 		const site = makeSite({label: 'cli-refused', count: 2});
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 100, windowMs: 1000}});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const result = await runCli(['run', input, '--api-base', sandbox.url, '--rate', '50/s'], {env: {WEBFLOW_TOKEN: 'not-the-token'}});
 		expect(result.code).toBe(3);
 		expect(result.stderr).toMatch(/token was refused \(401/);
@@ -101,9 +101,9 @@ describe('the altbatch command', () => {
 		const site = makeSite({label: `cli-${signal}`, count: 40});
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 10, windowMs: 1000}});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const {child, done} = spawnCli(['run', input, '--api-base', sandbox.url], {env: {WEBFLOW_TOKEN: TOKEN}});
-		await until(() => sandbox.requests.filter(r => r.method === 'PATCH').length >= 5);
+		await until(() => patchesSent(sandbox).length >= 5);
 		child.kill(signal);
 		const result = await done;
 		expect(result.code).toBe(130);
@@ -140,14 +140,14 @@ describe('the altbatch command', () => {
 		const out = join(dir, 'jobs.results.csv');
 		const env = {WEBFLOW_TOKEN: TOKEN};
 		const first = spawnCli(['run', input, '--api-base', sandbox.url, '--concurrency', '4'], {env});
-		await until(() => sandbox.requests.filter(r => r.method === 'PATCH').length >= 20);
+		await until(() => patchesSent(sandbox).length >= 20);
 		first.child.kill('SIGKILL');
 		await first.done;
 
 		const journal = await results(out);
 		const finished = journal.filter(r => r.status === 'updated').length;
 		expect(finished).toBeGreaterThanOrEqual(15);
-		const patchesBefore = sandbox.requests.filter(r => r.method === 'PATCH').length;
+		const patchesBefore = patchesSent(sandbox).length;
 
 		const second = await runCli(['run', input, '--api-base', sandbox.url, '--resume'], {env});
 		expect(second.code).toBe(0);
@@ -155,7 +155,7 @@ describe('the altbatch command', () => {
 		expect(rows.map(r => Number(r.row))).toEqual(Array.from({length: 60}, (_, i) => i + 2));
 		expect(rows.every(r => r.status === 'updated')).toBe(true);
 		expect(rows[3]!.note).toBe('line\nbreak 3');
-		const redone = sandbox.requests.filter(r => r.method === 'PATCH').length - patchesBefore - (60 - finished);
+		const redone = patchesSent(sandbox).length - patchesBefore - (60 - finished);
 		expect(redone).toBeLessThanOrEqual(4); // at most the requests in flight at the kill
 		for (const [i, id] of assetIds(site).entries()) {
 			expect(sandbox.asset(id)!.altText.get(site.primaryLocale)).toBe(`alt ${i}`);
@@ -177,7 +177,7 @@ describe('the altbatch command', () => {
 		expect(written).toBeGreaterThan(5);
 		expect(written).toBeLessThan(60);
 		// Only the requests already in flight when the write failed were sent after it.
-		const sentBefore = sandbox.requests.filter(r => r.method === 'PATCH').length;
+		const sentBefore = patchesSent(sandbox).length;
 		expect(sentBefore).toBeLessThanOrEqual(written + 1 + 2);
 
 		const resumed = await runCli(['run', input, '--api-base', sandbox.url, '--resume'], {env});
@@ -197,9 +197,9 @@ describe('the altbatch command', () => {
 		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText', 'status'], ...assetIds(site).map(id => [id, 'alt', 'todo'])]);
 		const env = {WEBFLOW_TOKEN: TOKEN};
 		expect((await runCli(['run', input, '--api-base', sandbox.url], {env})).code).toBe(0);
-		const before = sandbox.requests.filter(r => r.method === 'PATCH').length;
+		const before = patchesSent(sandbox).length;
 		expect((await runCli(['run', input, '--api-base', sandbox.url, '--resume'], {env})).code).toBe(0);
-		expect(sandbox.requests.filter(r => r.method === 'PATCH').length).toBe(before);
+		expect(patchesSent(sandbox).length).toBe(before);
 	});
 
 	it('--resume redoes a row whose input was edited since', async () => {
@@ -212,9 +212,9 @@ describe('the altbatch command', () => {
 		const env = {WEBFLOW_TOKEN: TOKEN};
 		expect((await runCli(['run', input, '--api-base', sandbox.url], {env})).code).toBe(0);
 		await writeCsv(input, [['assetId', 'altText'], [ids[0]!, 'old'], [ids[1]!, 'new'], [ids[2]!, 'old']]);
-		const before = sandbox.requests.filter(r => r.method === 'PATCH').length;
+		const before = patchesSent(sandbox).length;
 		expect((await runCli(['run', input, '--api-base', sandbox.url, '--resume'], {env})).code).toBe(0);
-		expect(sandbox.requests.filter(r => r.method === 'PATCH').length - before).toBe(1);
+		expect(patchesSent(sandbox).length - before).toBe(1);
 		expect(sandbox.asset(ids[1]!)!.altText.get(site.primaryLocale)).toBe('new');
 		expect((await results(join(dir, 'jobs.results.csv'))).map(r => r.altText)).toEqual(['old', 'new', 'old']);
 	});
@@ -223,10 +223,10 @@ describe('the altbatch command', () => {
 		const site = makeSite({label: 'cli-lock', count: 30});
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 10, windowMs: 1000}});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const env = {WEBFLOW_TOKEN: TOKEN};
 		const first = spawnCli(['run', input, '--api-base', sandbox.url], {env});
-		await until(() => sandbox.requests.filter(r => r.method === 'PATCH').length >= 2);
+		await until(() => patchesSent(sandbox).length >= 2);
 		const second = await runCli(['run', input, '--api-base', sandbox.url], {env});
 		expect(second.code).toBe(2);
 		expect(second.stderr).toContain(`pid ${first.child.pid}`);

@@ -8,8 +8,8 @@ import {exportSite} from '../src/export.js';
 import {lockResults} from '../src/lock.js';
 import {silentLogger} from '../src/logger.js';
 import {newAsset, objectId} from '../src/sandbox/state.js';
-import {assetIds, CLI, makeSite, runCli, runJob, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
-import {parseStrict} from './rfc4180.js';
+import {assetIds, CLI, jobsFor, makeSite, patchesSent, runCli, runJob, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
+import {parseStrict} from './csv/rfc4180.js';
 
 const TOKEN = 'sandbox-token';
 const FAST = {count: 2000, windowMs: 1000};
@@ -113,7 +113,7 @@ describe('no two of the run\'s files are one file on disk', () => {
 		const site = makeSite({label, count: 2});
 		const sandbox = await startSandbox({sites: [site], rate: FAST});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'An alt text'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'An alt text'}));
 		const original = await readFile(input, 'utf8');
 		const env = {WEBFLOW_TOKEN: TOKEN};
 		const refuse = async (args: string[], why: RegExp) => {
@@ -219,7 +219,7 @@ describe('the lock and the files to write are checked first', () => {
 		const site = makeSite({label: 'report-first', count: 2});
 		const sandbox = await startSandbox({sites: [site], rate: FAST});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'An alt text'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'An alt text'}));
 		for (const report of [join(dir, 'missing', 'report.html'), dir]) {
 			const result = await runCli(['run', input, '--api-base', sandbox.url, '--report', report, '--json'], {env: {WEBFLOW_TOKEN: TOKEN}});
 			expect(result.code).toBe(2);
@@ -329,7 +329,7 @@ describe('the input is read safely, and read again only as it was checked', () =
 		const pad = 'p'.repeat(2000);
 		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText', 'note'], ...ids.map((id, i) => [id, `alt ${String(i).padStart(4, '0')}`, pad])]);
 		const {done} = spawnCli(['run', input, '--api-base', sandbox.url, '--concurrency', '2'], {env: {WEBFLOW_TOKEN: TOKEN}});
-		await until(() => sandbox.requests.filter(r => r.method === 'PATCH').length >= 10);
+		await until(() => patchesSent(sandbox).length >= 10);
 		// An editor saving in place: row 1,001's alt text changes, the file keeps its size.
 		const text = await readFile(input, 'utf8');
 		const at = text.indexOf(`alt 0999,`);
@@ -340,7 +340,7 @@ describe('the input is read safely, and read again only as it was checked', () =
 		expect(result.code, result.stderr).toBe(3);
 		expect(result.stderr).toMatch(/changed while the run was reading it \(line \d+ is not what was checked\)/);
 		expect(result.stderr).toContain('[input_changed]');
-		const patched = sandbox.requests.filter(r => r.method === 'PATCH').length;
+		const patched = patchesSent(sandbox).length;
 		expect(patched).toBeLessThan(1000);
 		expect(sandbox.asset(ids[999]!)!.altText.get(site.primaryLocale)).toBeNull();
 		const rows = parseStrict(await readFile(join(dir, 'jobs.results.csv'), 'utf8'));

@@ -2,7 +2,7 @@ import {readdir, readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {objectId} from '../src/sandbox/state.js';
-import {assetIds, makeSite, runCli, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
+import {jobsFor, makeSite, runCli, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
 
 const TOKEN = 'sandbox-token';
 const FAST = {count: 2000, windowMs: 1000};
@@ -69,7 +69,7 @@ describe('--resume continues only a results file', () => {
 		const site = makeSite({label: 'resume-not-results', count: 2});
 		const sandbox = await startSandbox({sites: [site], rate: FAST});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'j.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'An alt text'])]);
+		const input = await writeCsv(join(dir, 'j.csv'), jobsFor(site, {altText: () => 'An alt text'}));
 		const notes = join(dir, 'notes.csv');
 		await writeFile(notes, 'assetId,altText,comment\r\nabc,def,my own notes\r\n');
 		for (const args of [[], ['--site', site.id]]) {
@@ -88,7 +88,7 @@ describe('a report that cannot be written at the end', () => {
 		const site = makeSite({label: 'report-full', count: 2});
 		const sandbox = await startSandbox({sites: [site], rate: FAST});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'j.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'An alt text'])]);
+		const input = await writeCsv(join(dir, 'j.csv'), jobsFor(site, {altText: () => 'An alt text'}));
 		const result = await runCli(['run', input, '--api-base', sandbox.url, '--report', join(dir, 'r.html'), '--json'], {env: {WEBFLOW_TOKEN: TOKEN}, fileSizeLimitKb: 2});
 		expect(result.code, result.stderr).toBe(1);
 		const summary = JSON.parse(result.stdout) as {statuses: Record<string, number>; report?: {path: string; written: boolean; error?: string}};

@@ -2,8 +2,8 @@ import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ResultsJournal} from '../src/csv/journal.js';
-import {assetIds, makeSite, results, runCli, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
-import {parseStrict} from './rfc4180.js';
+import {assetIds, makeSite, patchesSent, results, runCli, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
+import {parseStrict} from './csv/rfc4180.js';
 
 const TOKEN = 'sandbox-token';
 const FAST = {count: 2000, windowMs: 1000};
@@ -22,10 +22,10 @@ describe('--resume keeps "the last row wins"', () => {
 		expect((await results(out)).map(r => r.status)).toEqual(['failed', 'updated', 'updated']);
 		expect(sandbox.asset(id!)!.altText.get(site.primaryLocale)).toBe('newer text');
 
-		const patches = sandbox.requests.filter(r => r.method === 'PATCH').length;
+		const patches = patchesSent(sandbox).length;
 		const resumed = await runCli(['run', input, '--api-base', sandbox.url, '--resume'], {env: {WEBFLOW_TOKEN: TOKEN}});
 		expect(resumed.code, resumed.stderr).toBe(0);
-		expect(sandbox.requests.filter(r => r.method === 'PATCH').length).toBe(patches);
+		expect(patchesSent(sandbox).length).toBe(patches);
 		expect(sandbox.asset(id!)!.altText.get(site.primaryLocale)).toBe('newer text');
 		const rows = await results(out);
 		expect(rows.map(r => [r.row, r.status, r.error_code])).toEqual([['2', 'skipped', 'superseded'], ['3', 'updated', ''], ['4', 'updated', '']]);
@@ -87,9 +87,9 @@ describe('the journal streams', () => {
 		const kept = lines.slice(1).filter((_, i) => i % 5 !== 0).map(r => (Number(r[0]) % 11 === 0 ? [...r.slice(0, 4), 'failed', ...r.slice(5)] : r)).reverse();
 		const quote = (cell: string) => (/[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell);
 		await writeFile(out, `${[lines[0]!, ...kept].map(r => r.map(quote).join(',')).join('\r\n')}\r\n2,torn`);
-		const before = sandbox.requests.filter(r => r.method === 'PATCH').length;
+		const before = patchesSent(sandbox).length;
 		const summary = await runJob({input, out, apiBase: sandbox.url, resume: true});
-		const redone = sandbox.requests.filter(r => r.method === 'PATCH').length - before;
+		const redone = patchesSent(sandbox).length - before;
 		const expected = ids.filter((_, i) => i % 5 === 0 || (i + 2) % 11 === 0).length;
 		expect(redone).toBe(expected);
 		expect(summary.statuses.updated).toBe(300);

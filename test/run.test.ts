@@ -1,6 +1,6 @@
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {assetIds, makeSite, results, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
+import {assetIds, jobsFor, makeSite, patchesSent, results, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
 import {requestsDuringRetryAfter} from './sandbox/retry-after.js';
 
 const FAST = {count: 200, windowMs: 1000};
@@ -42,7 +42,7 @@ describe('altbatch run against the sandbox', () => {
 		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...rows]);
 		await runJob({input, apiBase: sandbox.url, concurrency: 8});
 		expect(sandbox.asset(a!)!.altText.get(site.primaryLocale)).toBe('version 11');
-		const patches = sandbox.requests.filter(r => r.method === 'PATCH');
+		const patches = patchesSent(sandbox);
 		expect(patches).toHaveLength(12);
 	});
 
@@ -58,7 +58,7 @@ describe('altbatch run against the sandbox', () => {
 		const site = makeSite({label: 'refused', count: 6});
 		const sandbox = await startSandbox({sites: [site], rate: FAST});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const summary = await runJob({input, apiBase: sandbox.url, token: 'wrong-token', concurrency: 1});
 		expect(summary.stopped?.reason).toBe('auth');
 		expect(summary.stopped?.message).toMatch(/refused \(401 not_authorized\)/);
@@ -66,36 +66,36 @@ describe('altbatch run against the sandbox', () => {
 		expect(rows).toHaveLength(6);
 		expect(rows[0]).toMatchObject({status: 'failed', http_status: '401', error_code: 'not_authorized'});
 		expect(rows.slice(1).every(r => r.status === 'not_attempted' && r.error_code === 'aborted')).toBe(true);
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(1);
+		expect(patchesSent(sandbox)).toHaveLength(1);
 	});
 
 	it('stops before any PATCH when introspect shows the token lacks assets:write', async () => {
 		const site = makeSite({label: 'scope', count: 3});
 		const sandbox = await startSandbox({sites: [site], rate: FAST, tokens: [{token: 'read-only', scopes: ['assets:read']}]});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const summary = await runJob({input, apiBase: sandbox.url, token: 'read-only'});
 		expect(summary.stopped?.reason).toBe('auth');
 		expect(summary.stopped?.message).toMatch(/missing the assets:write scope/);
 		expect(summary.statuses.not_attempted).toBe(3);
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+		expect(patchesSent(sandbox)).toHaveLength(0);
 	});
 
 	it('stops before any PATCH when the token is not authorized for --site', async () => {
 		const site = makeSite({label: 'site-access', count: 2});
 		const sandbox = await startSandbox({sites: [site], rate: FAST, tokens: [{token: 'other', siteIds: ['0'.repeat(24)]}]});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const summary = await runJob({input, apiBase: sandbox.url, token: 'other', site: site.id});
 		expect(summary.stopped?.message).toMatch(new RegExp(`no access to site ${site.id}`));
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+		expect(patchesSent(sandbox)).toHaveLength(0);
 	});
 
 	it('works with a token for which introspect is refused, taking the budget from the first answer', async () => {
 		const site = makeSite({label: 'no-introspect', count: 3});
 		const sandbox = await startSandbox({sites: [site], rate: {count: 6000, windowMs: 60_000}, tokens: [{token: 'site-token', introspect: false}]});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const summary = await runJob({input, apiBase: sandbox.url, token: 'site-token'});
 		expect(summary.statuses.updated).toBe(3);
 		expect(summary.rateSource).toBe('header');
@@ -106,7 +106,7 @@ describe('altbatch run against the sandbox', () => {
 		const site = makeSite({label: 'storm', count: 30});
 		const sandbox = await startSandbox({sites: [site], rate: {count: 10, windowMs: 1000}, tokens: [{token: 'sandbox-token', introspect: false}]});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const summary = await runJob({input, apiBase: sandbox.url, rate: {count: 100, windowMs: 1000}, concurrency: 8});
 		expect(summary.statuses.updated).toBe(30);
 		expect(summary.tooManyRequests).toBeGreaterThan(0);
@@ -120,7 +120,7 @@ describe('altbatch run against the sandbox', () => {
 		const site = makeSite({label: 'short-run', count: 4});
 		const sandbox = await startSandbox({sites: [site], rate: {count: 10, windowMs: 1000}});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		// --rate below the budget is a speed: the requests are spaced at it.
 		const summary = await runJob({input, apiBase: sandbox.url, rate: {count: 300, windowMs: 60_000}});
 		expect(summary.requests).toBe(5);
@@ -171,7 +171,7 @@ describe('altbatch run against the sandbox', () => {
 		const site = makeSite({label: 'stray-429', count: 60});
 		const sandbox = await startSandbox({sites: [site], rate: {count: 50, windowMs: 1000}, faults: {limited: 0.1}, seed: 3});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const summary = await runJob({input, apiBase: sandbox.url});
 		expect(summary.statuses.updated).toBe(60);
 		expect(summary.tooManyRequests).toBeGreaterThan(2);
@@ -188,7 +188,7 @@ describe('altbatch run against the sandbox', () => {
 		}
 
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const summary = await runJob({input, apiBase: sandbox.url, timeoutMs: 500, concurrency: 1});
 		expect(summary.statuses.updated).toBe(5);
 		const rows = await results(`${input}.results.csv`);
@@ -230,7 +230,7 @@ describe('altbatch run against the sandbox', () => {
 		const sandbox = await startSandbox({sites: [site], rate: FAST, slowMs: 1500});
 		sandbox.failNext('error500', 'error500', 'html503', 'html503', 'truncate', 'truncate', 'slow', 'slow');
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		await runJob({input, apiBase: sandbox.url, timeoutMs: 500, concurrency: 1, maxAttempts: 2});
 		const rows = await results(`${input}.results.csv`);
 		expect(rows.map(r => [r.status, r.http_status, r.error_code, r.attempts])).toEqual([
@@ -245,7 +245,7 @@ describe('altbatch run against the sandbox', () => {
 		const site = makeSite({label: 'max-wait', count: 4});
 		const sandbox = await startSandbox({sites: [site], rate: {count: 2, windowMs: 60_000}, tokens: [{token: 'sandbox-token', introspect: false}]});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const summary = await runJob({input, apiBase: sandbox.url, rate: {count: 10, windowMs: 1000}, maxWaitMs: 5000});
 		expect(summary.stopped?.reason).toBe('max_wait');
 		// The pause it stopped at was never waited.
@@ -271,7 +271,7 @@ describe('altbatch run against the sandbox', () => {
 		const site = makeSite({label: 'interrupt', count: 20});
 		const sandbox = await startSandbox({sites: [site], rate: {count: 10, windowMs: 1000}});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], ...assetIds(site).map(id => [id, 'alt'])]);
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
 		const interrupt = new AbortController();
 		const running = runJob({input, apiBase: sandbox.url}, {
 			interrupt: interrupt.signal,

@@ -6,7 +6,7 @@ import {silentLogger} from '../src/logger.js';
 import {siteTokens} from '../src/sandbox/server.js';
 import {undo} from '../src/undo.js';
 import type {RunConfig} from '../src/config.js';
-import {makeSite, results, runCli, runConfig, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
+import {makeSite, patchesSent, results, runCli, runConfig, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
 
 const FAST = {count: 2000, windowMs: 1000};
 
@@ -28,7 +28,7 @@ function liveSite(label: string, count: number, locales = 0) {
 	return site;
 }
 
-const patches = (sandbox: {requests: ReadonlyArray<{method: string}>}) => sandbox.requests.filter(r => r.method === 'PATCH').length;
+const patches = (sandbox: {requests: ReadonlyArray<{method: string}>}) => patchesSent(sandbox).length;
 
 describe('altbatch undo', () => {
 	it('puts back the value from before the first row of an asset: one write per asset, the older value', async () => {
@@ -178,7 +178,7 @@ describe('altbatch undo', () => {
 			expect([...s.assets.values()].map(asset => asset.altText.get(s.primaryLocale))).toEqual(['Original alt 0', 'Original alt 1']);
 		}
 
-		const used = new Set(sandbox.requests.filter(r => r.method === 'PATCH').map(r => r.token));
+		const used = new Set(patchesSent(sandbox).map(r => r.token));
 		expect(used.size).toBe(2);
 	});
 

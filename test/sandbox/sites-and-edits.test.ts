@@ -1,7 +1,7 @@
 import {join} from 'node:path';
 import {writeFile} from 'node:fs/promises';
 import {describe, expect, it} from 'vitest';
-import {makeSite, spawnCli, startSandbox, tempDir, until, writeCsv} from '../helpers.js';
+import {makeSite, patchesSent, spawnCli, startSandbox, tempDir, until, writeCsv} from '../helpers.js';
 import {call} from './openapi.js';
 
 type AssetBody = {id: string; altText: string | null; displayName: string; lastUpdated: string};
@@ -39,7 +39,7 @@ describe('the sandbox: clearing alt text, editors, and sites with their own toke
 		expect(sandbox.asset(id)!.altText.get(site.primaryLocale)).toBeNull();
 		expect(() => sandbox.editAsset({id: 'f'.repeat(24), altText: 'x'})).toThrow(/no asset/);
 		expect(() => sandbox.editAsset({id, localeId: 'e'.repeat(24), altText: 'x'})).toThrow(/locale/);
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toEqual([]);
+		expect(patchesSent(sandbox)).toEqual([]);
 	});
 
 	it('refuses a site token on another site\'s assets and list as Webflow does, and introspect names only its site', async () => {

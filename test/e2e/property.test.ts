@@ -1,11 +1,11 @@
 import {readFile, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {AltbatchError, InputError} from '../src/errors.js';
-import {mulberry32} from '../src/sandbox/faults.js';
-import {objectId} from '../src/sandbox/state.js';
-import {runCli, runJob, tempDir} from './helpers.js';
-import {parseStrict} from './rfc4180.js';
+import {AltbatchError, InputError} from '../../src/errors.js';
+import {mulberry32} from '../../src/sandbox/faults.js';
+import {objectId} from '../../src/sandbox/state.js';
+import {runCli, runJob, tempDir} from '../helpers.js';
+import {parseStrict} from '../csv/rfc4180.js';
 
 const TEXTS = ['A red bicycle', 'Un vélo rouge, contre un mur', 'He said "hi"', 'Line one\nline two', '=SUM(A1)', '\'@x', '  ', '', 'IMG_1234', 'émoji 🚲', 'tab\there', 'semi;colon'];
 

@@ -1,8 +1,8 @@
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {objectId} from '../src/sandbox/state.js';
-import {runCli, tempDir} from './helpers.js';
+import {objectId} from '../../src/sandbox/state.js';
+import {runCli, tempDir} from '../helpers.js';
 
 describe('a bad byte is refused at its line', () => {
 	it('a UTF-16 file whose last byte is a stray odd byte after line 2 is refused at line 3', async () => {

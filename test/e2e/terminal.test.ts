@@ -2,7 +2,7 @@ import {execFile} from 'node:child_process';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {describe, expect, it} from 'vitest';
-import {assetIds, CLI, makeSite, runCli, startSandbox, tempDir, writeCsv} from './helpers.js';
+import {assetIds, CLI, makeSite, runCli, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
 const TOKEN = 'wf-terminal-token-1a2b3c';
 const COLOUR = /\u001B\[\d+(?:;\d+)*m/;

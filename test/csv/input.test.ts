@@ -1,8 +1,8 @@
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {InputError} from '../src/errors.js';
-import {assetIds, makeSite, results, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
+import {InputError} from '../../src/errors.js';
+import {assetIds, makeSite, results, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
 const site = () => makeSite({label: 'dialects', count: 4, locales: 1});
 

@@ -3,9 +3,9 @@ import {createServer} from 'node:net';
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {silentLogger} from '../src/logger.js';
-import {SharedBudget} from '../src/schedule/shared-budget.js';
-import {assetIds, makeSite, results, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
+import {silentLogger} from '../../src/logger.js';
+import {SharedBudget} from '../../src/schedule/shared-budget.js';
+import {assetIds, makeSite, patchesSent, results, spawnCli, startSandbox, tempDir, until, writeCsv} from '../helpers.js';
 
 const HAS_REDIS = spawnSync('redis-server', ['--version']).status === 0;
 const TOKEN = 'shared-agency-token-7d1e';
@@ -61,7 +61,7 @@ describe.skipIf(!HAS_REDIS)('one budget across processes through Redis', () => {
 		expect((await results(`${first}`.replace('.csv', '.results.csv'))).every(r => r.status === 'updated')).toBe(true);
 		expect((await results(`${second}`.replace('.csv', '.results.csv'))).every(r => r.status === 'updated')).toBe(true);
 		// Both ran at once: their PATCHes overlap in time rather than one after the other.
-		const patches = sandbox.requests.filter(r => r.method === 'PATCH');
+		const patches = patchesSent(sandbox);
 		const byValue = (alt: string) => patches.filter(r => ids(site, alt).has(r.path.split('/').at(-1)!)).map(r => r.at);
 		const one = byValue('one');
 		const two = byValue('two');
@@ -76,7 +76,7 @@ describe.skipIf(!HAS_REDIS)('one budget across processes through Redis', () => {
 		const env = {WEBFLOW_TOKEN: TOKEN};
 		const a = spawnCli(['run', first, '--api-base', sandbox.url, '--redis', url], {env});
 		const b = spawnCli(['run', second, '--api-base', sandbox.url, '--redis', url], {env});
-		await until(() => sandbox.requests.filter(r => r.method === 'PATCH').length >= 15);
+		await until(() => patchesSent(sandbox).length >= 15);
 		server.kill('SIGKILL');
 		const [ra, rb] = await Promise.all([a.done, b.done]);
 		expect([ra.code, rb.code]).toEqual([0, 0]);
@@ -110,7 +110,7 @@ describe.skipIf(!HAS_REDIS)('a results file that cannot be opened', () => {
 
 		expect(ended?.code).toBe(2);
 		expect(ended?.stderr).toContain('[results_unreadable]');
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+		expect(patchesSent(sandbox)).toHaveLength(0);
 	}, 30_000);
 });
 

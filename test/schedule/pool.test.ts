@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {RowPool} from '../src/schedule/pool.js';
+import {RowPool} from '../../src/schedule/pool.js';
 
 describe('the row pool', () => {
 	it('reports a task that threw when drained, instead of an unhandled rejection, and runs the others', async () => {

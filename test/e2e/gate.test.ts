@@ -1,7 +1,7 @@
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {WARNING_CODES} from '../src/rows/warnings.js';
-import {makeSite, results, runCli, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
+import {WARNING_CODES} from '../../src/rows/warnings.js';
+import {makeSite, patchesSent, results, runCli, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
 describe('--refuse-warnings, the quality gate', () => {
 	it('makes rows with a warning invalid with the warning as code, before any request, and the dry run shows it', async () => {
@@ -24,7 +24,7 @@ describe('--refuse-warnings, the quality gate', () => {
 		expect((await results(`${input}.results.csv`)).map(r => [r.status, r.error_code])).toEqual([
 			['invalid', 'alt_is_file_name'], ['invalid', 'alt_redundant_prefix'], ['invalid', 'alt_placeholder'], ['updated', ''],
 		]);
-		expect(sandbox.requests.filter(r => r.method === 'PATCH').map(r => r.path.split('/').at(-1))).toEqual([ids[3]]);
+		expect(patchesSent(sandbox).map(r => r.path.split('/').at(-1))).toEqual([ids[3]]);
 	});
 
 	it('takes the codes to refuse, or every code when given alone', async () => {

@@ -1,9 +1,9 @@
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {readCsvFile} from '../src/csv/input.js';
-import {siteTokens, type Sandbox} from '../src/sandbox/server.js';
-import {assetIds, makeSite, results, runCli, runJob, startSandbox, tempDir, text, writeCsv} from './helpers.js';
+import {readCsvFile} from '../../src/csv/input.js';
+import {siteTokens, type Sandbox} from '../../src/sandbox/server.js';
+import {assetIds, makeSite, patchesSent, results, runCli, runJob, startSandbox, tempDir, text, writeCsv} from '../helpers.js';
 
 describe('many sites in one file with --tokens', () => {
 	it('routes rows by siteId to each site\'s token, side by side, each on its own budget', async () => {
@@ -22,7 +22,7 @@ describe('many sites in one file with --tokens', () => {
 		expect(summary.statuses.updated).toBe(60);
 		expect(summary.tooManyRequests).toBe(0);
 		// Side by side: every site has started before a quarter of all PATCHes were sent (no timing thresholds).
-		const patches = sandbox.requests.filter(r => r.method === 'PATCH');
+		const patches = patchesSent(sandbox);
 		for (const i of [0, 1, 2]) {
 			expect(patches.findIndex(r => r.token === `token#${i}`)).toBeLessThan(patches.length / 4);
 		}
@@ -204,7 +204,7 @@ describe('agencies: every client site in one run', () => {
 		const preview = JSON.parse(dry.stdout) as {statuses: Record<string, number>; estimatedRequests: number; sites: Record<string, {statuses: Record<string, number>; estimatedRequests: number; conflicts: number}>};
 		expect(dry.code).toBe(1);
 		expect(preview.statuses).toMatchObject({would_update: missing.length, conflict: 1, skipped: 1});
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+		expect(patchesSent(sandbox)).toHaveLength(0);
 		expect(preview.sites[sites[1]!.id]!.conflicts).toBe(1);
 		// One list page per site, one PATCH per changed row.
 		expect(preview.estimatedRequests).toBe(3 + missing.length);

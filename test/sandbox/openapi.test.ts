@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
-import {startSandbox} from './helpers.js';
-import {check, spec} from './sandbox/openapi.js';
-import {requestsDuringRetryAfter} from './sandbox/retry-after.js';
+import {startSandbox} from '../helpers.js';
+import {check, spec} from './openapi.js';
+import {requestsDuringRetryAfter} from './retry-after.js';
 
 describe('the sandbox answers as Webflow describes its API', () => {
 	it('has a checker that rejects bodies the description does not allow', () => {

@@ -1,11 +1,11 @@
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {DEFAULTS} from '../src/config.js';
-import {readCsvFile} from '../src/csv/input.js';
-import {exportSite} from '../src/export.js';
-import {silentLogger} from '../src/logger.js';
-import type {SandboxSite} from '../src/sandbox/state.js';
-import {makeSite, results, runCli, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
+import {DEFAULTS} from '../../src/config.js';
+import {readCsvFile} from '../../src/csv/input.js';
+import {exportSite} from '../../src/export.js';
+import {silentLogger} from '../../src/logger.js';
+import type {SandboxSite} from '../../src/sandbox/state.js';
+import {makeSite, patchesSent, results, runCli, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
 const FAST = {count: 2000, windowMs: 1000};
 
@@ -109,7 +109,7 @@ describe('the three-way round trip (export, edit, run --site)', () => {
 			}
 		}
 
-		const patched = sandbox.requests.filter(r => r.method === 'PATCH').map(r => r.path.split('/').at(-1));
+		const patched = patchesSent(sandbox).map(r => r.path.split('/').at(-1));
 		expect(patched.sort()).toEqual(plan.filter(p => p.kase === 'changed in the sheet').map(p => p.assetId).sort());
 		expect(summary.statuses).toMatchObject({updated: 3, conflict: 3});
 	});
@@ -148,7 +148,7 @@ describe('the three-way round trip (export, edit, run --site)', () => {
 			expect(fixed!.altText.get(site.primaryLocale)).toBe('Fixed in the Designer');
 		}
 
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+		expect(patchesSent(sandbox)).toHaveLength(0);
 		const rows = await results(`${file.replace(/\.csv$/, '')}.results.csv`);
 		expect(rows.map(r => r.status)).toEqual(['skipped', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
 	});
@@ -162,7 +162,7 @@ describe('the three-way round trip (export, edit, run --site)', () => {
 			expect(rows.find(r => r.assetId === p.assetId && r.localeId === p.locale)!.status).toBe('conflict');
 		}
 
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+		expect(patchesSent(sandbox)).toHaveLength(0);
 		expect(summary.estimatedRequests).toBe(summary.listRequests + 3);
 	});
 
@@ -197,7 +197,7 @@ describe('the three-way round trip (export, edit, run --site)', () => {
 		// Untouched rows cost nothing; each changed row one GET, and one PATCH where it is written.
 		const changed = plan.filter(p => p.kase === 'changed in the sheet' || p.kase === 'changed to the same' || p.kase === 'changed in both').length;
 		expect(sandbox.requests.filter(r => r.method === 'GET' && /\/v2\/assets\//.test(r.path))).toHaveLength(changed);
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(3);
+		expect(patchesSent(sandbox)).toHaveLength(3);
 	});
 
 	it('a hand-written file without base columns stays two-way', async () => {
@@ -244,6 +244,6 @@ describe('the three-way round trip (export, edit, run --site)', () => {
 		]);
 		const summary = await runJob({input: file, apiBase: sandbox.url, site: site.id});
 		expect(summary.statuses.unchanged).toBe(1);
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+		expect(patchesSent(sandbox)).toHaveLength(0);
 	});
 });

@@ -1,10 +1,10 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {exportSite} from '../src/export.js';
-import {silentLogger} from '../src/logger.js';
-import {DEFAULTS} from '../src/config.js';
-import {assetIds, makeSite, results, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
+import {exportSite} from '../../src/export.js';
+import {silentLogger} from '../../src/logger.js';
+import {DEFAULTS} from '../../src/config.js';
+import {assetIds, makeSite, patchesSent, results, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
 const FAST = {count: 2000, windowMs: 1000};
 
@@ -62,7 +62,7 @@ describe('nightly remediation with --site', () => {
 		await exportTo({url: sandbox.url, site: site.id, locales: [], out: file});
 		const summary = await runJob({input: file, apiBase: sandbox.url, site: site.id});
 		expect(summary.statuses.unchanged).toBe(120);
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+		expect(patchesSent(sandbox)).toHaveLength(0);
 	});
 
 	it('--missing-only exports only assets without alt text', async () => {
@@ -82,7 +82,7 @@ describe('nightly remediation with --site', () => {
 		await runJob({input, apiBase: sandbox.url, site: site.id});
 		const rows = await results(`${input}.results.csv`);
 		expect(rows.map(r => [r.status, r.error_code])).toEqual([['updated', ''], ['failed', 'not_in_site']]);
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(1);
+		expect(patchesSent(sandbox)).toHaveLength(1);
 	});
 
 	it('--only-missing never overwrites alt text, even text an editor wrote after the prefetch', async () => {
@@ -107,7 +107,7 @@ describe('nightly remediation with --site', () => {
 		}
 
 		expect(sandbox.asset(ids[29]!)!.altText.get(site.primaryLocale)).toBe('Editor, mid-run');
-		const patched = new Set(sandbox.requests.filter(r => r.method === 'PATCH').map(r => r.path.split('/').at(-1)));
+		const patched = new Set(patchesSent(sandbox).map(r => r.path.split('/').at(-1)));
 		expect(ids.slice(0, 10).some(id => patched.has(id))).toBe(false);
 		expect(patched.has(ids[29]!)).toBe(false);
 		const rows = await results(`${input}.results.csv`);
@@ -124,7 +124,7 @@ describe('nightly remediation with --site', () => {
 		const summary = await runJob({input, apiBase: sandbox.url, site: site.id, dryRun: true});
 		expect(summary.statuses).toMatchObject({unchanged: 1, would_update: 2, failed: 1, invalid: 1});
 		expect(summary.estimatedRequests).toBe(3 + 2);
-		expect(sandbox.requests.filter(r => r.method === 'PATCH')).toHaveLength(0);
+		expect(patchesSent(sandbox)).toHaveLength(0);
 	});
 });
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {SendHistory} from '../src/schedule/history.js';
+import {SendHistory} from '../../src/schedule/history.js';
 
 describe('the send history', () => {
 	it('numbers requests in send order and looks back by count, answers included', () => {

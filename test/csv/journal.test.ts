@@ -1,8 +1,8 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {readResults, ResultsJournal} from '../src/csv/journal.js';
-import {tempDir} from './helpers.js';
+import {readResults, ResultsJournal} from '../../src/csv/journal.js';
+import {tempDir} from '../helpers.js';
 
 const HEADER = ['row', 'assetId', 'altText', 'status'];
 
