@@ -82,7 +82,7 @@ export class Results {
 	close(read: CheckedInput | undefined): void {
 		const journal = this.#journal;
 		if (this.#failure) {
-			journal?.abandon();
+			journal?.discard(); // A file written in place stays as written, for --resume.
 			return;
 		}
 

@@ -1,5 +1,6 @@
 import {setMaxListeners} from 'node:events';
 import type {Logger} from './logger.js';
+import {DEFAULTS} from './options.js';
 import type {Outcome, StopCode} from './rows/result.js';
 import {Reachability, withRetries, type Attempted, type RetryPolicy} from './schedule/attempts.js';
 import {Pacer, type RateStats} from './schedule/pacer.js';
@@ -155,7 +156,7 @@ export class Session {
 		const {logger, now} = options;
 		this.client = new WebflowClient({apiBase: options.apiBase, token: options.token, timeoutMs: options.timeoutMs, concurrency: options.concurrency});
 		this.governor = new Pacer({
-			rate: options.rate ?? {count: 60, windowMs: 60_000},
+			rate: options.rate ?? DEFAULTS.rate,
 			source: options.rate ? 'told' : 'default',
 			maxWaitMs: options.maxWaitMs,
 			now,

@@ -64,7 +64,7 @@ export async function fetchSite({siteId, locales, request, onPage}: {
 		for (let offset = PAGE_SIZE; first.total === undefined && first.assets.length === PAGE_SIZE; offset += PAGE_SIZE) {
 			const page = await read(locale, offset);
 			if (page === 'refused' || 'attempted' in page) {
-				return page === 'refused' ? {attempted: {kind: 'stopped', reply: undefined, attempts: 0}} : page;
+				return unread(page);
 			}
 
 			take(locale, page);
@@ -76,7 +76,7 @@ export async function fetchSite({siteId, locales, request, onPage}: {
 		const offsets = first.total === undefined || first.assets.length < PAGE_SIZE ? [] : Array.from({length: Math.ceil(first.total / PAGE_SIZE) - 1}, (_, i) => (i + 1) * PAGE_SIZE);
 		for (const page of await Promise.all(offsets.map(async offset => read(locale, offset)))) {
 			if (page === 'refused' || 'attempted' in page) {
-				return page === 'refused' ? {attempted: {kind: 'stopped', reply: undefined, attempts: 0}} : page;
+				return unread(page);
 			}
 
 			take(locale, page);
@@ -86,10 +86,15 @@ export async function fetchSite({siteId, locales, request, onPage}: {
 	return {siteId, assets, badLocales, pages};
 }
 
+/** A later page that did not come ends the fetch ('refused' is only ever a locale's first page; it reads as stopped). */
+function unread(page: 'refused' | {attempted: Attempted}): {attempted: Attempted} {
+	return page === 'refused' ? {attempted: {kind: 'stopped', reply: undefined, attempts: 0}} : page;
+}
+
 type AssetPage = NonNullable<ReturnType<typeof readAssetPage>>;
 
 function badPage(reply: ApiReply): ApiReply {
-	return {kind: 'transport', code: 'bad_body', message: 'the asset list answer has no assets array', status: reply.kind === 'transport' ? reply.status : reply.status, rate: reply.rate};
+	return {kind: 'transport', code: 'bad_body', message: 'the asset list answer has no assets array', status: reply.status, rate: reply.rate};
 }
 
 /** Per locale: how many assets have alt text. */

@@ -379,17 +379,15 @@ export class ResultsJournal {
 		}
 	}
 
-	/** Closes the journal and drops what it wrote if it was staged (a run refused part-way through); a file written in place stays. */
+	/**
+	 * Closes the journal without the final rewrite. What it wrote to a staged file (a run that changes nothing)
+	 * is dropped, so an earlier file stays as it was; a file written in place stays as written, and --resume reads it as a journal.
+	 */
 	discard(): void {
 		this.#close();
 		if (this.#target !== this.path) {
 			rmSync(this.#target, {force: true});
 		}
-	}
-
-	/** Closes the file as it is, without the final rewrite (writing has failed): --resume reads it as a journal. */
-	abandon(): void {
-		this.discard();
 	}
 
 	/** Closes the file; rewrites it in input order, one line per row up to `lastRow`, when it is not already. */
