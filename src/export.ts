@@ -2,8 +2,9 @@ import {writeCsvFile} from './csv/journal.js';
 import type {Logger} from './logger.js';
 import {neutralize} from './rows/formula.js';
 import {BASE_COLUMNS} from './rows/job.js';
-import {followedByMany, learnBudget, Session, siteRefusal, type ConnectionConfig, type Stop, type StopReason} from './session.js';
-import {SiteShare} from './site.js';
+import {followedByMany, learnBudget, Session, siteRefusal, type ConnectionConfig, type Stop} from './session.js';
+import {listStop, SiteShare} from './site.js';
+import {publicStop, type RunStopped} from './summary.js';
 import type {AssetSummary} from './webflow/client.js';
 
 export type ExportConfig = ConnectionConfig & {
@@ -21,8 +22,6 @@ export type ExportConfig = ConnectionConfig & {
 	readonly out: string;
 };
 
-type Stopped = {readonly reason: StopReason; readonly message: string};
-
 export type ExportSiteSummary = {
 	readonly assets: number;
 	readonly rows: number;
@@ -30,7 +29,7 @@ export type ExportSiteSummary = {
 	readonly requests: number;
 	/** Locales asked for that this site does not have (with several sites: left out for it). */
 	readonly skippedLocales: readonly string[];
-	readonly stopped: Stopped | undefined;
+	readonly stopped: RunStopped | undefined;
 };
 
 export type ExportSummary = {
@@ -45,7 +44,7 @@ export type ExportSummary = {
 	/** With `--tokens`: per site, in the file's order. */
 	readonly sites: Record<string, ExportSiteSummary> | undefined;
 	/** Set when nothing could be exported (every site stopped). */
-	readonly stopped: Stopped | undefined;
+	readonly stopped: RunStopped | undefined;
 };
 
 /**
@@ -72,11 +71,11 @@ function targets(config: ExportConfig): Array<{site: string; token: string}> {
 type SiteExport = {site: string; share: SiteShare; rows: string[][]; assets: number; introspect: number; badLocales: Map<string, string>; stop: Stop | undefined};
 
 /** One site through its token's session: introspect (once per token), then every list page. */
-async function exportOne({site, session, config, logger, first}: {site: string; session: Session; config: ExportConfig; logger: Logger; first: boolean}): Promise<SiteExport> {
+async function exportOne({site, session, config, logger}: {site: string; session: Session; config: ExportConfig; logger: Logger}): Promise<SiteExport> {
 	const share = new SiteShare(session);
 	const result: SiteExport = {site, share, rows: [], assets: 0, introspect: 0, badLocales: new Map(), stop: undefined};
 	const facts = await learnBudget({session, scope: 'assets:read', logger});
-	result.introspect = first ? facts.requests : 0;
+	result.introspect = facts.requests;
 	const refused = siteRefusal(facts, site);
 	if (refused !== undefined) {
 		share.stop({reason: 'auth', rowCode: 'aborted', message: refused});
@@ -98,8 +97,10 @@ async function exportOne({site, session, config, logger, first}: {site: string; 
 		},
 	});
 	if ('attempted' in fetched) {
-		const outcome = session.outcome(fetched.attempted);
-		share.stop({reason: fetched.attempted.kind === 'auth' ? 'auth' : 'unreachable', rowCode: 'aborted', message: `site ${site} could not be listed (${outcome.httpStatus ?? ''} ${outcome.errorCode ?? ''}: ${outcome.errorMessage ?? ''})`});
+		const stop = listStop({site, attempted: fetched.attempted, session});
+		if (stop) {
+			share.stop(stop);
+		}
 	} else {
 		result.assets = fetched.assets.size;
 		result.badLocales = fetched.badLocales;
@@ -122,13 +123,12 @@ export async function exportSite(config: ExportConfig, {logger, interrupt, now =
 	try {
 		const exports = await Promise.all(targets(config).map(async ({site, token}) => {
 			let session = sessions.get(token);
-			const first = session === undefined;
 			if (!session) {
 				session = new Session({...config, token, logger: logger.child({site}), now, interrupt: stopping});
 				sessions.set(token, session);
 			}
 
-			return exportOne({site, session, config, logger, first});
+			return exportOne({site, session, config, logger});
 		}));
 
 		// A locale is refused when a site does not have it. For one site, that stops the export;
@@ -154,7 +154,7 @@ export async function exportSite(config: ExportConfig, {logger, interrupt, now =
 			rows: one.stop ? 0 : one.rows.length,
 			requests: one.share.requests + one.introspect,
 			skippedLocales: [...one.badLocales.keys()],
-			stopped: one.stop ? {reason: one.stop.reason, message: one.stop.message} : undefined,
+			stopped: publicStop(one.stop),
 		} satisfies ExportSiteSummary]));
 		const stop = written ? undefined : exports.map(one => one.stop).find(Boolean);
 		return {
@@ -165,7 +165,7 @@ export async function exportSite(config: ExportConfig, {logger, interrupt, now =
 			requests: [...sessions.values()].reduce((sum, session) => sum + session.stats().requests, 0),
 			written,
 			sites: withSites ? sites : undefined,
-			stopped: stop ? {reason: stop.reason, message: stop.message} : undefined,
+			stopped: publicStop(stop),
 		};
 	} finally {
 		await Promise.all([...sessions.values()].map(async session => session.close()));

@@ -6,7 +6,7 @@ import type {Outcome} from './rows/result.js';
 import type {Attempted} from './schedule/attempts.js';
 import {ratePerMinute} from './schedule/rate.js';
 import {learnBudget, siteRefusal, type Session, type Stop} from './session.js';
-import {coverageOf, SiteShare, type Coverage, type CurrentAsset, type SiteSnapshot} from './site.js';
+import {coverageOf, listStop, SiteShare, type Coverage, type CurrentAsset, type SiteSnapshot} from './site.js';
 
 export type LaneStats = {
 	readonly requests: number;
@@ -84,11 +84,8 @@ export class Lane {
 	 * assets in these locales. A site the token can't reach stops this lane only.
 	 */
 	async start({prefetch, locales}: {prefetch: boolean; locales: ReadonlySet<string>}): Promise<void> {
-		const asked = learnBudget({session: this.session, scope: this.#config.dryRun ? 'assets:read' : 'assets:write', logger: this.#logger});
-		const first = !introspecting.has(asked);
-		introspecting.add(asked);
-		const facts = await asked;
-		this.#introspected = first ? facts.requests : 0;
+		const facts = await learnBudget({session: this.session, scope: this.#config.dryRun ? 'assets:read' : 'assets:write', logger: this.#logger});
+		this.#introspected = facts.requests;
 		// Joined after introspect, so the shared spacing starts at the token's own rate.
 		await this.session.connectShared();
 		if (facts.vouched) {
@@ -199,17 +196,11 @@ export class Lane {
 	 * that can't be listed stops this lane only (the token's other sites go on).
 	 */
 	async #prefetch(site: string, locales: ReadonlySet<string>): Promise<SiteSnapshot | undefined> {
-		const {session} = this;
 		const fetched = await this.#share.list({siteId: site, locales: locales.size > 0 ? locales : ['']});
 		if ('attempted' in fetched) {
-			const {attempted} = fetched;
-			if (attempted.kind === 'failed' && attempted.reply.kind === 'error' && (attempted.reply.status === 404 || attempted.reply.status === 400)) {
-				this.#share.stop({reason: 'auth', rowCode: 'aborted', message: `site ${site} cannot be listed with this token (${attempted.reply.status} ${attempted.reply.code}: ${attempted.reply.message})`});
-			} else if (attempted.kind === 'failed') {
-				const outcome = session.outcome(attempted);
-				this.#share.stop({reason: 'unreachable', rowCode: 'aborted', message: `the assets of site ${site} could not be read (${outcome.errorCode ?? 'error'}: ${outcome.errorMessage ?? ''})`});
-			} else {
-				session.outcome(attempted);
+			const stop = listStop({site, attempted: fetched.attempted, session: this.session});
+			if (stop) {
+				this.#share.stop(stop);
 			}
 
 			return undefined;
@@ -237,9 +228,6 @@ export class Lane {
 		};
 	}
 }
-
-/** Introspect answers already claimed by a lane: the first lane of a token counts its request. */
-const introspecting = new WeakSet<Promise<unknown>>();
 
 /** Only undo sends an empty alt text (with `--allow-clear`); its result says so, and undo of that undo reads it back. */
 export const CLEARED_CODE = 'alt_text_cleared';

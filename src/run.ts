@@ -16,7 +16,7 @@ import {assertDryRunMayReplace, assertMayResume} from './resume.js';
 import {DEFAULT_LANE, planLanes, routeJob, type Route} from './route.js';
 import {followedByMany, outcomeOf, RunStop, Session} from './session.js';
 import {coverageOf, type SiteSnapshot} from './site.js';
-import type {Progress, SiteSummary, Summary} from './summary.js';
+import {publicStop, type Progress, type SiteSummary, type Summary} from './summary.js';
 import {writeReport, type CoverageRow} from './report.js';
 import {emptyStatuses, Tally} from './tally.js';
 
@@ -357,7 +357,7 @@ function summarize({config, tally, lanes, offline, offlineEstimate, rows, elapse
 			conflicts: statuses.conflict,
 			tooManyRequests: lane.tooManyRequests,
 			rateLimitPerMinute: oneDecimal(lane.ratePerMinute),
-			stopped: lane.stopped ? {reason: lane.stopped.reason, message: lane.stopped.message} : undefined,
+			stopped: publicStop(lane.stopped),
 		};
 	}
 
@@ -394,7 +394,7 @@ function summarize({config, tally, lanes, offline, offlineEstimate, rows, elapse
 		rateSource: oneSource(tokens.map(token => token.source)),
 		budget: leastShared(tokens.map(token => token.budget)),
 		sites: config.tokens !== undefined || config.prefetch === true ? sites : undefined,
-		stopped: stopped ? {reason: stopped.reason, message: stopped.message} : undefined,
+		stopped: publicStop(stopped),
 	};
 }
 

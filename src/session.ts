@@ -240,7 +240,12 @@ export class Session {
 }
 
 /** What introspect told about a token: whether it vouched for it, and the sites it may touch (when said). */
-export type TokenFacts = {readonly vouched: boolean; readonly siteIds: readonly string[] | undefined; readonly requests: number};
+export type TokenFacts = {
+	readonly vouched: boolean;
+	readonly siteIds: readonly string[] | undefined;
+	/** Introspect's requests, told only to the session's first caller (so a token's sites count them once). */
+	readonly requests: number;
+};
 
 const learned = new WeakMap<Session, Promise<TokenFacts>>();
 
@@ -251,12 +256,13 @@ const learned = new WeakMap<Session, Promise<TokenFacts>>();
  * site of the token); whether each site is reachable is the caller's to check (`siteRefusal`).
  */
 export async function learnBudget({session, scope, logger}: {session: Session; scope: string; logger: Logger}): Promise<TokenFacts> {
-	let facts = learned.get(session);
-	if (!facts) {
-		facts = introspect({session, scope, logger});
-		learned.set(session, facts);
+	const known = learned.get(session);
+	if (known) {
+		return {...await known, requests: 0}; // Counted once: by the token's first caller.
 	}
 
+	const facts = introspect({session, scope, logger});
+	learned.set(session, facts);
 	return facts;
 }
 

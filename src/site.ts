@@ -97,6 +97,22 @@ function badPage(reply: ApiReply): ApiReply {
 	return {kind: 'transport', code: 'bad_body', message: 'the asset list answer has no assets array', status: reply.status, rate: reply.rate};
 }
 
+/**
+ * Why a site's listing ended, as the site's own stop: a site this token cannot see (404, 400) is
+ * refused; any other failure leaves it unreachable. Anything else (the token refused, a pause beyond
+ * --max-wait, an interrupt) goes to the session, which stops every site of the token: undefined.
+ */
+export function listStop({site, attempted, session}: {site: string; attempted: Attempted; session: Session}): Stop | undefined {
+	if (attempted.kind === 'failed' && attempted.reply.kind === 'error' && (attempted.reply.status === 404 || attempted.reply.status === 400)) {
+		return {reason: 'auth', rowCode: 'aborted', message: `site ${site} cannot be listed with this token (${attempted.reply.status} ${attempted.reply.code}: ${attempted.reply.message})`};
+	}
+
+	const outcome = session.outcome(attempted);
+	return attempted.kind === 'failed'
+		? {reason: 'unreachable', rowCode: 'aborted', message: `the assets of site ${site} could not be read (${outcome.errorCode ?? 'error'}: ${outcome.errorMessage ?? ''})`}
+		: undefined;
+}
+
 /** Per locale: how many assets have alt text. */
 export type Coverage = ReadonlyMap<string, {readonly total: number; readonly withAlt: number}>;
 

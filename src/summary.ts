@@ -12,6 +12,11 @@ export type Progress = {
 
 export type RunStopped = {readonly reason: StopReason; readonly message: string};
 
+/** A stop as the summary shows it: why and what, without the row code. */
+export function publicStop(stop: RunStopped | undefined): RunStopped | undefined {
+	return stop ? {reason: stop.reason, message: stop.message} : undefined;
+}
+
 /** What a run did, as data: `--json` prints it, `formatSummary` renders it for people, the report draws it. */
 export type Summary = {
 	readonly input: string;

@@ -74,6 +74,16 @@ describe('nightly remediation with --site', () => {
 		expect(summary.rows).toBe(6);
 	});
 
+	it('an export of a site its token cannot list stops as refused, as a run does', async () => {
+		const site = makeSite({label: 'unlisted', count: 3});
+		const sandbox = await startSandbox({sites: [site], rate: FAST, tokens: [{token: 'sandbox-token', introspect: false, siteIds: ['ffffffffffffffffffffffff']}]});
+		const out = join(await tempDir(), 'assets.csv');
+		const exported = await exportTo({url: sandbox.url, site: site.id, locales: [], out});
+		expect(exported.written).toBe(false);
+		expect(exported.stopped?.reason).toBe('auth');
+		expect(exported.stopped?.message).toContain(`site ${site.id} cannot be listed with this token (404`);
+	});
+
 	it('fails ids the site does not have without a request', async () => {
 		const site = makeSite({label: 'not-in-site', count: 2});
 		const sandbox = await startSandbox({sites: [site], rate: FAST});
