@@ -1,4 +1,5 @@
 import {writeCsvFile} from './csv/journal.js';
+import {AltbatchError} from './errors.js';
 import type {Logger} from './logger.js';
 import {neutralize} from './rows/formula.js';
 import {BASE_COLUMNS} from './rows/job.js';
@@ -60,6 +61,16 @@ export const SITE_COLUMN = 'siteId';
 /** Every cell comes from the server (anyone who can rename an asset writes them): none may run as a formula. */
 function exportRow(asset: AssetSummary, localeId: string): string[] {
 	return [asset.id, localeId, asset.displayName ?? '', asset.altText ?? '', asset.hostedUrl ?? '', asset.originalFileName ?? '', asset.contentType ?? '', asset.lastUpdated ?? '', asset.folderId ?? '', asset.displayName ?? '', asset.altText ?? ''].map(cell => neutralize(cell));
+}
+
+/** The whole export in one file, renamed over `out` only when complete. */
+function writeExport(out: string, rows: ReadonlyArray<readonly string[]>): void {
+	try {
+		writeCsvFile({path: out, rows, bom: true});
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code ?? String(error);
+		throw new AltbatchError('internal', 'results_not_written', `${out} could not be written (${code}); the earlier file is as it was`, {cause: error});
+	}
 }
 
 /** The sites to export, each with its token: `--site`'s, else every site of `--tokens`. */
@@ -146,7 +157,7 @@ export async function exportSite(config: ExportConfig, {logger, interrupt, now =
 		if (written) {
 			const header = withSites ? [SITE_COLUMN, ...EXPORT_COLUMNS] : [...EXPORT_COLUMNS];
 			const rows = done.flatMap(one => withSites ? one.rows.map(row => [one.site, ...row]) : one.rows);
-			writeCsvFile({path: config.out, rows: [header, ...rows], bom: true});
+			writeExport(config.out, [header, ...rows]);
 		}
 
 		const sites = Object.fromEntries(exports.map(one => [one.site, {

@@ -72,15 +72,16 @@ describe('results and exports are whole, quoted right, and safe to open', () => 
 		expect(sandbox.asset(id!)!.altText.get(site.primaryLocale)).toBe('\'plain quote');
 	});
 
-	it('an export cut short by a file-size limit fails, leaves no temporary file and keeps the earlier export', async () => {
+	it('an export cut short by a file-size limit fails with results_not_written naming the file, leaves no temporary file and keeps the earlier export', async () => {
 		const site = makeSite({label: 'files-short-write', count: 80});
 		const sandbox = await startSandbox({sites: [site], rate: FAST});
 		const dir = await tempDir();
 		const out = join(dir, 'assets.csv');
 		await writeFile(out, 'the earlier export\r\n');
 		const cut = await runCli(['export', '--site', site.id, '--out', out, '--api-base', sandbox.url, '--log-level', 'silent'], {env: {WEBFLOW_TOKEN: TOKEN}, fileSizeLimitKb: 8});
-		expect(cut.code).not.toBe(0);
-		expect(cut.stderr).toMatch(/EFBIG|too large/i);
+		expect(cut.code).toBe(1);
+		expect(cut.stderr).toContain('[results_not_written]');
+		expect(cut.stderr).toContain(`${out} could not be written (EFBIG)`);
 		expect(cut.stderr).not.toMatch(/\n\s+at /);
 		expect(await readFile(out, 'utf8')).toBe('the earlier export\r\n');
 		expect((await readdir(dir)).filter(name => name.endsWith('.tmp'))).toEqual([]);
