@@ -3,9 +3,8 @@ import {AltbatchError} from './errors.js';
 import type {Logger} from './logger.js';
 import {neutralize} from './rows/formula.js';
 import {BASE_COLUMNS} from './rows/job.js';
-import {followedByMany, learnBudget, Session, siteRefusal, type ConnectionConfig, type Stop} from './session.js';
+import {followedByMany, learnBudget, publicStop, Session, siteRefusal, type ConnectionConfig, type RunStopped, type Stop} from './session.js';
 import {listStop, SiteShare} from './site.js';
-import {publicStop, type RunStopped} from './summary.js';
 import type {AssetSummary} from './webflow/client.js';
 
 export type ExportConfig = ConnectionConfig & {

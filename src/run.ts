@@ -14,9 +14,9 @@ import {assertFilesSafe, type PlannedFile} from './paths.js';
 import {Results} from './results.js';
 import {assertDryRunMayReplace, assertMayResume} from './resume.js';
 import {DEFAULT_LANE, planLanes, routeJob, type Route} from './route.js';
-import {followedByMany, outcomeOf, RunStop, Session} from './session.js';
+import {followedByMany, outcomeOf, publicStop, RunStop, Session} from './session.js';
 import {coverageOf, type SiteSnapshot} from './site.js';
-import {publicStop, type Progress, type SiteSummary, type Summary} from './summary.js';
+import type {Progress, SiteSummary, Summary} from './summary.js';
 import {writeReport, type CoverageRow} from './report.js';
 import {emptyStatuses, Tally} from './tally.js';
 

@@ -29,6 +29,13 @@ export type StopReason = 'auth' | 'unreachable' | 'max_wait' | 'interrupted';
 
 export type Stop = {readonly reason: StopReason; readonly rowCode: StopCode; readonly message: string};
 
+/** A stop as a summary shows it: why and what, without the row code. */
+export type RunStopped = {readonly reason: StopReason; readonly message: string};
+
+export function publicStop(stop: RunStopped | undefined): RunStopped | undefined {
+	return stop ? {reason: stop.reason, message: stop.message} : undefined;
+}
+
 /** The one decision to stop the run, and the signal every wait listens to. */
 export class RunStop {
 	readonly #controller = withoutListenerLimit(new AbortController());

@@ -1,7 +1,7 @@
 import type {ExportSummary} from './export.js';
 import type {Status} from './rows/result.js';
 import type {BudgetMode, RateSource} from './schedule/rate.js';
-import type {StopReason} from './session.js';
+import type {RunStopped} from './session.js';
 
 export type Progress = {
 	readonly done: number;
@@ -9,13 +9,6 @@ export type Progress = {
 	readonly elapsedMs: number;
 	readonly pausedUntil: number;
 };
-
-export type RunStopped = {readonly reason: StopReason; readonly message: string};
-
-/** A stop as the summary shows it: why and what, without the row code. */
-export function publicStop(stop: RunStopped | undefined): RunStopped | undefined {
-	return stop ? {reason: stop.reason, message: stop.message} : undefined;
-}
 
 /** What a run did, as data: `--json` prints it, `formatSummary` renders it for people, the report draws it. */
 export type Summary = {
