@@ -152,14 +152,17 @@ export function parseEncoding(text: string): Encoding {
 
 /** `<jobs>.results.csv` beside the input; a dry run's `<jobs>.dry-run.csv`, so it never lands on a real run's results. */
 export function defaultOut(input: string, {dryRun = false}: {dryRun?: boolean} = {}): string {
-	const extension = extname(input);
-	return join(dirname(input), `${basename(input, extension)}.${dryRun ? 'dry-run' : 'results'}.csv`);
+	return beside(input, dryRun ? 'dry-run' : 'results');
 }
 
 /** `altbatch undo` writes `<results>.undo.csv` beside the results it undoes (`.undo.dry-run.csv` for a dry run). */
 export function defaultUndoOut(results: string, {dryRun = false}: {dryRun?: boolean} = {}): string {
-	const extension = extname(results);
-	return join(dirname(results), `${basename(results, extension)}.undo${dryRun ? '.dry-run' : ''}.csv`);
+	return beside(results, dryRun ? 'undo.dry-run' : 'undo');
+}
+
+/** `<name>.<suffix>.csv` in the folder of `path` (its extension dropped). */
+function beside(path: string, suffix: string): string {
+	return join(dirname(path), `${basename(path, extname(path))}.${suffix}.csv`);
 }
 
 /** A run with every default: the one source of them (the CLI, tests, the demo and the bench start here). */
@@ -416,21 +419,11 @@ function runConfig(flags: Flags, positionals: readonly string[], env: Environmen
 		throw new UsageError('Usage: altbatch run <jobs.csv> [options] (see altbatch run --help)');
 	}
 
-	const defaults = defaultRunConfig(input);
-	const connection = connectionConfig(flags, env);
+	const dryRun = flags.flag('dry-run');
 	const config: RunConfig = {
-		...defaults,
-		...connection,
-		out: outputFile(flags.text('out'), flags.flag('dry-run') ? defaultOut(input, {dryRun: true}) : defaults.out, 'the results are rewritten in input order at the end and read back by --resume'),
-		tokens: flags.read('tokens', readTokensFile, undefined),
-		tokensFile: flags.text('tokens'),
-		report: flags.text('report'),
-		redis: parseRedisUrl(flags.text('redis') ?? env.REDIS_URL),
-		concurrency: flags.read('concurrency', parsePositiveInteger, defaults.concurrency),
-		dryRun: flags.flag('dry-run'),
+		...writingConfig({flags, input, env, out: defaultOut(input, {dryRun}), outWhy: 'the results are rewritten in input order at the end and read back by --resume'}),
+		dryRun,
 		resume: flags.flag('resume'),
-		site: flags.read('site', parseSiteId, undefined),
-		prefetch: flags.flag('prefetch'),
 		onlyMissing: flags.flag('only-missing'),
 		force: flags.flag('force'),
 		refuseWarnings: flags.read('refuse-warnings', parseWarningCodes, undefined),
@@ -455,26 +448,33 @@ export function parseWarningCodes(text: string, option: string): ReadonlySet<War
 	return new Set(codes);
 }
 
+/** What run and undo read alike: the connection, --out, the token files, --report, --redis, --concurrency, --site, --prefetch. */
+function writingConfig({flags, input, env, out, outWhy}: {flags: Flags; input: string; env: Environment; out: string; outWhy: string}): RunConfig {
+	const defaults = defaultRunConfig(input);
+	return {
+		...defaults,
+		...connectionConfig(flags, env),
+		out: outputFile(flags.text('out'), out, outWhy),
+		tokens: flags.read('tokens', readTokensFile, undefined),
+		tokensFile: flags.text('tokens'),
+		report: flags.text('report'),
+		redis: parseRedisUrl(flags.text('redis') ?? env.REDIS_URL),
+		concurrency: flags.read('concurrency', parsePositiveInteger, defaults.concurrency),
+		site: flags.read('site', parseSiteId, undefined),
+		prefetch: flags.flag('prefetch'),
+	};
+}
+
 function undoConfig(flags: Flags, positionals: readonly string[], env: Environment): RunConfig {
 	const input = positionals[0];
 	if (input === undefined || positionals.length > 1) {
 		throw new UsageError('Usage: altbatch undo <results.csv> [options] (see altbatch undo --help)');
 	}
 
-	const defaults = defaultRunConfig(input);
 	const dryRun = flags.flag('dry-run');
 	const config: RunConfig = {
-		...defaults,
-		...connectionConfig(flags, env),
-		out: outputFile(flags.text('out'), defaultUndoOut(input, {dryRun}), 'undo\'s results are rewritten in order at the end'),
-		tokens: flags.read('tokens', readTokensFile, undefined),
-		tokensFile: flags.text('tokens'),
-		report: flags.text('report'),
-		redis: parseRedisUrl(flags.text('redis') ?? env.REDIS_URL),
-		concurrency: flags.read('concurrency', parsePositiveInteger, defaults.concurrency),
+		...writingConfig({flags, input, env, out: defaultUndoOut(input, {dryRun}), outWhy: 'undo\'s results are rewritten in order at the end'}),
 		dryRun,
-		site: flags.read('site', parseSiteId, undefined),
-		prefetch: flags.flag('prefetch'),
 		undo: true,
 		allowClear: flags.flag('allow-clear'),
 	};
@@ -492,15 +492,26 @@ export function checkRunConfig(config: RunConfig): void {
 		throw new UsageError('--only-missing needs --prefetch (every site of the file) or --site <id>: the current alt text is read from the site', 'only_missing_needs_site');
 	}
 
-	const hasToken = config.token !== undefined && config.token !== '';
-	const needsNetwork = !config.dryRun || config.site !== undefined || config.prefetch === true;
-	if (needsNetwork && !hasToken && !config.tokens) {
-		throw new UsageError('No token: set WEBFLOW_TOKEN or pass --token-file <path>', 'no_token');
+	if (needsNetwork(config)) {
+		assertTokenFor({token: config.token, tokens: config.tokens, site: config.site, why: config.undo ? ' (undo reads the site, even on a dry run)' : ''});
+	}
+}
+
+/** Whether the run sends requests: a real run, a dry run that reads the site first, and undo (which reads the site even on a dry run). */
+export function needsNetwork(config: RunConfig): boolean {
+	return !config.dryRun || config.site !== undefined || config.prefetch === true || config.undo === true;
+}
+
+/** A token to send with: WEBFLOW_TOKEN (or --token-file) or --tokens, and with --site and --tokens, one for that site. */
+function assertTokenFor({token, tokens, site, why = ''}: {token: string | undefined; tokens: ReadonlyMap<string, string> | undefined; site: string | undefined; why?: string}): void {
+	const hasToken = token !== undefined && token !== '';
+	if (!hasToken && !tokens) {
+		throw new UsageError(`No token: set WEBFLOW_TOKEN or pass --token-file <path>${why}`, 'no_token');
 	}
 
 	// `--site` with `--tokens`: the one site, through its token from the file.
-	if (needsNetwork && config.site !== undefined && config.tokens && !config.tokens.has(config.site) && !hasToken) {
-		throw new UsageError(`--tokens has no token for --site ${config.site}, and WEBFLOW_TOKEN is not set`, 'no_token');
+	if (!hasToken && site !== undefined && tokens && !tokens.has(site)) {
+		throw new UsageError(`--tokens has no token for --site ${site}, and WEBFLOW_TOKEN is not set`, 'no_token');
 	}
 }
 
@@ -514,10 +525,7 @@ function exportConfig(flags: Flags, positionals: readonly string[], env: Environ
 	const site = siteText === undefined ? undefined : parseSiteId(siteText);
 	const tokens = tokensFile === undefined ? undefined : readTokensFile(tokensFile);
 	const connection = connectionConfig(flags, env);
-	const siteToken = site === undefined ? undefined : tokens?.get(site) ?? connection.token;
-	if (tokens === undefined ? connection.token === undefined : site !== undefined && siteToken === undefined) {
-		throw new UsageError(tokens === undefined ? 'No token: set WEBFLOW_TOKEN or pass --token-file <path>' : `--tokens has no token for --site ${site ?? ''}, and WEBFLOW_TOKEN is not set`, 'no_token');
-	}
+	assertTokenFor({token: connection.token, tokens, site});
 
 	return {
 		...connection,

@@ -1,4 +1,4 @@
-import type {RunConfig} from './config.js';
+import {needsNetwork, type RunConfig} from './config.js';
 import type {Encoding} from './csv/decode.js';
 import {readCsvFile, type Dialect} from './csv/input.js';
 import {AltbatchError, InputError, UsageError} from './errors.js';
@@ -91,11 +91,6 @@ export type JobSource = {
 	readonly checked: CheckedInput;
 	scan(onJob: (job: Job) => Promise<void> | undefined): Promise<CheckedInput>;
 };
-
-/** Whether the run sends requests: a real run, a dry run that reads the site first, and undo (which reads the site even on a dry run). */
-export function needsNetwork(config: RunConfig): boolean {
-	return !config.dryRun || config.site !== undefined || config.prefetch === true || config.undo === true;
-}
 
 /** The input, checked (or not yet: see `checked`), and the one pass that hands over its rows. */
 export type Input = {

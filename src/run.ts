@@ -1,6 +1,6 @@
-import {checkRunConfig, type RunConfig} from './config.js';
+import {checkRunConfig, needsNetwork, type RunConfig} from './config.js';
 import {InputError} from './errors.js';
-import {checkInput, needsNetwork, type CheckedInput, type JobSource} from './input-check.js';
+import {checkInput, type CheckedInput, type JobSource} from './input-check.js';
 import type {Logger} from './logger.js';
 import {decideUnseen} from './rows/decide.js';
 import {jobKey, type Job, type ValidJob} from './rows/job.js';

@@ -1,4 +1,4 @@
-import type {RunConfig} from './config.js';
+import {checkRunConfig, type RunConfig} from './config.js';
 import {streamResults} from './csv/journal.js';
 import {InputError, UsageError} from './errors.js';
 import type {CheckedInput} from './input-check.js';
@@ -36,10 +36,7 @@ export async function undo(config: RunConfig, hooks: RunHooks): Promise<Summary>
 		throw new UsageError('undo takes neither --only-missing, --force, --resume nor --refuse-warnings', 'undo_option');
 	}
 
-	if ((config.token === undefined || config.token === '') && !config.tokens) {
-		throw new UsageError('No token: set WEBFLOW_TOKEN or pass --token-file <path> (undo reads the site, even on a dry run)', 'no_token');
-	}
-
+	checkRunConfig({...config, undo: true});
 	const {columns, groups} = await readRun(config.input);
 	const jobs = groups.map(group => toUndoJob({group, columns, allowClear: config.allowClear === true}))
 		.filter(job => job.problem !== undefined || job.displayName !== undefined || job.altText !== undefined);

@@ -99,6 +99,7 @@ describe('the command line as a config', () => {
 		expect(() => parse(['run', 'j.csv', '--token', 'secret'])).toThrow(/--token is not accepted/);
 		expect(() => parse(['export'])).toThrow(/--site/);
 		expect(() => parse(['export', '--site', 'a'.repeat(24)], {})).toThrow(/No token/);
+		expect(() => parse(['undo', 'j.results.csv', '--dry-run'], {})).toThrow('No token: set WEBFLOW_TOKEN or pass --token-file <path> (undo reads the site, even on a dry run)');
 	});
 
 	it('names the file and line of a tokens file it cannot use, and never echoes a token', async () => {
