@@ -5,9 +5,9 @@ import {completionScript} from './completion.js';
 import {parseCommandLine, type OutputConfig, type RunConfig, type SandboxConfig} from './config.js';
 import {demo} from './demo.js';
 import {AltbatchError} from './errors.js';
-import {exportSite, type ExportConfig} from './export.js';
+import {exportFiles, exportSite, type ExportConfig} from './export.js';
 import {formatHelp} from './help.js';
-import {lockPath, lockResults} from './lock.js';
+import {lockResults} from './lock.js';
 import {createLogger, type Logger} from './logger.js';
 import {assertFilesSafe} from './paths.js';
 import {PROBLEM_STATUSES} from './rows/result.js';
@@ -20,7 +20,7 @@ import {undo} from './undo.js';
 const version = () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version;
 
 /** The one map from how a command ended to its exit code (README, "Exit codes"). */
-function exitCode(outcome: {stopped: {reason: StopReason} | undefined; rowsNotFine?: number} | {error: unknown}): number {
+function exitCode(outcome: {stopped: {reason: StopReason} | undefined; rowsNotFine?: number; sitesStopped?: number; reportNotWritten?: boolean} | {error: unknown}): number {
 	if ('error' in outcome) {
 		const kind = outcome.error instanceof AltbatchError ? outcome.error.kind : 'internal';
 		return {usage: 2, input: 2, stop: 3, internal: 1}[kind];
@@ -30,7 +30,9 @@ function exitCode(outcome: {stopped: {reason: StopReason} | undefined; rowsNotFi
 		return outcome.stopped.reason === 'interrupted' ? 130 : 3;
 	}
 
-	return (outcome.rowsNotFine ?? 0) > 0 ? 1 : 0;
+	// 1 for rows not done; for a site not exported while the others were (as a run's refused token);
+	// and for a report not written, in a run otherwise fine (a script that mails it must not take 0 for "it is there").
+	return (outcome.rowsNotFine ?? 0) > 0 || (outcome.sitesStopped ?? 0) > 0 || outcome.reportNotWritten === true ? 1 : 0;
 }
 
 const rowsNotFine = (summary: Summary) => PROBLEM_STATUSES.reduce((sum, status) => sum + summary.statuses[status], 0);
@@ -137,10 +139,7 @@ async function commandRun(config: RunConfig, output: OutputConfig, go: typeof ru
 			printJson(summary);
 		}
 
-		// A report that could not be written makes a run that was otherwise fine exit 1: a script
-		// that goes on to mail the report must not take exit 0 for "it is there".
-		const code = exitCode({stopped: summary.stopped, rowsNotFine: rowsNotFine(summary)});
-		return code === 0 && summary.report?.written === false ? 1 : code;
+		return exitCode({stopped: summary.stopped, rowsNotFine: rowsNotFine(summary), reportNotWritten: summary.report?.written === false});
 	} finally {
 		view.clear();
 		signals.dispose();
@@ -150,13 +149,7 @@ async function commandRun(config: RunConfig, output: OutputConfig, go: typeof ru
 
 async function commandExport(config: ExportConfig, output: OutputConfig): Promise<number> {
 	// Checked before the first request: a typo in a path costs nothing.
-	assertFilesSafe([
-		{role: '--out', path: config.out, use: 'write'},
-		{role: 'the lock', path: lockPath(config.out), use: 'write'},
-		{role: '--log-file', path: output.logFile, use: 'log'},
-		{role: '--tokens', path: config.tokensFile, use: 'read'},
-		{role: '--token-file', path: config.tokenFile, use: 'read'},
-	]);
+	assertFilesSafe([...exportFiles(config), {role: '--log-file', path: output.logFile, use: 'log'}]);
 	const view = stderrView({progress: false});
 	const logger = loggerFor(output, view);
 	const unlock = lockResults({out: config.out, pid: process.pid, isAlive});
@@ -168,9 +161,7 @@ async function commandExport(config: ExportConfig, output: OutputConfig): Promis
 			printJson(summary);
 		}
 
-		// One site that could not be exported, while the others were written: exit 1, as a run's refused token.
-		const sitesStopped = Object.values(summary.sites ?? {}).filter(site => site.stopped).length;
-		return exitCode({stopped: summary.stopped, rowsNotFine: sitesStopped});
+		return exitCode({stopped: summary.stopped, sitesStopped: Object.values(summary.sites ?? {}).filter(site => site.stopped).length});
 	} finally {
 		signals.dispose();
 		unlock();

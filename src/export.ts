@@ -1,6 +1,8 @@
 import {writeCsvFile} from './csv/journal.js';
 import {AltbatchError} from './errors.js';
+import {lockPath} from './lock.js';
 import type {Logger} from './logger.js';
+import type {PlannedFile} from './paths.js';
 import {neutralize} from './rows/formula.js';
 import {BASE_COLUMNS} from './rows/job.js';
 import {followedByMany, learnBudget, publicStop, Session, siteRefusal, type ConnectionConfig, type RunStopped, type Stop} from './session.js';
@@ -60,6 +62,16 @@ export const SITE_COLUMN = 'siteId';
 /** Every cell comes from the server (anyone who can rename an asset writes them): none may run as a formula. */
 function exportRow(asset: AssetSummary, localeId: string): string[] {
 	return [asset.id, localeId, asset.displayName ?? '', asset.altText ?? '', asset.hostedUrl ?? '', asset.originalFileName ?? '', asset.contentType ?? '', asset.lastUpdated ?? '', asset.folderId ?? '', asset.displayName ?? '', asset.altText ?? ''].map(cell => neutralize(cell));
+}
+
+/** Every file an export reads or writes, for `assertFilesSafe` (the CLI adds `--log-file`). */
+export function exportFiles(config: ExportConfig): PlannedFile[] {
+	return [
+		{role: '--out', path: config.out, use: 'write'},
+		{role: 'the lock', path: lockPath(config.out), use: 'write'},
+		{role: '--tokens', path: config.tokensFile, use: 'read'},
+		{role: '--token-file', path: config.tokenFile, use: 'read'},
+	];
 }
 
 /** The whole export in one file, renamed over `out` only when complete. */
