@@ -2,6 +2,7 @@ import {fileURLToPath} from 'node:url';
 import {defaultRunConfig, type RunConfig} from './config.js';
 import type {Logger} from './logger.js';
 import {readResults} from './csv/journal.js';
+import {CLEARED_CODE} from './lane.js';
 import {run, type Summary} from './run.js';
 import {Sandbox} from './sandbox/server.js';
 import {undo} from './undo.js';
@@ -29,10 +30,12 @@ export async function demo({logger, out, interrupt}: {logger: Logger; out: strin
 		throw new Error('the demo sandbox has no site');
 	}
 	const base: RunConfig = {...defaultRunConfig(EXAMPLE_JOBS), out, apiBase: url, token: 'demo-token', site};
+	const preview = out.replace(/\.csv$/, '.preview.csv');
+	const nightly = out.replace(/\.csv$/, '.nightly.csv');
 	const plan: Array<[string, string, Partial<RunConfig>]> = [
-		['Preview: what would change', `altbatch run jobs.example.csv --site ${site} --dry-run --out ${out.replace(/\.csv$/, '.preview.csv')}`, {dryRun: true, out: out.replace(/\.csv$/, '.preview.csv')}],
+		['Preview: what would change', `altbatch run jobs.example.csv --site ${site} --dry-run --out ${preview}`, {dryRun: true, out: preview}],
 		['Apply', `altbatch run jobs.example.csv --site ${site} --out ${out}`, {}],
-		['Nightly re-run: fill only missing alt text', `altbatch run jobs.example.csv --site ${site} --only-missing --out ${out.replace(/\.csv$/, '.nightly.csv')}`, {onlyMissing: true, out: out.replace(/\.csv$/, '.nightly.csv')}],
+		['Nightly re-run: fill only missing alt text', `altbatch run jobs.example.csv --site ${site} --only-missing --out ${nightly}`, {onlyMissing: true, out: nightly}],
 	];
 	const steps: DemoStep[] = [];
 	try {
@@ -70,7 +73,7 @@ async function undoneLines(path: string): Promise<string[]> {
 		const fields = [['displayName', 'previous_display_name', 'display name'], ['altText', 'previous_alt_text', 'alt text']] as const;
 		if (get('status') === 'updated') {
 			for (const [field, previous, label] of fields) {
-				if (get(field) !== '' || (field === 'altText' && get('error_code') === 'alt_text_cleared')) {
+				if (get(field) !== '' || (field === 'altText' && get('error_code') === CLEARED_CODE)) {
 					lines.push(`put back   ${where}: ${label} ${show(get(previous))} → ${show(get(field))}`);
 				}
 			}

@@ -1,6 +1,7 @@
 import {closeSync, linkSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {hostname} from 'node:os';
 import {basename, dirname, join} from 'node:path';
+import {resultsUnwritable} from './csv/journal.js';
 import {sweepTemporaries, temporaryBeside, writeAll} from './csv/write.js';
 import {InputError} from './errors.js';
 import {resolvedPath} from './paths.js';
@@ -34,7 +35,7 @@ export function lockResults({out, pid, isAlive, now = Date.now}: {out: string; p
 		} catch (error) {
 			const code = (error as NodeJS.ErrnoException).code;
 			if (code !== 'EEXIST') {
-				throw new InputError({file: out, code: 'results_unwritable', message: `cannot be written (${code ?? 'error'}${code === 'ENOENT' ? ': its folder does not exist' : ''})`});
+				throw resultsUnwritable(out, code);
 			}
 		}
 

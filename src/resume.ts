@@ -1,4 +1,4 @@
-import {columnMap, ResultsJournal, streamResults} from './csv/journal.js';
+import {columnMap, ResultsJournal, streamResults, withRoom} from './csv/journal.js';
 import {statSync} from 'node:fs';
 import {UsageError} from './errors.js';
 import {hash53} from './rows/hash.js';
@@ -37,23 +37,9 @@ export class InputPrints {
 	}
 
 	add(job: Job): void {
-		if (job.row >= this.#cells.length) {
-			let size = this.#cells.length;
-			while (size <= job.row) {
-				size *= 2;
-			}
-
-			const grow = (from: Float64Array) => {
-				const to = new Float64Array(size);
-				to.set(from);
-				return to;
-			};
-
-			this.#cells = grow(this.#cells);
-			this.#edits = grow(this.#edits);
-			this.#keys = grow(this.#keys);
-		}
-
+		this.#cells = withRoom(this.#cells, job.row);
+		this.#edits = withRoom(this.#edits, job.row);
+		this.#keys = withRoom(this.#keys, job.row);
 		this.#cells[job.row] = cellsPrint(job.cells);
 		this.#edits[job.row] = job.problem ? 0 : editPrint(job);
 		this.#keys[job.row] = job.problem ? 0 : print(jobKey(job));
@@ -196,7 +182,8 @@ type OutFile = {readonly kind: 'none'} | {readonly kind: 'not_results'} | {reado
  */
 async function inspectOut(path: string, {rows}: {rows: boolean}): Promise<OutFile> {
 	try {
-		if (!statSync(path).isFile() || statSync(path).size === 0) {
+		const stats = statSync(path);
+		if (!stats.isFile() || stats.size === 0) {
 			return {kind: 'none'};
 		}
 	} catch {

@@ -74,6 +74,22 @@ export function writeCsvFile({path, rows, bom = false}: {path: string; rows: Ite
 
 const CHUNK = 1 << 20;
 
+/** `array` when it has room at `index`, else a copy doubled in length until it has. */
+export function withRoom<T extends Float64Array | Uint32Array>(array: T, index: number): T {
+	if (index < array.length) {
+		return array;
+	}
+
+	let size = array.length;
+	while (size <= index) {
+		size *= 2;
+	}
+
+	const grown = new (array.constructor as new (length: number) => T)(size);
+	grown.set(array);
+	return grown;
+}
+
 /**
  * Walks a CSV file's bytes record by record without decoding it: each whole record's byte range
  * and the number in its first field (NaN when it is not one). A record torn at the end (no line
@@ -421,9 +437,8 @@ export class ResultsJournal {
 		const limit = Math.min(lastRow, 100_000_000);
 		const fd = openSync(this.#target, 'r');
 		try {
-			let size = 1024;
-			let starts = new Float64Array(size);
-			let lengths = new Uint32Array(size);
+			let starts = new Float64Array(1024);
+			let lengths = new Uint32Array(1024);
 			let highest = 0;
 			let header = true;
 			scanRecords(fd, (start, end, row) => {
@@ -436,19 +451,8 @@ export class ResultsJournal {
 					return;
 				}
 
-				if (row >= size) {
-					while (size <= row) {
-						size *= 2;
-					}
-
-					const grownStarts = new Float64Array(size);
-					grownStarts.set(starts);
-					starts = grownStarts;
-					const grownLengths = new Uint32Array(size);
-					grownLengths.set(lengths);
-					lengths = grownLengths;
-				}
-
+				starts = withRoom(starts, row);
+				lengths = withRoom(lengths, row);
 				starts[row] = start;
 				lengths[row] = end - start;
 				highest = Math.max(highest, row);
@@ -507,6 +511,11 @@ function unwritable<T>(path: string, open: () => T): T {
 			throw error;
 		}
 
-		throw new InputError({file: path, code: 'results_unwritable', message: `cannot be written (${code}${code === 'ENAMETOOLONG' ? ': the name is too long' : code === 'ENOENT' ? ': its folder does not exist' : ''})`});
+		throw resultsUnwritable(path, code);
 	}
+}
+
+/** The results file (or its lock) cannot be made: why, in words where the code alone says little. */
+export function resultsUnwritable(path: string, code: string | undefined): InputError {
+	return new InputError({file: path, code: 'results_unwritable', message: `cannot be written (${code ?? 'error'}${code === 'ENAMETOOLONG' ? ': the name is too long' : code === 'ENOENT' ? ': its folder does not exist' : ''})`});
 }

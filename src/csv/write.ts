@@ -119,11 +119,9 @@ export function writeFileAtomically(path: string, chunks: Iterable<string | Uint
 			closeSync(fd);
 		}
 
-		renameSync(temporary, real);
+		replaceWith(temporary, real);
 	} catch (error) {
 		rmSync(temporary, {force: true});
 		throw error;
 	}
-
-	syncFolder(dirname(real));
 }
