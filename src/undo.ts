@@ -73,14 +73,22 @@ export async function undo(config: RunConfig, hooks: RunHooks): Promise<Summary>
  * base columns, which undo's own results do not need) and the groups of `updated` rows.
  */
 async function readRun(path: string): Promise<{columns: Columns; groups: Group[]}> {
+	const notResults = () => new InputError({file: path, line: 1, code: 'input_not_results', message: 'is not the results of an altbatch run that records previous values (it needs the row, status, previous_display_name and previous_alt_text columns)'});
 	let header: string[] | undefined;
+	let statusAt = -1;
 	const updated = new Map<number, string[]>();
 	try {
 		await streamResults({
 			path,
 			onRecord(fields) {
 				if (header === undefined) {
+					// Checked as it arrives: a file that is not results is refused before the rest is read.
 					header = fields;
+					statusAt = fields.lastIndexOf('status');
+					if (fields[0] !== 'row' || statusAt < 2 || !fields.includes(PREVIOUS.altText)) {
+						throw notResults();
+					}
+
 					return;
 				}
 
@@ -90,7 +98,7 @@ async function readRun(path: string): Promise<{columns: Columns; groups: Group[]
 				}
 
 				// A journal may hold a row twice (a kill, then --resume): its last line wins.
-				if (fields[header.lastIndexOf('status')] === 'updated') {
+				if (fields[statusAt] === 'updated') {
 					updated.set(row, fields);
 				} else {
 					updated.delete(row);
@@ -105,9 +113,8 @@ async function readRun(path: string): Promise<{columns: Columns; groups: Group[]
 		throw new InputError({file: path, code: 'input_unreadable', message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`});
 	}
 
-	const statusAt = header?.lastIndexOf('status') ?? -1;
-	if (header === undefined || header[0] !== 'row' || statusAt < 2 || !header.includes(PREVIOUS.altText)) {
-		throw new InputError({file: path, line: 1, code: 'input_not_results', message: 'is not the results of an altbatch run that records previous values (it needs the row, status, previous_display_name and previous_alt_text columns)'});
+	if (header === undefined) {
+		throw notResults();
 	}
 
 	const all = header;
