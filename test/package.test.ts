@@ -13,7 +13,7 @@ const exec = promisify(execFile);
 const npm = async (args: string[], cwd = ROOT) => exec('npm', args, {cwd, env: {...process.env, npm_config_update_notifier: 'false'}});
 
 describe('the npm package', () => {
-	it('ships the tool only: the built modules, README, the example job; no bench, tests, fixtures, sources or maps', async () => {
+	it('ships the tool only: the built modules, README, the licence, the example job; no bench, tests, fixtures, sources or maps', async () => {
 		// --ignore-scripts: the tests run against this build; packing must not rebuild it under them.
 		const {stdout} = await npm(['pack', '--dry-run', '--ignore-scripts', '--json']);
 		const files = (JSON.parse(stdout) as Array<{files: Array<{path: string}>}>)[0]!.files.map(file => file.path);
@@ -21,6 +21,7 @@ describe('the npm package', () => {
 		expect(files).toContain('dist/sandbox/server.js');
 		expect(files).toContain('README.md');
 		expect(files).toContain('jobs.example.csv');
+		expect(files).toContain('LICENSE');
 		const unexpected = files.filter(path => !/^dist\/.+\.js$/.test(path) && !['README.md', 'jobs.example.csv', 'package.json', 'LICENSE'].includes(path));
 		expect(unexpected).toEqual([]);
 		expect(files.filter(path => /bench|test|fixtures|^src\/|\.map$/.test(path))).toEqual([]);
