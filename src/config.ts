@@ -151,7 +151,7 @@ export function parseEncoding(text: string): Encoding {
 }
 
 /** `<jobs>.results.csv` beside the input; a dry run's `<jobs>.dry-run.csv`, so it never lands on a real run's results. */
-export function defaultOut(input: string, {dryRun = false}: {dryRun?: boolean} = {}): string {
+function defaultOut(input: string, {dryRun = false}: {dryRun?: boolean} = {}): string {
 	return beside(input, dryRun ? 'dry-run' : 'results');
 }
 
@@ -434,7 +434,7 @@ function runConfig(flags: Flags, positionals: readonly string[], env: Environmen
 }
 
 /** `--refuse-warnings`: `all`, or alt-text warning codes separated by commas. */
-export function parseWarningCodes(text: string, option: string): ReadonlySet<WarningCode> {
+function parseWarningCodes(text: string, option: string): ReadonlySet<WarningCode> {
 	const words = text.split(',').map(code => code.trim()).filter(Boolean);
 	if (words.length === 1 && words[0] === 'all') {
 		return new Set(WARNING_CODES);
@@ -557,7 +557,7 @@ function sandboxConfig(flags: Flags): SandboxConfig {
 	};
 }
 
-export function parseLogLevel(text: string): LogLevel {
+function parseLogLevel(text: string): LogLevel {
 	const level = text as LogLevel;
 	if (!LOG_LEVELS.includes(level)) {
 		throw new UsageError(`Expected --log-level to be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(text)}`);
@@ -576,7 +576,7 @@ function parsePort(text: string): number {
 }
 
 /** `error500=0.08,drop=0.04` → the share of PATCHes answered with each fault. */
-export function parseFaults(text: string): Record<string, number> {
+function parseFaults(text: string): Record<string, number> {
 	const faults: Record<string, number> = {};
 	for (const part of text.split(',').filter(Boolean)) {
 		const [kind = '', share = ''] = part.split('=');
@@ -610,7 +610,7 @@ function readToken(tokenFile: string | undefined, env: Environment): string | un
  * break, a tab, a space, a character outside ASCII) could never be sent, so it is refused before
  * the first request, saying what is wrong and never showing the token.
  */
-export function wellFormedToken(token: string, where: string): string {
+function wellFormedToken(token: string, where: string): string {
 	const bad = /[^\x21-\x7e]/.exec(token)?.[0];
 	if (bad !== undefined) {
 		const what = bad === '\n' || bad === '\r' ? 'a line break' : bad === ' ' ? 'a space' : bad.charCodeAt(0) < 0x20 || bad === '\u007f' ? 'a control character' : 'a character outside ASCII';
@@ -629,7 +629,7 @@ function readText(path: string, option: string): string {
 }
 
 /** `--redis` or `REDIS_URL`: a redis:// or rediss:// URL; empty means none. */
-export function parseRedisUrl(text: string | undefined): string | undefined {
+function parseRedisUrl(text: string | undefined): string | undefined {
 	if (text === undefined || text.trim() === '') {
 		return undefined;
 	}
@@ -649,7 +649,7 @@ export function parseRedisUrl(text: string | undefined): string | undefined {
 }
 
 /** `--tokens`: `siteId=token` lines (blank lines and `#` comments allowed). The tokens are never echoed. */
-export function readTokensFile(path: string): Map<string, string> {
+function readTokensFile(path: string): Map<string, string> {
 	const text = readText(path, '--tokens');
 	const tokens = new Map<string, string>();
 	for (const [i, raw] of text.replace(/^\uFEFF/, '').split(/\r?\n/).entries()) {

@@ -24,7 +24,7 @@ export type ExportConfig = ConnectionConfig & {
 	readonly out: string;
 };
 
-export type ExportSiteSummary = {
+type ExportSiteSummary = {
 	readonly assets: number;
 	readonly rows: number;
 	/** Requests for this site (its token's introspect with the first site of the token). */
@@ -54,10 +54,10 @@ export type ExportSummary = {
  * the display name and alt text as exported, which `run` compares with the sheet and the site
  * (the three-way round trip). Plain columns, because they survive every spreadsheet program.
  */
-export const EXPORT_COLUMNS = ['assetId', 'localeId', 'displayName', 'altText', 'hostedUrl', 'originalFileName', 'contentType', 'lastUpdated', 'folderId', BASE_COLUMNS.displayName, BASE_COLUMNS.altText] as const;
+const EXPORT_COLUMNS = ['assetId', 'localeId', 'displayName', 'altText', 'hostedUrl', 'originalFileName', 'contentType', 'lastUpdated', 'folderId', BASE_COLUMNS.displayName, BASE_COLUMNS.altText] as const;
 
 /** With `--tokens` each row says its site first, so `run --tokens` routes it back. */
-export const SITE_COLUMN = 'siteId';
+const SITE_COLUMN = 'siteId';
 
 /** Every cell comes from the server (anyone who can rename an asset writes them): none may run as a formula. */
 function exportRow(asset: AssetSummary, localeId: string): string[] {

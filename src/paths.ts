@@ -3,7 +3,7 @@ import {basename, dirname, resolve} from 'node:path';
 import {UsageError} from './errors.js';
 
 /** A file the run reads or writes, and how the user named it (for the message). */
-export type NamedFile = {readonly role: string; readonly path: string | undefined};
+type NamedFile = {readonly role: string; readonly path: string | undefined};
 
 /**
  * A file a command touches and how: read, written whole (replaced), or one of the two side files
@@ -20,7 +20,7 @@ const NAME_MAX = 255;
  * there yet by its resolved folder and its name (lower-cased: on a case-insensitive file system
  * `Out.csv` and `out.csv` are one file, and refusing both on another costs nothing).
  */
-export function fileIdentity(path: string, depth = 0): string {
+function fileIdentity(path: string, depth = 0): string {
 	const absolute = resolve(path);
 	try {
 		const stats = statSync(realpathSync(absolute), {bigint: true});
@@ -49,7 +49,7 @@ export function fileIdentity(path: string, depth = 0): string {
  * file on disk: the results renamed over the input, the report written over the results, the log
  * appended to the jobs file — each would destroy one of them.
  */
-export function assertDistinctFiles(files: readonly NamedFile[]): void {
+function assertDistinctFiles(files: readonly NamedFile[]): void {
 	const seen = new Map<string, {readonly role: string; readonly path: string}>();
 	for (const file of files) {
 		if (file.path === undefined || file.path === '') {
@@ -144,7 +144,7 @@ function probeDevice({role, path}: {role: string; path: string}): void {
  * A file the run will create or replace: its folder must exist and be writable (with `inPlace`, an
  * existing file written where it is must itself be writable), and the path must not be a folder — checked before the first request, so a typo does not cost a whole run.
  */
-export function assertCanWrite({role, path, inPlace = false}: {role: string; path: string; inPlace?: boolean}): void {
+function assertCanWrite({role, path, inPlace = false}: {role: string; path: string; inPlace?: boolean}): void {
 	if (Buffer.byteLength(basename(path)) > NAME_MAX) {
 		throw new UsageError(`${role} ${JSON.stringify(path)}: the file name is too long (more than ${NAME_MAX} bytes)`, 'name_too_long');
 	}

@@ -129,7 +129,7 @@ export function formatSummary(summary: Summary): string {
 }
 
 /** The budget line: shared through Redis, or local after Redis went away. */
-export function describeBudget(mode: BudgetMode): string {
+function describeBudget(mode: BudgetMode): string {
 	if (mode.kind === 'local') {
 		return 'local';
 	}

@@ -95,7 +95,7 @@ export function withRoom<T extends Float64Array | Uint32Array>(array: T, index: 
  * and the number in its first field (NaN when it is not one). A record torn at the end (no line
  * break after it) is not reported. Returns the end of the last whole record.
  */
-export function scanRecords(fd: number, onRecord: (start: number, end: number, row: number) => void): number {
+function scanRecords(fd: number, onRecord: (start: number, end: number, row: number) => void): number {
 	const buffer = Buffer.allocUnsafe(CHUNK);
 	let position = 0;
 	let quoted = false;

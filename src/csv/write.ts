@@ -17,7 +17,7 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
 }
 
 /** Makes a rename in `folder` survive a power cut (where the platform can sync a folder). */
-export function syncFolder(folder: string): void {
+function syncFolder(folder: string): void {
 	let fd: number | undefined;
 	try {
 		fd = openSync(folder, 'r');
@@ -35,7 +35,7 @@ export function syncFolder(folder: string): void {
 const TEMPORARY = /^\.altbatch-([\da-z]+)-[\da-f]+\.tmp$/;
 
 /** A short tag of a file's name: its temporary files carry it, so a sweep knows whose they are. */
-export function temporaryTag(name: string): string {
+function temporaryTag(name: string): string {
 	return hash53(name).toString(36);
 }
 

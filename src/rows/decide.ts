@@ -21,7 +21,7 @@ function siteValue(field: EditField, job: Job, current: CurrentAsset): string {
 	return field === 'displayName' ? current.displayName ?? '' : current.altText.get(job.localeId ?? '') ?? '';
 }
 
-export function previousOf(job: Job, current: CurrentAsset): Previous {
+function previousOf(job: Job, current: CurrentAsset): Previous {
 	return {displayName: siteValue('displayName', job, current), altText: siteValue('altText', job, current)};
 }
 
