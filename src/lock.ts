@@ -67,7 +67,8 @@ export function lockResults({out, pid, isAlive, now = Date.now}: {out: string; p
 function sweepLeftovers({path, me, isAlive, now}: {path: string; me: Holder; isAlive: (pid: number) => boolean; now: () => number}): void {
 	const folder = dirname(path);
 	const lookedAt = now();
-	const names = [basename(path).slice(0, -'.lock'.length)];
+	// A run killed while creating its lock leaves the lock's own temporary file: swept with the rest.
+	const names = [basename(path).slice(0, -'.lock'.length), basename(path)];
 	let entries: string[] = [];
 	try {
 		entries = readdirSync(folder);
@@ -79,7 +80,7 @@ function sweepLeftovers({path, me, isAlive, now}: {path: string; me: Holder; isA
 		if (entry.endsWith('.lock') && entry !== basename(path)) {
 			const holder = readHolder(join(folder, entry));
 			if (holder !== undefined && holder.host === me.host && holder.pid !== me.pid && !isAlive(holder.pid)) {
-				names.push(entry.slice(0, -'.lock'.length));
+				names.push(entry.slice(0, -'.lock'.length), entry);
 			}
 		}
 	}

@@ -1,6 +1,8 @@
-import {readdir, readFile, writeFile} from 'node:fs/promises';
+import {readdir, readFile, stat, utimes, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {temporaryBeside} from '../src/csv/write.js';
+import {lockPath} from '../src/lock.js';
 import {objectId} from '../src/sandbox/state.js';
 import {jobsFor, makeSite, runCli, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
 
@@ -21,11 +23,17 @@ async function bigJobs(dir: string, name: string, rows = 100_000): Promise<strin
 
 const temporaries = async (dir: string) => (await readdir(dir)).filter(name => name.endsWith('.tmp'));
 
-/** Starts a dry run and kills it (-9) once its temporary file is there. */
+/** The temporary files holding more than a lock's few bytes: a dry run's staged results. */
+const stagedResults = async (dir: string) => {
+	const sizes = await Promise.all((await temporaries(dir)).map(async name => stat(join(dir, name)).then(stats => stats.size, () => 0)));
+	return sizes.filter(size => size > 4096).length;
+};
+
+/** Starts a dry run and kills it (-9) once its staged results are being written (not while it creates its lock). */
 async function killMidway(dir: string, args: string[]): Promise<void> {
-	const before = await temporaries(dir);
+	const before = await stagedResults(dir);
 	const {child, done} = spawnCli(['run', ...args, '--dry-run'], {cwd: dir});
-	await until(async () => (await temporaries(dir)).length > before.length);
+	await until(async () => (await stagedResults(dir)) > before);
 	child.kill('SIGKILL');
 	await done;
 }
@@ -45,6 +53,18 @@ describe('temporary files left by a killed run are swept', () => {
 		const small = await writeCsv(join(dir, 'small.csv'), [['assetId', 'altText'], [objectId('leftover/small'), 'An alt text']]);
 		const other = await runCli(['run', small, '--dry-run'], {cwd: dir});
 		expect(other.code, other.stderr).toBe(0);
+		expect(await temporaries(dir)).toEqual([]);
+	});
+
+	it('removes the temporary file of a lock that a run killed while creating it left behind', async () => {
+		const dir = await tempDir();
+		await writeCsv(join(dir, 'j.csv'), [['assetId', 'altText'], [objectId('leftover/lock'), 'An alt text']]);
+		const left = temporaryBeside(lockPath(join(dir, 'j.dry-run.csv')));
+		await writeFile(left, '{"pid":1,"host":"x"}\n');
+		const old = new Date(Date.now() - 60_000);
+		await utimes(left, old, old);
+		const result = await runCli(['run', 'j.csv', '--dry-run'], {cwd: dir});
+		expect(result.code, result.stderr).toBe(0);
 		expect(await temporaries(dir)).toEqual([]);
 	});
 
