@@ -413,11 +413,18 @@ function outputConfig(flags: Flags): OutputConfig {
 	return {json: flags.flag('json'), quiet, logLevel: quieter ? 'error' : level, logFile};
 }
 
-function runConfig(flags: Flags, positionals: readonly string[], env: Environment): RunConfig {
+/** The one file a command takes (`run <jobs.csv>`, `undo <results.csv>`), or a usage error. */
+function theInput(positionals: readonly string[], usage: string): string {
 	const input = positionals[0];
 	if (input === undefined || positionals.length > 1) {
-		throw new UsageError('Usage: altbatch run <jobs.csv> [options] (see altbatch run --help)');
+		throw new UsageError(`Usage: altbatch ${usage} [options] (see altbatch ${usage.split(' ')[0] ?? ''} --help)`);
 	}
+
+	return input;
+}
+
+function runConfig(flags: Flags, positionals: readonly string[], env: Environment): RunConfig {
+	const input = theInput(positionals, 'run <jobs.csv>');
 
 	const dryRun = flags.flag('dry-run');
 	const config: RunConfig = {
@@ -466,10 +473,7 @@ function writingConfig({flags, input, env, out, outWhy}: {flags: Flags; input: s
 }
 
 function undoConfig(flags: Flags, positionals: readonly string[], env: Environment): RunConfig {
-	const input = positionals[0];
-	if (input === undefined || positionals.length > 1) {
-		throw new UsageError('Usage: altbatch undo <results.csv> [options] (see altbatch undo --help)');
-	}
+	const input = theInput(positionals, 'undo <results.csv>');
 
 	const dryRun = flags.flag('dry-run');
 	const config: RunConfig = {
