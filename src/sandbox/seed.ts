@@ -1,5 +1,6 @@
 import {readCsvFile} from '../csv/input.js';
 import {InputError} from '../errors.js';
+import {finishCmsSeed, seedCmsRow} from './seed-cms.js';
 import {newAsset, newSite, objectId, type SandboxSite} from './state.js';
 
 const HEX24 = /^[\da-f]{24}$/i;
@@ -8,10 +9,21 @@ const normalize = (name: string) => name.toLowerCase().replace(/[\s_-]+/g, '');
 
 /**
  * Sites and assets from a CSV in the `export` format plus a `siteId` column (one line per asset
- * and locale). A locale id that is not the asset's first is a secondary locale of its site.
+ * and locale). A locale id that is not the asset's first is a secondary locale of its site. A line
+ * with an `itemId` is a CMS image, in the format of `export --include assets,cms` (seed-cms.ts).
  */
 export async function loadSeed(path: string): Promise<SandboxSite[]> {
 	const sites = new Map<string, SandboxSite>();
+	const siteOf = (id: string | undefined) => {
+		const siteId = (id ?? objectId('seed/site')).toLowerCase();
+		let site = sites.get(siteId);
+		if (!site) {
+			site = newSite(siteId, 0);
+			sites.set(siteId, site);
+		}
+
+		return site;
+	};
 	let header: string[] | undefined;
 	await readCsvFile({
 		path,
@@ -33,6 +45,11 @@ export async function loadSeed(path: string): Promise<SandboxSite[]> {
 				return undefined;
 			};
 
+			if (get('itemid') !== undefined) {
+				seedCmsRow({site: siteOf(get('siteid')), get, file: path, line: firstLine});
+				return;
+			}
+
 			const id = get('assetid', 'id')?.toLowerCase();
 			if (id === undefined) {
 				return;
@@ -42,12 +59,7 @@ export async function loadSeed(path: string): Promise<SandboxSite[]> {
 				throw new InputError({file: path, line: firstLine, code: 'seed_invalid_asset_id', message: `asset id "${id}" is not a 24-character hex id`});
 			}
 
-			const siteId = (get('siteid') ?? objectId('seed/site')).toLowerCase();
-			let site = sites.get(siteId);
-			if (!site) {
-				site = newSite(siteId, 0);
-				sites.set(siteId, site);
-			}
+			const site = siteOf(get('siteid'));
 
 			const localeId = get('localeid', 'locale')?.toLowerCase();
 			let asset = site.assets.get(id);
@@ -71,5 +83,6 @@ export async function loadSeed(path: string): Promise<SandboxSite[]> {
 			asset.altText.set(locale, get('alttext', 'alt') ?? null);
 		},
 	});
+	finishCmsSeed(sites.values());
 	return [...sites.values()];
 }

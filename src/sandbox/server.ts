@@ -1,6 +1,9 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {Budgets, retryAfterSeconds, type SandboxRate, type WindowKind} from './budget.js';
+import {addDemoCollections} from './cms-demo.js';
+import {cmsAnswer, cmsHasBody, cmsLocaleOf, cmsRouteOf, findCollection} from './cms-routes.js';
+import {applyBulk, publish, type FieldData, type SandboxCollection, type SandboxItem} from './cms.js';
 import {Faults, instead, spoiled, type FaultKind, type FaultRates} from './faults.js';
 import {answer, findAsset, noRoute, routeOf} from './routes.js';
 import {demoSite, editAsset, localeOf, type AssetEdit, type SandboxAsset, type SandboxSite} from './state.js';
@@ -31,6 +34,11 @@ export type SandboxOptions = {
 	readonly maxBodyBytes?: number;
 	/** How many of the latest requests `requests` keeps (older ones are dropped). @default 100000 */
 	readonly requestLog?: number;
+	/**
+	 * Whether a bulk CMS write refused for some of its items names them in the error's `details`
+	 * (`{field: "items[<i>]…", message: "Item <id>: …"}`); without, a client must split the batch. @default true
+	 */
+	readonly cmsErrorDetails?: boolean;
 };
 
 /** One request as the sandbox saw it. */
@@ -68,10 +76,11 @@ export class Sandbox {
 	readonly #options: SandboxOptions;
 	readonly #maxBodyBytes: number;
 	readonly #requestLog: number;
+	readonly #refusedItems = new Set<string>();
 
 	constructor(options: SandboxOptions = {}) {
 		this.#options = options;
-		const sites = options.sites ?? [demoSite()];
+		const sites = options.sites ?? [addDemoCollections(demoSite())];
 		this.sites = new Map(sites.map(s => [s.id, s]));
 		const tokens = options.tokens ?? [{token: 'sandbox-token'}];
 		this.#tokens = new Map(tokens.map(t => [t.token, t]));
@@ -167,6 +176,61 @@ export class Sandbox {
 		return asset;
 	}
 
+	/** The collection with this id, on any site. */
+	collection(id: string): SandboxCollection | undefined {
+		return findCollection(this.sites, id)?.collection;
+	}
+
+	/** The item with this id and its collection, in any collection of any site. */
+	item(id: string): {collection: SandboxCollection; item: SandboxItem} | undefined {
+		for (const site of this.sites.values()) {
+			for (const collection of site.collections.values()) {
+				const item = collection.items.get(id);
+				if (item) {
+					return {collection, item};
+				}
+			}
+		}
+
+		return undefined;
+	}
+
+	/**
+	 * Changes an item's staged fields as an editor in the Designer would (`live`: its live fields, as
+	 * a publish of that edit would); each field given replaces its value. `cmsLocaleId` defaults to
+	 * the primary locale. Throws when the item, the locale or the live item does not exist.
+	 */
+	editItem({id, cmsLocaleId, fieldData, live = false}: {id: string; cmsLocaleId?: string; fieldData: FieldData; live?: boolean}): SandboxItem {
+		const found = this.item(id);
+		const site = found && this.sites.get(found.collection.siteId);
+		const locale = site && cmsLocaleOf(site, cmsLocaleId);
+		const variant = locale === undefined ? undefined : found?.item.variants.get(locale);
+		if (!found || locale === undefined || !variant || (live && variant.live === undefined)) {
+			throw new Error(`The sandbox has no ${live ? 'live ' : ''}item ${id}${cmsLocaleId === undefined ? '' : ` in locale ${cmsLocaleId}`}`);
+		}
+
+		applyBulk({collection: found.collection, items: [{id, cmsLocaleId: locale, fieldData}], live});
+		return found.item;
+	}
+
+	/** Publishes an item as an editor would (every locale): its live version becomes its staged one. */
+	publishItem(id: string): SandboxItem {
+		const found = this.item(id);
+		if (!found) {
+			throw new Error(`The sandbox has no item ${id}`);
+		}
+
+		publish(found.item);
+		return found.item;
+	}
+
+	/** Every later bulk write (staged or live) naming one of these items is refused with a 400 for it (tests). */
+	refuseItems(...ids: string[]): void {
+		for (const id of ids) {
+			this.#refusedItems.add(id);
+		}
+	}
+
 	async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
 		const at = performance.timeOrigin + performance.now();
 		const url = new URL(request.url ?? '/', 'http://sandbox');
@@ -217,7 +281,7 @@ export class Sandbox {
 
 		const route = routeOf(method, url.pathname);
 		if (!route) {
-			return {delivery: json(noRoute(method, url.pathname), headers)};
+			return this.#cms({request, url, method, token, headers});
 		}
 
 		const fault = route.name === 'patch' ? this.#faults.pick(route.assetId) : undefined;
@@ -232,6 +296,28 @@ export class Sandbox {
 		}
 
 		const result = answer(route, {token, rate, sites: this.sites, query: url.searchParams, body});
+		return spoiled(fault, result, headers, this.#options.slowMs ?? 35_000);
+	}
+
+	/** The CMS routes (cms-routes.ts); a write's fault is picked by its collection id. */
+	async #cms({request, url, method, token, headers}: {request: IncomingMessage; url: URL; method: string; token: SandboxToken; headers: Record<string, string>}): Promise<Decision> {
+		const route = cmsRouteOf(method, url.pathname);
+		if (!route) {
+			return {delivery: json(noRoute(method, url.pathname), headers)};
+		}
+
+		const fault = route.name === 'update-items' ? this.#faults.pick(route.collectionId) : undefined;
+		const early = fault && instead(fault, headers);
+		if (early) {
+			return {delivery: early, fault};
+		}
+
+		const body = cmsHasBody(route) ? await readBody(request, this.#maxBodyBytes) : '';
+		if (body === undefined) {
+			return {delivery: this.#tooLarge()};
+		}
+
+		const result = cmsAnswer(route, {token, sites: this.sites, query: url.searchParams, body, refused: this.#refusedItems, errorDetails: this.#options.cmsErrorDetails ?? true});
 		return spoiled(fault, result, headers, this.#options.slowMs ?? 35_000);
 	}
 

@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto';
+import type {SandboxCollection} from './cms.js';
 
 /**
  * The sandbox's own picture of Webflow: sites with locales, assets with per-locale alt text.
@@ -24,6 +25,8 @@ export type SandboxSite = {
 	primaryLocale: string;
 	secondaryLocales: string[];
 	assets: Map<string, SandboxAsset>;
+	/** CMS collections by id (cms.ts); their CMS locales are the site's locales. */
+	collections: Map<string, SandboxCollection>;
 };
 
 /** A stable 24-hex id derived from a label, so the demo data is the same every time. */
@@ -37,6 +40,7 @@ export function newSite(id: string, secondaryLocales = 1): SandboxSite {
 		primaryLocale: objectId(`${id}/locale/primary`),
 		secondaryLocales: Array.from({length: secondaryLocales}, (_, i) => objectId(`${id}/locale/${i + 1}`)),
 		assets: new Map(),
+		collections: new Map(),
 	};
 }
 

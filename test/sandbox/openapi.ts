@@ -6,9 +6,20 @@ import {FIXTURES} from '../helpers.js';
 /** Checks the sandbox's answers against Webflow's OpenAPI description (fixtures/webflow-openapi). */
 
 type Operation = {responses: Record<string, {content?: {'application/json'?: {schema: unknown}}; headers?: Record<string, unknown>}>};
-export const spec = JSON.parse(readFileSync(`${FIXTURES}webflow-openapi/assets-and-token.json`, 'utf8')) as {paths: Record<string, Record<string, Operation>>};
+type Spec = {paths: Record<string, Record<string, Operation>>};
+const read = (name: string) => JSON.parse(readFileSync(`${FIXTURES}webflow-openapi/${name}`, 'utf8')) as Spec;
+/** The asset and token operations, and the CMS ones (cms.json), as one description. */
+export const spec: Spec = (() => {
+	const assets = read('assets-and-token.json');
+	return {...assets, paths: {...assets.paths, ...read('cms.json').paths}};
+})();
 
-/** The description's two slips: `items` written as a list ("either of these"), and `externalReference: string` that is always null. */
+/**
+ * The description's slips: `items` written as a list ("either of these"); `externalReference: string`
+ * that is always null; a bulk CMS write's answer (`{items: […]}`) also made to require a single
+ * item's properties at its top; an item's `lastPublished` typed as a string where an item never
+ * published has `null`.
+ */
 function repair(schema: unknown): unknown {
 	if (Array.isArray(schema)) {
 		return schema.map(repair);
@@ -32,6 +43,14 @@ function repair(schema: unknown): unknown {
 		properties.externalReference = {type: ['string', 'null']};
 	}
 
+	if (properties?.lastPublished) {
+		properties.lastPublished = {anyOf: [properties.lastPublished, {type: 'null'}]};
+	}
+
+	if (Array.isArray(out.required) && out.required.includes('id') && properties?.id === undefined) {
+		delete out.required;
+	}
+
 	return out;
 }
 
@@ -40,6 +59,7 @@ ajv.addFormat('objectid', /^[\da-f]{24}$/);
 ajv.addFormat('date-time', {validate: (s: string) => !Number.isNaN(Date.parse(s))});
 ajv.addFormat('uri', {validate: (s: string) => URL.canParse(s)});
 ajv.addFormat('mime-type', /^[\w.+-]+\/[\w.+-]+$/);
+ajv.addFormat('date-string', {validate: (s: string) => !Number.isNaN(Date.parse(s))});
 ajv.addFormat('int32', {type: 'number', validate: (n: number) => Number.isInteger(n)});
 
 export function check({path, method, status, body}: {path: string; method: string; status: number; body: unknown}): void {
@@ -60,7 +80,19 @@ export async function call({url, token, method = 'GET', path, body}: {url: strin
 		body: body === undefined ? undefined : JSON.stringify(body),
 	});
 	const answer = {status: response.status, body: await response.json() as unknown, headers: response.headers};
-	const template = /^\/v2\/token\/introspect/.test(path) ? '/token/introspect' : /^\/v2\/sites\/[^/]+\/assets/.test(path) ? '/sites/{site_id}/assets' : '/assets/{asset_id}';
+	const template = templateOf(path);
 	check({path: template, method: method.toLowerCase(), status: answer.status, body: answer.body});
 	return answer;
+}
+
+/** The description's path template for a request path. */
+export function templateOf(path: string): string {
+	const bare = path.replace(/\?.*$/, '').replace(/^\/(?:v2|beta)/, '');
+	for (const template of Object.keys(spec.paths)) {
+		if (new RegExp(`^${template.replaceAll(/{\w+}/g, '[^/]+')}$`).test(bare)) {
+			return template;
+		}
+	}
+
+	throw new Error(`no operation in the description for ${path}`);
 }
