@@ -3,8 +3,8 @@ import {newAsset, objectId, type SandboxSite} from './state.js';
 
 /** An image field value for one of the site's assets (by its place in the site's asset list). */
 function image(site: SandboxSite, index: number, alt: string | null): ImageValue {
-	const asset = [...site.assets.values()][index]!;
-	return {fileId: asset.id, url: asset.hostedUrl, alt};
+	const asset = [...site.assets.values()][index % site.assets.size];
+	return {fileId: asset?.id ?? objectId(`${site.id}/missing/${index}`), url: asset?.hostedUrl ?? null, alt};
 }
 
 /**

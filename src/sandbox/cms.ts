@@ -201,12 +201,17 @@ export function bulkProblems({collection, items, live, refused}: {collection: Sa
 
 /** Applies a checked bulk write: each field given replaces the staged (or live) value; `lastUpdated` (or `lastPublished`) moves on. */
 export function applyBulk({collection, items, live}: {collection: SandboxCollection; items: readonly BulkItem[]; live: boolean}): Array<{item: SandboxItem; cmsLocaleId: string}> {
-	return items.map(({id, cmsLocaleId, fieldData}) => {
-		const item = collection.items.get(id)!;
-		const variant = item.variants.get(cmsLocaleId)!;
-		const target = live ? variant.live! : variant.fieldData;
+	return items.flatMap(({id, cmsLocaleId, fieldData}) => {
+		const item = collection.items.get(id);
+		const variant = item?.variants.get(cmsLocaleId);
+		const target = live ? variant?.live : variant?.fieldData;
+		if (!item || !variant || !target) {
+			return [];
+		}
+
 		for (const [slug, value] of Object.entries(fieldData)) {
-			target[slug] = stored(collection.fields.find(f => f.slug === slug)!, value);
+			const field = collection.fields.find(f => f.slug === slug);
+			target[slug] = field ? stored(field, value) : value;
 		}
 
 		if (live) {
@@ -216,7 +221,7 @@ export function applyBulk({collection, items, live}: {collection: SandboxCollect
 			variant.lastUpdated = later(variant.lastUpdated);
 		}
 
-		return {item, cmsLocaleId};
+		return [{item, cmsLocaleId}];
 	});
 }
 
@@ -233,7 +238,7 @@ export function publish(item: SandboxItem, locales?: readonly string[]): void {
 
 /** An item as Webflow sends it, staged or live, in one locale. */
 export function itemJson(item: SandboxItem, cmsLocaleId: string, live: boolean) {
-	const variant = item.variants.get(cmsLocaleId)!;
+	const variant = item.variants.get(cmsLocaleId) ?? {fieldData: {}, lastUpdated: item.createdOn, lastPublished: null, isDraft: false, isArchived: false, live: undefined};
 	return {
 		id: item.id,
 		cmsLocaleId,
@@ -242,7 +247,7 @@ export function itemJson(item: SandboxItem, cmsLocaleId: string, live: boolean) 
 		createdOn: item.createdOn,
 		isArchived: variant.isArchived,
 		isDraft: variant.isDraft,
-		fieldData: structuredClone(live ? variant.live! : variant.fieldData),
+		fieldData: structuredClone(live ? variant.live ?? {} : variant.fieldData),
 	};
 }
 

@@ -14,12 +14,16 @@ const slugOf = (name: string) => name.toLowerCase().replaceAll(/[^\da-z]+/g, '-'
  */
 export function seedCmsRow({site, get, file, line}: {site: SandboxSite; get: (...names: string[]) => string | undefined; file: string; line: number}): void {
 	const wrong = (code: string, message: string) => new InputError({file, line, code, message});
-	const ids = {collectionId: get('collectionid'), itemId: get('itemid'), fileId: get('fileid')};
-	for (const [name, id] of Object.entries(ids)) {
+	const hex = (name: string) => {
+		const id = get(name.toLowerCase());
 		if (id === undefined || !HEX24.test(id)) {
 			throw wrong('seed_invalid_cms_row', `${name} "${id ?? ''}" is not a 24-character hex id`);
 		}
-	}
+
+		return id.toLowerCase();
+	};
+
+	const ids = {collectionId: hex('collectionId'), itemId: hex('itemId'), fileId: hex('fileId')};
 
 	const slug = get('field');
 	if (slug === undefined || !/^[\w-]+$/.test(slug) || slug === 'name' || slug === 'slug') {
@@ -32,7 +36,7 @@ export function seedCmsRow({site, get, file, line}: {site: SandboxSite; get: (..
 		throw wrong('seed_invalid_cms_row', `index "${index}" is not a position from 1 to 25`);
 	}
 
-	const collectionId = ids.collectionId!.toLowerCase();
+	const {collectionId} = ids;
 	let collection = site.collections.get(collectionId);
 	if (!collection) {
 		const displayName = get('collection') ?? 'Collection';
@@ -59,7 +63,7 @@ export function seedCmsRow({site, get, file, line}: {site: SandboxSite; get: (..
 		}
 	}
 
-	const item = itemOf(collection, ids.itemId!.toLowerCase());
+	const item = itemOf(collection, ids.itemId);
 	let variant = item.variants.get(locale);
 	if (!variant) {
 		const name = get('item') ?? item.id;
@@ -74,7 +78,7 @@ export function seedCmsRow({site, get, file, line}: {site: SandboxSite; get: (..
 		variant.live = {};
 	}
 
-	const image: ImageValue = {fileId: ids.fileId!.toLowerCase(), url: get('url') ?? null, alt: get('alttext', 'alt') ?? null};
+	const image: ImageValue = {fileId: ids.fileId, url: get('url') ?? null, alt: get('alttext', 'alt') ?? null};
 	if (position === undefined) {
 		variant.fieldData[slug] = image;
 	} else {
