@@ -13,6 +13,9 @@ export type AssetPatch = {
 	readonly altText: string | undefined;
 };
 
+/** One item of a bulk CMS write. */
+export type ItemUpdate = {readonly id: string; readonly cmsLocaleId: string | undefined; readonly fieldData: Readonly<Record<string, unknown>>};
+
 export type Introspection = {
 	readonly rateLimit: number | undefined;
 	readonly scopes: readonly string[] | undefined;
@@ -29,6 +32,9 @@ export type AssetSummary = {
 	readonly lastUpdated: string | undefined;
 	readonly folderId: string | null | undefined;
 };
+
+/** Most items one bulk CMS write takes (update-items, update-items-live): Webflow's documented limit. */
+export const ITEMS_PER_WRITE = 100;
 
 const STATUS_CODES: Readonly<Record<number, string>> = {
 	400: 'bad_request',
@@ -129,6 +135,30 @@ export class WebflowClient {
 
 	listAssets({siteId, localeId, offset, limit}: {siteId: string; localeId: string | undefined; offset: number; limit: number}, signal?: AbortSignal): Promise<ApiReply> {
 		return this.#request({method: 'GET', path: `v2/sites/${siteId}/assets`, query: {localeId, offset: String(offset), limit: String(limit)}, signal});
+	}
+
+	/** list-collections: a site's collections (no fields). */
+	listCollections({siteId}: {siteId: string}, signal?: AbortSignal): Promise<ApiReply> {
+		return this.#request({method: 'GET', path: `v2/sites/${siteId}/collections`, query: {}, signal});
+	}
+
+	/** collection-details: a collection with its fields (slug, type). */
+	getCollection({collectionId}: {collectionId: string}, signal?: AbortSignal): Promise<ApiReply> {
+		return this.#request({method: 'GET', path: `v2/collections/${collectionId}`, query: {}, signal});
+	}
+
+	/** list-collection-items (staged) or list-collection-items-live: one page, at most 100 items, in one CMS locale (none: the primary). */
+	listItems({collectionId, live, cmsLocaleId, offset, limit}: {collectionId: string; live: boolean; cmsLocaleId: string | undefined; offset: number; limit: number}, signal?: AbortSignal): Promise<ApiReply> {
+		return this.#request({method: 'GET', path: `v2/collections/${collectionId}/items${live ? '/live' : ''}`, query: {cmsLocaleId, offset: String(offset), limit: String(limit)}, signal});
+	}
+
+	/**
+	 * update-items (staged) or update-items-live: at most 100 items a request, each with only the
+	 * fields it changes (`cmsLocaleId` left out for the primary locale).
+	 */
+	updateItems({collectionId, live, items}: {collectionId: string; live: boolean; items: readonly ItemUpdate[]}, signal?: AbortSignal): Promise<ApiReply> {
+		const body = {items: items.map(({id, cmsLocaleId, fieldData}) => cmsLocaleId === undefined ? {id, fieldData} : {id, cmsLocaleId, fieldData})};
+		return this.#request({method: 'PATCH', path: `v2/collections/${collectionId}/items${live ? '/live' : ''}`, query: {}, json: body, signal});
 	}
 
 	introspect(signal?: AbortSignal): Promise<ApiReply> {
