@@ -52,7 +52,7 @@ export function planLanes(routing: Routing, siteIds: Iterable<string>): LanePlan
 /** Where a valid row goes: its lane's key, or why it has none (`invalid`, before any request). */
 export type Route = {readonly kind: 'lane'; readonly key: string} | {readonly kind: 'refused'; readonly outcome: Outcome};
 
-const refused = (errorCode: RowCode, errorMessage: string): Route => ({kind: 'refused', outcome: {status: 'invalid', errorCode, errorMessage, attempts: 0}});
+const refused = (errorCode: RowCode, errorMessage: string): Route => ({kind: 'refused', outcome: {status: 'invalid', errorCode, errorMessage, ownMessage: true, attempts: 0}});
 
 /**
  * The lane a valid row goes through, or why it has none. With `--site` (or neither `--tokens` nor

@@ -288,7 +288,7 @@ class RowRouter {
 		const {job} = work;
 		const refused = work.warnings.filter(code => this.#config.refuseWarnings?.has(code));
 		if (refused.length > 0) {
-			return {status: 'invalid', errorCode: refused[0], errorMessage: `--refuse-warnings: the alt text ${describeWarnings(refused)}; not sent`, attempts: 0};
+			return {status: 'invalid', errorCode: refused[0], errorMessage: `--refuse-warnings: the alt text ${describeWarnings(refused)}; not sent`, ownMessage: true, attempts: 0};
 		}
 
 		const superseded = this.#results.plan?.superseded(job);

@@ -42,6 +42,11 @@ export type Outcome = {
 	readonly httpStatus?: number | undefined;
 	readonly errorCode?: ErrorCode | undefined;
 	readonly errorMessage?: string | undefined;
+	/**
+	 * The message is the tool's own words, written as they are. Without it the code and message
+	 * may carry the server's text, and a leading formula start is guarded (`'`).
+	 */
+	readonly ownMessage?: boolean | undefined;
 	readonly attempts: number;
 	readonly previous?: Previous | undefined;
 	readonly conflicts?: readonly FieldConflict[] | undefined;
@@ -59,8 +64,8 @@ export function resultCells(result: RowResult): string[] {
 		...result.job.cells,
 		result.status,
 		result.httpStatus === undefined ? '' : String(result.httpStatus),
-		neutralize(result.errorCode ?? ''),
-		neutralize(result.errorMessage ?? ''),
+		result.ownMessage === true ? result.errorCode ?? '' : neutralize(result.errorCode ?? ''),
+		result.ownMessage === true ? result.errorMessage ?? '' : neutralize(result.errorMessage ?? ''),
 		String(result.attempts),
 		result.finishedAt.toISOString(),
 		result.warnings.join(';'),

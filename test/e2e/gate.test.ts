@@ -24,6 +24,8 @@ describe('--refuse-warnings, the quality gate', () => {
 		expect((await results(`${input}.results.csv`)).map(r => [r.status, r.error_code])).toEqual([
 			['invalid', 'alt_is_file_name'], ['invalid', 'alt_redundant_prefix'], ['invalid', 'alt_placeholder'], ['updated', ''],
 		]);
+		// The tool's own message as it is: the formula guard is for text from the server.
+		expect((await results(`${input}.results.csv`))[0]!.error_message).toMatch(/^--refuse-warnings: the alt text /);
 		expect(patchesSent(sandbox).map(r => r.path.split('/').at(-1))).toEqual([ids[3]]);
 	});
 

@@ -26,4 +26,11 @@ describe('a row of the results file', () => {
 		expect(cells[7]).toBe('\'=HYPERLINK("x")');
 		expect(cells.slice(-2)).toEqual(['\'+1', '\'@me']);
 	});
+
+	it('writes the tool\'s own codes and messages as they are, and guards the server\'s', () => {
+		const ours = resultCells({job, status: 'invalid', errorCode: 'alt_placeholder', errorMessage: '--refuse-warnings: the alt text is a placeholder; not sent', ownMessage: true, attempts: 0, finishedAt: new Date(0), warnings: []});
+		expect(ours[7]).toBe('--refuse-warnings: the alt text is a placeholder; not sent');
+		const theirs = resultCells({job, status: 'failed', httpStatus: 400, errorCode: 'validation_error', errorMessage: '-1 is not allowed', attempts: 1, finishedAt: new Date(0), warnings: []});
+		expect(theirs[7]).toBe('\'-1 is not allowed');
+	});
 });
