@@ -6,6 +6,7 @@ import type {Logger} from './logger.js';
 import {fileStamp} from './paths.js';
 import {InputPrints} from './resume.js';
 import {isBlankRecord, mapHeader, toJob, type Columns, type Job} from './rows/job.js';
+import {LaterRows} from './rows/later.js';
 
 export type CheckedInput = {
 	readonly columns: Columns;
@@ -98,6 +99,8 @@ export type Input = {
 	readonly checked: CheckedInput | undefined;
 	/** Each row's print from the check (what a second read must find, and what `--resume` compares); undefined when read once. */
 	readonly prints: InputPrints | undefined;
+	/** Which rows a later row supersedes (read with the check); undefined when read once. */
+	readonly later: LaterRows | undefined;
 	/** Throws `input_changed` when the file on disk is not the one checked any more. */
 	assertSameFile(): void;
 	/** Throws `input_changed` when a row read the second time is not what was checked. */
@@ -120,6 +123,7 @@ export async function checkInput(config: RunConfig, source: JobSource | undefine
 		return {
 			checked: source.checked,
 			prints: undefined,
+			later: undefined,
 			assertSameFile() {},
 			assertSamePrint() {},
 			async read({onColumns, onJob}) {
@@ -135,6 +139,7 @@ export async function checkInput(config: RunConfig, source: JobSource | undefine
 		return {
 			checked: undefined,
 			prints: undefined,
+			later: undefined,
 			assertSameFile() {},
 			assertSamePrint() {},
 			read: async ({onColumns, onJob}) => scanInput({path: config.input, encoding: config.encoding, onColumns, onJob}),
@@ -143,10 +148,15 @@ export async function checkInput(config: RunConfig, source: JobSource | undefine
 
 	const prints = new InputPrints();
 	const stamp = fileStamp(config.input);
-	const checked = accepted(config, logger, await scanInput({path: config.input, encoding: config.encoding, onJob: job => prints.add(job)}));
+	const later = new LaterRows();
+	const checked = accepted(config, logger, await scanInput({path: config.input, encoding: config.encoding, onJob(job) {
+		prints.add(job);
+		later.add(job);
+	}}));
 	return {
 		checked,
 		prints,
+		later,
 		assertSameFile() {
 			if (fileStamp(config.input) !== stamp) {
 				throw inputChanged('it is not the file that was checked any more');

@@ -3,7 +3,8 @@ import {InputError} from './errors.js';
 import {checkInput, type CheckedInput, type JobSource} from './input-check.js';
 import type {Logger} from './logger.js';
 import {decideUnseen} from './rows/decide.js';
-import {jobKey, type Job, type ValidJob} from './rows/job.js';
+import type {Job, ValidJob} from './rows/job.js';
+import type {LaterRows} from './rows/later.js';
 import {resultCells, type Outcome} from './rows/result.js';
 import {altTextWarnings, describeWarnings, DuplicateAltTracker, type WarningCode} from './rows/warnings.js';
 import {RowPool} from './schedule/pool.js';
@@ -63,7 +64,7 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	const ticker = hooks.onProgress ? setInterval(progress, 1000) : undefined;
 	ticker?.unref();
 	const results = new Results({config, prints: input.prints, logger, onFailure: () => signals.writeFailed.abort()});
-	const rows = new RowRouter({config, lanes, offline, results, logger, now, count(entry) {
+	const rows = new RowRouter({config, lanes, offline, results, later: input.later, logger, now, count(entry) {
 		tally.add(entry);
 		progress();
 	}});
@@ -206,6 +207,7 @@ class RowRouter {
 	readonly #lanes: ReadonlyMap<string, Lane>;
 	readonly #offline: RunStop;
 	readonly #results: Results;
+	readonly #later: LaterRows | undefined;
 	readonly #logger: Logger;
 	readonly #now: () => number;
 	readonly #count: (entry: Parameters<Tally['add']>[0]) => void;
@@ -216,8 +218,9 @@ class RowRouter {
 	readonly #duplicates = new DuplicateAltTracker();
 	readonly #secrets: readonly string[];
 
-	constructor({config, lanes, offline, results, logger, now, count}: {config: RunConfig; lanes: ReadonlyMap<string, Lane>; offline: RunStop; results: Results; logger: Logger; now: () => number; count: (entry: Parameters<Tally['add']>[0]) => void}) {
+	constructor({config, lanes, offline, results, later, logger, now, count}: {config: RunConfig; lanes: ReadonlyMap<string, Lane>; offline: RunStop; results: Results; later: LaterRows | undefined; logger: Logger; now: () => number; count: (entry: Parameters<Tally['add']>[0]) => void}) {
 		this.#config = config;
+		this.#later = later;
 		this.#lanes = lanes;
 		this.#offline = offline;
 		this.#results = results;
@@ -250,6 +253,18 @@ class RowRouter {
 			return undefined;
 		}
 
+		// The last row wins per field: what a later row changes is left to it.
+		const left = this.#later?.apply(job) ?? {job};
+		if ('outcome' in left) {
+			this.#finish({job, warnings: [], lane: laneKey}, left.outcome);
+			return undefined;
+		}
+
+		return this.#send(left.job, route, laneKey);
+	}
+
+	/** A valid row (with the fields it is to send): settled before any request, or queued on its lane. */
+	#send(job: ValidJob, route: Route | undefined, laneKey: string): Promise<void> | undefined {
 		const work = {job, warnings: this.#warningsFor(job), lane: laneKey};
 		const settled = this.#settled(work, route);
 		if (settled) {
@@ -272,7 +287,8 @@ class RowRouter {
 			return undefined;
 		}
 
-		return pool.add(() => inKeyOrder(this.#chains, jobKey(job), async () => {
+		// Rows of one asset in file order, whatever their locale: the display name is the asset's.
+		return pool.add(() => inKeyOrder(this.#chains, job.assetId, async () => {
 			this.#finish(work, await lane.process(job).catch((error: unknown) => internalFailure({error, logger: this.#logger, row: job.row, secrets: this.#secrets})));
 		}));
 	}
