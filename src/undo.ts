@@ -5,6 +5,7 @@ import type {CheckedInput} from './input-check.js';
 import {CLEARED_CODE} from './lane.js';
 import {neutralize, unneutralize} from './rows/formula.js';
 import {EDIT_FIELDS, jobKey, mapHeader, toJob, withProblem, type Columns, type EditField, type Job, type RowProblem} from './rows/job.js';
+import {sameText} from './rows/text.js';
 import {run, type RunHooks, type Summary} from './run.js';
 
 const PREVIOUS = {displayName: 'previous_display_name', altText: 'previous_alt_text'} as const;
@@ -179,7 +180,8 @@ function written(job: Job, field: EditField, errorCode: string): string | undefi
 	}
 
 	const value = job[field];
-	if (value === undefined || value === job.base?.[field]) {
+	const base = job.base?.[field];
+	if (value === undefined || (base !== undefined && sameText(value, base))) {
 		return undefined;
 	}
 

@@ -1,6 +1,7 @@
 import type {CurrentAsset, SiteSnapshot} from './snapshot.js';
 import {EDIT_FIELDS, type EditField, type Job} from './job.js';
 import type {FieldConflict, Outcome, Previous} from './result.js';
+import {sameText} from './text.js';
 
 /**
  * What to do with a row once the site's current state is known: send it (only the fields that
@@ -26,7 +27,7 @@ function previousOf(job: Job, current: CurrentAsset): Previous {
 }
 
 /**
- * One field, three values: `write` it, it is the `same` as the site already, the file left it as
+ * One field, three values (line breaks `\r\n`, `\r` and `\n` compared alike): `write` it, it is the `same` as the site already, the file left it as
  * exported but the site `moved` on, or both changed it differently (`conflict`). Without a base
  * the field is two-way: `same` or `write`.
  */
@@ -34,18 +35,18 @@ type Call = 'write' | 'same' | 'moved' | 'conflict';
 
 function classify({file, base, site}: {file: string; base: string | undefined; site: string}): Call {
 	if (base === undefined) {
-		return file === site ? 'same' : 'write';
+		return sameText(file, site) ? 'same' : 'write';
 	}
 
-	if (file === base) {
-		return site === base ? 'same' : 'moved';
+	if (sameText(file, base)) {
+		return sameText(site, base) ? 'same' : 'moved';
 	}
 
-	if (file === site) {
+	if (sameText(file, site)) {
 		return 'same';
 	}
 
-	return site === base ? 'write' : 'conflict';
+	return sameText(site, base) ? 'write' : 'conflict';
 }
 
 /** `--only-missing`: the asset's alt text in the row's locale is already there. */
@@ -68,7 +69,11 @@ export function decideUnseen(job: Job): Decision {
 		return {kind: 'send', job, previous: undefined};
 	}
 
-	const touched = new Set(EDIT_FIELDS.filter(field => job[field] !== undefined && job[field] !== base[field]));
+	const touched = new Set(EDIT_FIELDS.filter(field => {
+		const value = job[field];
+		const exported = base[field];
+		return value !== undefined && (exported === undefined || !sameText(value, exported));
+	}));
 	if (touched.size === 0) {
 		return {kind: 'done', outcome: {status: 'unchanged', attempts: 0}};
 	}

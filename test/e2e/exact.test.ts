@@ -83,3 +83,40 @@ describe('every value comes back byte for byte (the formula guard is exactly rev
 		expect((await results(join(dir, 'redo.csv'))).every(r => r.status === 'updated')).toBe(true);
 	});
 });
+
+describe('line breaks inside cells: \\r\\n, \\r and \\n compare equal', () => {
+	it('a sheet re-saved with CRLF sends nothing and reports no change on the site; an edit of the other field is written', async () => {
+		const site = newSite(objectId('crlf/site'), 0);
+		const values = ['Line one\nline two', 'One\r\nTwo', 'Old Mac\rline', 'Three\n\nlines'];
+		for (const [i, value] of values.entries()) {
+			const asset = newAsset({site, id: objectId(`crlf/${i}`), fileName: `file-${i}.jpg`});
+			asset.altText.set(site.primaryLocale, value);
+			asset.displayName = `name\n${i}`;
+		}
+
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const file = join(dir, 'assets.csv');
+		await exportSite({...DEFAULTS, site: site.id, locales: [], missingOnly: false, out: file, apiBase: sandbox.url, token: 'sandbox-token', rate: undefined, backoffBaseMs: 20}, {logger: silentLogger()});
+		const [header, ...rows] = await readSheet(file);
+		// Re-saved on Windows: every line break in every cell is CRLF (and one as a lone CR).
+		const resaved = rows.map(row => row.map(cell => cell.replaceAll('\r\n', '\n').replaceAll('\r', '\n').replaceAll('\n', '\r\n')));
+		resaved[0]![header!.indexOf('exportedAltText')] = resaved[0]![header!.indexOf('exportedAltText')]!.replaceAll('\r\n', '\r');
+		await writeCsv(file, [header!, ...resaved], {eol: '\r\n'});
+		for (const extra of [{site: site.id}, {}]) {
+			const summary = await runJob({input: file, apiBase: sandbox.url, ...extra});
+			expect(summary.statuses).toMatchObject({unchanged: values.length, skipped: 0, conflict: 0});
+		}
+
+		expect(patchesSent(sandbox)).toHaveLength(0);
+		resaved[1]![header!.indexOf('displayName')] = 'renamed.jpg';
+		await writeCsv(file, [header!, ...resaved], {eol: '\r\n'});
+		const edited = await runJob({input: file, apiBase: sandbox.url, site: site.id});
+		expect(edited.statuses).toMatchObject({updated: 1, unchanged: values.length - 1, conflict: 0, skipped: 0});
+		expect(patchesSent(sandbox)).toHaveLength(1);
+		expect(sandbox.asset(objectId('crlf/1'))!.displayName).toBe('renamed.jpg');
+		for (const [i, value] of values.entries()) {
+			expect(sandbox.asset(objectId(`crlf/${i}`))!.altText.get(site.primaryLocale)).toBe(value);
+		}
+	});
+});
