@@ -84,7 +84,8 @@ export class Lane {
 	 * assets in these locales. A site the token can't reach stops this lane only.
 	 */
 	async start({prefetch, locales}: {prefetch: boolean; locales: ReadonlySet<string>}): Promise<void> {
-		const facts = await learnBudget({session: this.session, scope: this.#config.dryRun ? 'assets:read' : 'assets:write', logger: this.#logger});
+		// A dry run checks what the real run would: a token without assets:write stops it as it would the real run.
+		const facts = await learnBudget({session: this.session, scope: 'assets:write', logger: this.#logger});
 		this.#introspected = facts.requests;
 		// Joined after introspect, so the shared spacing starts at the token's own rate.
 		await this.session.connectShared();

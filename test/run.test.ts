@@ -81,6 +81,23 @@ describe('altbatch run against the sandbox', () => {
 		expect(patchesSent(sandbox)).toHaveLength(0);
 	});
 
+	it('a dry run that reads the site with a token lacking assets:write predicts the real run\'s stop', async () => {
+		const site = makeSite({label: 'scope-dry', count: 3});
+		const sandbox = await startSandbox({sites: [site], rate: FAST, tokens: [{token: 'read-only', scopes: ['assets:read']}]});
+		const dir = await tempDir();
+		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
+		for (const extra of [{site: site.id}, {site: site.id, onlyMissing: true}]) {
+			const dry = await runJob({input, out: join(dir, 'dry.csv'), apiBase: sandbox.url, token: 'read-only', dryRun: true, ...extra});
+			const real = await runJob({input, apiBase: sandbox.url, token: 'read-only', ...extra});
+			expect(dry.stopped).toEqual(real.stopped);
+			expect(dry.stopped?.message).toMatch(/missing the assets:write scope/);
+			expect(dry.statuses).toEqual(real.statuses);
+			expect((await results(join(dir, 'dry.csv'))).map(r => [r.status, r.error_code])).toEqual((await results(`${input}.results.csv`)).map(r => [r.status, r.error_code]));
+		}
+
+		expect(patchesSent(sandbox)).toHaveLength(0);
+	});
+
 	it('stops before any PATCH when the token is not authorized for --site', async () => {
 		const site = makeSite({label: 'site-access', count: 2});
 		const sandbox = await startSandbox({sites: [site], rate: FAST, tokens: [{token: 'other', siteIds: ['0'.repeat(24)]}]});
