@@ -5,6 +5,7 @@ import type {Logger} from './logger.js';
 import {decideUnseen} from './rows/decide.js';
 import type {Job, ValidJob} from './rows/job.js';
 import type {LaterRows} from './rows/later.js';
+import {sameText} from './rows/text.js';
 import {resultCells, type Outcome} from './rows/result.js';
 import {altTextWarnings, describeWarnings, DuplicateAltTracker, type WarningCode} from './rows/warnings.js';
 import {RowPool} from './schedule/pool.js';
@@ -464,6 +465,13 @@ async function inKeyOrder(chains: Map<string, Promise<void>>, key: string, task:
 function warningsFor(job: Job, snapshot: SiteSnapshot | undefined, duplicates: DuplicateAltTracker): WarningCode[] {
 	// An empty alt text (undo --allow-clear putting an empty one back) has nothing to warn about.
 	if (job.altText === undefined || job.altText === '') {
+		return [];
+	}
+
+	// Only alt text the row would write is judged: not one left as exported, nor one the site already has.
+	const exported = job.base?.altText;
+	const now = snapshot?.assets.get(job.assetId)?.altText.get(job.localeId ?? '');
+	if ((exported !== undefined && sameText(job.altText, exported)) || (now !== undefined && now !== null && sameText(job.altText, now))) {
 		return [];
 	}
 

@@ -1,5 +1,9 @@
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {DEFAULTS} from '../../src/config.js';
+import {readCsvFile} from '../../src/csv/input.js';
+import {exportSite} from '../../src/export.js';
+import {silentLogger} from '../../src/logger.js';
 import {WARNING_CODES} from '../../src/rows/warnings.js';
 import {makeSite, patchesSent, results, runCli, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
@@ -41,5 +45,43 @@ describe('--refuse-warnings, the quality gate', () => {
 		const wrong = await runCli(['run', input, '--dry-run', '--refuse-warnings=alt_nonsense']);
 		expect(wrong.code).toBe(2);
 		expect(wrong.stderr).toMatch(/--refuse-warnings/);
+	});
+
+	it('judges only alt text the row would write: a rename is never refused for the alt text already there', async () => {
+		const site = makeSite({label: 'gate-rename', count: 3});
+		const [a, b, c] = [...site.assets.values()];
+		for (const asset of [a!, b!, c!]) {
+			asset.altText.set(site.primaryLocale, 'image');
+		}
+
+		const sandbox = await startSandbox({sites: [site], rate: {count: 2000, windowMs: 1000}});
+		const dir = await tempDir();
+		const file = join(dir, 'assets.csv');
+		await exportSite({...DEFAULTS, site: site.id, locales: [], missingOnly: false, out: file, apiBase: sandbox.url, token: 'sandbox-token', rate: undefined, backoffBaseMs: 20}, {logger: silentLogger()});
+		const records: string[][] = [];
+		await readCsvFile({path: file, onRecord: ({fields}) => void records.push(fields)});
+		const [header, ...rows] = records;
+		const row = (id: string) => rows.find(r => r[0] === id)!;
+		row(a!.id)[header!.indexOf('displayName')] = 'renamed-a.jpg'; // a rename; the alt text stays as exported
+		row(b!.id)[header!.indexOf('altText')] = 'photo'; // a placeholder written: refused
+		await writeCsv(file, [header!, ...rows]);
+		// And a hand-written row that renames c, its alt text typed as the site has it.
+		const hand = await writeCsv(join(dir, 'hand.csv'), [['assetId', 'displayName', 'altText'], [c!.id, 'renamed-c.jpg', 'image']]);
+		const all = new Set<string>(WARNING_CODES);
+		for (const dryRun of [true, false]) {
+			const summary = await runJob({input: file, out: join(dir, `out-${dryRun}.csv`), apiBase: sandbox.url, site: site.id, refuseWarnings: all, dryRun});
+			expect(summary.statuses).toMatchObject({invalid: 1, [dryRun ? 'would_update' : 'updated']: 1, unchanged: 1});
+			const out = await results(join(dir, `out-${dryRun}.csv`));
+			expect(out.map(r => [r.assetId, r.status, r.error_code, r.warnings])).toEqual([
+				[a!.id, dryRun ? 'would_update' : 'updated', '', ''],
+				[b!.id, 'invalid', 'alt_placeholder', 'alt_placeholder'],
+				[c!.id, 'unchanged', '', ''],
+			]);
+		}
+
+		const renamed = await runJob({input: hand, apiBase: sandbox.url, site: site.id, refuseWarnings: all});
+		expect(renamed.statuses).toMatchObject({updated: 1, invalid: 0});
+		expect(sandbox.asset(a!.id)!.displayName).toBe('renamed-a.jpg');
+		expect(sandbox.asset(c!.id)!.displayName).toBe('renamed-c.jpg');
 	});
 });
