@@ -1,9 +1,10 @@
 import {checkRunConfig, needsNetwork, type RunConfig} from './config.js';
-import {InputError} from './errors.js';
+import {AltbatchError, InputError} from './errors.js';
+import {withRoom} from './csv/journal.js';
 import {checkInput, type CheckedInput, type JobSource} from './input-check.js';
 import type {Logger} from './logger.js';
 import {decideUnseen} from './rows/decide.js';
-import type {Job, ValidJob} from './rows/job.js';
+import {toJob, type Job, type ValidJob} from './rows/job.js';
 import type {LaterRows} from './rows/later.js';
 import {sameText} from './rows/text.js';
 import {resultCells, type Outcome} from './rows/result.js';
@@ -14,7 +15,7 @@ import {Lane} from './lane.js';
 import {lockPath} from './lock.js';
 import {assertFilesSafe, type PlannedFile} from './paths.js';
 import {Results} from './results.js';
-import {assertDryRunMayReplace, assertMayResume} from './resume.js';
+import {assertDryRunMayReplace, assertMayResume, type InputPrints} from './resume.js';
 import {DEFAULT_LANE, planLanes, routeJob, type Route} from './route.js';
 import {followedByMany, outcomeOf, publicStop, RunStop, Session} from './session.js';
 import {coverageOf, type SiteSnapshot} from './site.js';
@@ -71,6 +72,7 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	}});
 	let scanned: CheckedInput | undefined;
 	let poolFailure: PromiseRejectedResult | undefined;
+	let changed = false;
 	// From here on requests go out: whatever fails, every session is closed (a Redis connection would keep the process alive).
 	try {
 		await startLanes({lanes, config, checked: input.checked});
@@ -89,10 +91,16 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 				results.discard();
 			}
 
+			changed = error instanceof AltbatchError && error.code === 'input_changed';
 			throw error;
 		} finally {
 			// Every row in flight ends before the file is finished, even when one of them threw.
 			poolFailure = await rows.drain();
+			if (changed && input.checked && input.prints) {
+				// Every input row gets its one result row: those never reached say why.
+				rows.notReached({checked: input.checked, prints: input.prints});
+			}
+
 			results.close(scanned ?? input.checked);
 		}
 	} finally {
@@ -217,6 +225,8 @@ class RowRouter {
 	readonly #pools: Map<string, RowPool>;
 	readonly #chains = new Map<string, Promise<void>>();
 	readonly #duplicates = new DuplicateAltTracker();
+	/** Rows finished (or carried over), a bit each: an input that changed part-way leaves the others to `notReached`. */
+	#reached = new Uint32Array(64);
 	readonly #secrets: readonly string[];
 
 	constructor({config, lanes, offline, results, later, logger, now, count}: {config: RunConfig; lanes: ReadonlyMap<string, Lane>; offline: RunStop; results: Results; later: LaterRows | undefined; logger: Logger; now: () => number; count: (entry: Parameters<Tally['add']>[0]) => void}) {
@@ -245,6 +255,7 @@ class RowRouter {
 			}
 
 			// Its warnings are counted again (and its alt text seen), as a fresh run would.
+			this.#markReached(job.row);
 			this.#count({job, lane: laneKey, warnings: this.#warningsFor(job), outcome: {status: carried}});
 			return undefined;
 		}
@@ -325,8 +336,28 @@ class RowRouter {
 	}
 
 	#finish(work: RowWork, outcome: Outcome): void {
+		this.#markReached(work.job.row);
 		if (this.#results.write(resultCells({...outcome, job: work.job, warnings: work.warnings, finishedAt: new Date(this.#now())}))) {
 			this.#count({...work, outcome});
+		}
+	}
+
+	#markReached(row: number): void {
+		this.#reached = withRoom(this.#reached, row >>> 5);
+		this.#reached[row >>> 5] = (this.#reached[row >>> 5] ?? 0) | (1 << (row & 31));
+	}
+
+	/**
+	 * The input changed while the run read it: each checked row not reached gets its result row,
+	 * `not_attempted` with `input_changed` (its cells as checked are not kept: only its row number).
+	 */
+	notReached({checked, prints}: {checked: CheckedInput; prints: InputPrints}): void {
+		const outcome: Outcome = {status: 'not_attempted', errorCode: 'input_changed', errorMessage: 'the input changed while the run was reading it, before this row: not read again and not sent; check the file, then run again with --resume', ownMessage: true, attempts: 0};
+		for (let row = 2; row <= checked.lastRow; row++) {
+			if (prints.cells(row) !== 0 && ((this.#reached[row >>> 5] ?? 0) & (1 << (row & 31))) === 0) {
+				const job = toJob({columns: checked.columns, fields: [], row, line: row});
+				this.#finish({job, warnings: [], lane: DEFAULT_LANE}, outcome);
+			}
 		}
 	}
 

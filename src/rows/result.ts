@@ -33,6 +33,7 @@ export type RowCode =
 	| 'no_site_id' | 'no_token_for_site' // routing
 	| 'changed_on_site' | 'has_alt_text' | 'conflict' | 'not_in_site' | 'validation_error' | 'superseded' // decided against the site or the results file
 	| 'alt_text_cleared' // undo --allow-clear
+	| 'input_changed' // the input changed while the run read it: rows not reached
 	| 'timeout' | 'bad_response' | 'internal_error'; // the request's end
 
 export type ErrorCode = RowCode | ApiCode;
