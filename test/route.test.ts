@@ -21,7 +21,7 @@ describe('routing a row to its lane', () => {
 	});
 
 	it('refuses a row whose site has no token in --tokens and no WEBFLOW_TOKEN to fall back on', () => {
-		expect(routeJob({siteId: SITE_B}, {site: undefined, token: undefined, tokens})).toEqual({kind: 'refused', outcome: {status: 'invalid', errorCode: 'no_token_for_site', errorMessage: `--tokens has no token for site ${SITE_B}`, attempts: 0}});
+		expect(routeJob({siteId: SITE_B}, {site: undefined, token: undefined, tokens})).toEqual({kind: 'refused', outcome: {status: 'invalid', errorCode: 'no_token_for_site', errorMessage: `--tokens has no token for site ${SITE_B}`, ownMessage: true, attempts: 0}});
 		expect(routeJob({siteId: SITE_B}, {site: undefined, token: '', tokens})).toMatchObject({kind: 'refused'});
 	});
 
