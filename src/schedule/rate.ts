@@ -157,6 +157,8 @@ export class RateModel {
 	#aloneSince: number | undefined;
 	/** Whether the answer just heard showed requests that can't be ours, whatever the order the server counted ours in. */
 	#othersSure = false;
+	/** The first answer heard showed only our requests counted: the first window began with our first request. */
+	#firstWindowOurs = false;
 	/** After learning a lower rate: what is watched to take the rate back up (see `#climbBack`). */
 	#recovery: Recovery | undefined;
 	/** Processes sharing the budget through Redis (this one included); undefined when not shared. */
@@ -336,7 +338,7 @@ export class RateModel {
 		const reserve = this.bursting ? OTHERS_IN_FLIGHT : OTHERS_RESERVE;
 		if (remaining === 0 || (others && othersSince !== undefined && remaining <= reserve)) {
 			const began = this.#spentWindowBegan(sequence, othersSince, now);
-			const closed = this.#closeGate({until: began + this.#serverWindowMs, reason: 'remaining', now, publish: true});
+			const closed = this.#closeGate({until: began + this.#spentWindowMs, reason: 'remaining', now, publish: true});
 			if (closed.pause) {
 				this.#spent = {began, until: closed.pause.until};
 			}
@@ -370,7 +372,7 @@ export class RateModel {
 		let decision = NOTHING;
 		if (this.#spentBudget(reply, sequence)) {
 			// Whole seconds are rounded up by the server: the window really ends within the last second.
-			decision = this.#learnFrom429(sequence, retryAfter >= 1000 && retryAfter % 1000 === 0 ? until - 500 : until, now);
+			decision = this.#learnFrom429({sequence, resetAt: {latest: until, likely: retryAfter >= 1000 && retryAfter % 1000 === 0 ? until - 500 : until}, now});
 		}
 
 		decision = merge(decision, this.#closeGate({until, reason: '429', now, publish: true}));
@@ -448,6 +450,22 @@ export class RateModel {
 		const burst = this.#burst ?? this.#rate.count;
 		const perMinute = this.#source === 'learned' || this.#introspectPerMinute === undefined ? ratePerMinute(this.#rate) : this.#introspectPerMinute;
 		return Math.min(LONGEST_WINDOW_MS, burst * 60_000 / perMinute);
+	}
+
+	/**
+	 * How long a spent window is waited, from its start. A window only a told rate implies (no
+	 * introspect, nothing learned yet) may be far too short: it is waited to the next whole second
+	 * (Webflow's windows are a minute; Retry-After counts whole seconds), so the request after it
+	 * either finds the window renewed, or gets the one 429 whose Retry-After times the window.
+	 */
+	get #spentWindowMs(): number {
+		const windowMs = this.#serverWindowMs;
+		return this.#windowUnconfirmed ? Math.ceil(windowMs / 1000) * 1000 : windowMs;
+	}
+
+	/** The server's window is only what a told rate implies: no introspect, nothing learned yet. */
+	get #windowUnconfirmed(): boolean {
+		return this.#source === 'told' && this.#introspectPerMinute === undefined;
 	}
 
 	/**
@@ -549,6 +567,10 @@ export class RateModel {
 			const ours = sequence - (last?.sequence ?? 0) + olderInFlight + this.#history.sequence - sequence;
 			const others = last !== undefined && (this.bursting || this.#crowdedAt !== undefined) && this.#burst !== undefined && remaining + ours < this.#burst;
 			this.#othersSure = others;
+			if (last === undefined) {
+				this.#firstWindowOurs = this.#burst !== undefined && remaining + sequence >= this.#burst;
+			}
+
 			this.#heard = last === undefined
 				? {sequence, remaining, at: now, olderInFlight, windowFrom: undefined, windowSequence: undefined, others, othersBefore: false}
 				: {sequence, remaining, at: now, olderInFlight, windowFrom: now, windowSequence: sequence, others, othersBefore: last.others};
@@ -577,12 +599,26 @@ export class RateModel {
 		return heard === undefined || heard.remaining === 0 || heard.sequence >= sequence || heard.remaining - (sequence - heard.sequence) < 0;
 	}
 
-	/** A 429 while pacing at our rate means the server's rate is lower: `burst` requests per observed window. */
-	#learnFrom429(sequence: number, resetAt: number, now: number): Decision {
+	/**
+	 * A 429 while pacing at our rate means the server's rate is lower: `burst` requests per observed
+	 * window. `resetAt`: when the window ends at the latest (the Retry-After as given) and most
+	 * likely (the server rounds it up to whole seconds).
+	 */
+	#learnFrom429({sequence, resetAt, now}: {sequence: number; resetAt: {readonly latest: number; readonly likely: number}; now: number}): Decision {
 		const current = this.#rate;
 		const burst = this.#burst;
 		if (burst !== undefined && sequence <= burst) {
 			return NOTHING; // Fewer requests than the budget sent so far: the budget was spent by someone else.
+		}
+
+		if (burst !== undefined && this.bursting && this.#windowUnconfirmed) {
+			// Bursting alone at a rate only told, a window is timed whole: from our first request in it
+			// to the latest end the 429 allows. Taken long, it is the server's window or a little more
+			// (never a second 429), however far off the told rate was: no step down is needed.
+			const began = this.#windowBegan();
+			if (began !== undefined) {
+				return this.#learned(current, {count: burst, windowMs: Math.max(1, resetAt.latest - began)}, now);
+			}
 		}
 
 		const windowSequence = this.#heard?.windowSequence;
@@ -592,19 +628,37 @@ export class RateModel {
 		if (burst !== undefined && (this.bursting || this.#crowdedAt !== undefined) && windowBegan !== undefined) {
 			// Bursting, a window is timed whole: from our first request in it to the end the 429 gives;
 			// so too when spaced for another client (our requests are not all of it).
-			learned = {count: burst, windowMs: Math.max(1, resetAt - windowBegan)};
+			learned = {count: burst, windowMs: Math.max(1, resetAt.likely - windowBegan)};
 		} else if (burst !== undefined && first !== undefined) {
 			// With a shared budget, our last `burst` sends span the others' too: scale the window back.
-			learned = {count: burst, windowMs: Math.max(1, (resetAt - first) / this.#processCount)};
+			learned = {count: burst, windowMs: Math.max(1, (resetAt.likely - first) / this.#processCount)};
 		}
 
+		// Learned from a spacing, a rate far below the one we had is taken a quarter at a time.
+		const floor = ratePerMinute(current) / 4;
+		return this.#learned(current, ratePerMinute(learned) < floor ? {count: current.count, windowMs: current.windowMs * 4} : learned, now);
+	}
+
+	#learned(current: Rate, learned: Rate, now: number): Decision {
 		if (ratePerMinute(learned) >= ratePerMinute(current)) {
 			return NOTHING;
 		}
 
 		this.#recovery ??= {ceiling: current, ceilingSource: this.#source, watch: freshWatch(now)};
-		const floor = ratePerMinute(current) / 4;
-		return this.setRate(ratePerMinute(learned) < floor ? {count: current.count, windowMs: current.windowMs * 4} : learned, 'learned');
+		return this.setRate(learned, 'learned');
+	}
+
+	/**
+	 * When our first request in the current window was sent: the one whose answer showed the window
+	 * begun, or for the first window, our first request if the server counted nothing before it.
+	 */
+	#windowBegan(): number | undefined {
+		const heard = this.#heard;
+		if (heard?.windowSequence !== undefined) {
+			return this.#history.sentBefore(heard.windowSequence, 0);
+		}
+
+		return heard !== undefined && this.#firstWindowOurs ? this.#history.span?.first : undefined;
 	}
 
 	/**
