@@ -203,7 +203,8 @@ export class Session {
 				if (mode.kind === 'shared') {
 					logger.info('rate budget shared through Redis');
 				} else if (mode.kind === 'fallback') {
-					logger.warn({share: mode.share, reason: mode.reason}, `Redis is gone: carrying on with a local budget (${Math.round(mode.share * 100)}% of the rate)`);
+					const what = mode.reason.startsWith('Redis unreachable at start') ? 'Redis could not be reached' : 'Redis is gone';
+					logger.warn({share: mode.share, reason: mode.reason}, `${what}: carrying on with a local budget (${Math.round(mode.share * 100)}% of the rate)`);
 				}
 			},
 		});

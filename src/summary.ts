@@ -134,7 +134,13 @@ function describeBudget(mode: BudgetMode): string {
 		return 'local';
 	}
 
-	return mode.kind === 'shared' ? `shared through Redis (${mode.peers} other process${mode.peers === 1 ? '' : 'es'} seen)` : `local after Redis went away (${Math.round(mode.share * 100)}% of the rate): ${mode.reason}`;
+	if (mode.kind === 'shared') {
+		return `shared through Redis (${mode.peers} other process${mode.peers === 1 ? '' : 'es'} seen)`;
+	}
+
+	// Redis never reached (the reason says why) is not Redis that went away.
+	const when = mode.reason.startsWith('Redis unreachable at start') ? 'local, Redis not reached' : 'local after Redis went away';
+	return `${when} (${Math.round(mode.share * 100)}% of the rate): ${mode.reason}`;
 }
 
 /** The end of an export as people read it: the file, and with several sites one line per site. */

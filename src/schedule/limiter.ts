@@ -59,21 +59,46 @@ export class Limiter {
 	 */
 	static async redis({url, key, spacingMs, onError, onMessage}: {url: string; key: string; spacingMs: number; onError: (error: Error) => void; onMessage: (text: string) => void}): Promise<Limiter> {
 		const bottleneck = new Bottleneck({id: key, datastore: 'ioredis', clientOptions: redisOptions(url), clearDatastore: false, maxConcurrent: null, minTime: spacingMs});
-		bottleneck.on('error', onError);
+		// Until joined, Redis's first error (refused, auth) ends the wait at once: Bottleneck's
+		// `ready()` never settles on its own when the connection fails, and a run must not wait on it.
+		const joining = new AbortController();
+		const failedToJoin = new Promise<never>((_resolve, reject) => {
+			bottleneck.on('error', (error: Error) => {
+				if (joining.signal.aborted) {
+					onError(error);
+				} else {
+					reject(error);
+				}
+			});
+		});
 		try {
-			await Promise.race([bottleneck.ready(), delay(READY_TIMEOUT_MS, undefined, {ref: false}).then(() => {
-				throw new Error(`no answer from Redis in ${READY_TIMEOUT_MS / 1000} s`);
-			})]);
-			const limiter = new Limiter(bottleneck, true);
-			// Another process may have left a different spacing in Redis.
-			await limiter.setSpacing(spacingMs);
+			const limiter = await Promise.race([
+				(async () => {
+					await bottleneck.ready();
+					const joined = new Limiter(bottleneck, true);
+					// Another process may have left a different spacing in Redis.
+					await joined.setSpacing(spacingMs);
+					return joined;
+				})(),
+				failedToJoin,
+				// A Redis that accepts the connection and never answers: this timer keeps the process
+				// alive until it gives up (unreferenced, an exit would come first, with nothing settled).
+				delay(READY_TIMEOUT_MS, undefined, {signal: joining.signal}).then(() => {
+					throw new Error(`no answer from Redis in ${READY_TIMEOUT_MS / 1000} s`);
+				}),
+			]);
 			bottleneck.on('message', onMessage);
 			return limiter;
 		} catch (error) {
 			bottleneck.removeAllListeners('error');
+			// Errors of the connection being let go are of no interest any more.
+			bottleneck.on('error', () => undefined);
 			// Already failing: a failure to disconnect adds nothing.
 			void bottleneck.disconnect(false).catch(() => undefined);
 			throw error;
+		} finally {
+			// Joined or not: the timer is cleared, and later errors go to `onError`.
+			joining.abort();
 		}
 	}
 
