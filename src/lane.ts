@@ -12,7 +12,7 @@ export type LaneStats = {
 	readonly requests: number;
 	/** Of `requests`, the prefetch's list pages. */
 	readonly listRequests: number;
-	/** Dry run: the requests a real run would send for this lane (its list pages included). */
+	/** Dry run: the requests a real run would send for this lane (its token's introspect, list pages and reads included). */
 	readonly wouldSend: number;
 	readonly tooManyRequests: number;
 	/** The pace of the lane's token (shared with the token's other lanes). */
@@ -64,6 +64,8 @@ export class Lane {
 	}
 
 	#introspected = 0;
+	/** The token's introspect as a real run would send it (1 on the token's first lane, else 0). */
+	#introspects = 0;
 
 	/** What this lane did, for the summary: its own requests, list pages and 429s, what a real run would send, its stop, and its token's pace. */
 	stats(): LaneStats {
@@ -72,7 +74,8 @@ export class Lane {
 		return {
 			requests: this.requests,
 			listRequests,
-			wouldSend: listRequests + this.wouldSend,
+			// Counted the way a real run counts its requests: the token's introspect with its first lane.
+			wouldSend: this.#introspects + listRequests + this.wouldSend,
 			tooManyRequests: this.tooManyRequests,
 			ratePerMinute: ratePerMinute(this.session.stats().rate),
 			stopped: this.stopped,
@@ -87,6 +90,8 @@ export class Lane {
 		// A dry run checks what the real run would: a token without assets:write stops it as it would the real run.
 		const facts = await learnBudget({session: this.session, scope: 'assets:write', logger: this.#logger});
 		this.#introspected = facts.requests;
+		// A real run introspects the token once (retries apart): the first lane of the token counts it.
+		this.#introspects = facts.requests > 0 ? 1 : 0;
 		// Joined after introspect, so the shared spacing starts at the token's own rate.
 		await this.session.connectShared();
 		if (facts.vouched) {
@@ -129,13 +134,14 @@ export class Lane {
 		const reads = config.undo === true || !config.dryRun;
 		// Without a snapshot, a three-way row is checked against the asset as it is now. With
 		// `--only-missing` the asset is read again just before the write either way, so an
-		// editor's new alt text is never overwritten.
-		if (reads && (config.onlyMissing || (snapshot === undefined && job.base !== undefined))) {
+		// editor's new alt text is never overwritten. A dry run counts that read as a real run
+		// would send it (one GET before the write), whether or not it reads now.
+		if (config.onlyMissing || (snapshot === undefined && job.base !== undefined)) {
 			if (config.dryRun) {
 				this.wouldSend++;
 			}
 
-			if (!config.dryRun || snapshot === undefined) {
+			if (reads && (!config.dryRun || snapshot === undefined)) {
 				const fresh = await this.#readCurrent(job);
 				if ('status' in fresh) {
 					return fresh;

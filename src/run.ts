@@ -16,7 +16,7 @@ import {lockPath} from './lock.js';
 import {assertFilesSafe, type PlannedFile} from './paths.js';
 import {Results} from './results.js';
 import {assertDryRunMayReplace, assertMayResume, type InputPrints} from './resume.js';
-import {DEFAULT_LANE, planLanes, routeJob, type Route} from './route.js';
+import {DEFAULT_LANE, perSite, planLanes, routeJob, type Route} from './route.js';
 import {followedByMany, outcomeOf, publicStop, RunStop, Session} from './session.js';
 import {coverageOf, type SiteSnapshot} from './site.js';
 import type {Progress, SiteSummary, Summary} from './summary.js';
@@ -114,7 +114,8 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 		throw poolFailure.reason;
 	}
 
-	const summary = summarize({config, tally, lanes, offline, offlineEstimate: rows.offlineEstimate, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)});
+	const offlineEstimate = rows.offlineEstimate + (config.dryRun && lanes.size === 0 ? introspectsOfARealRun(config, input.checked?.siteIds ?? new Set()) : 0);
+	const summary = summarize({config, tally, lanes, offline, offlineEstimate, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)});
 	logger.info({summary}, 'run finished');
 	if (config.report === undefined) {
 		return summary;
@@ -245,7 +246,8 @@ class RowRouter {
 	/** One row: finished now, or queued (the promise is the pool's room for it). */
 	take(job: Job): Promise<void> | undefined {
 		const route: Route | undefined = job.problem ? undefined : routeJob(job, this.#config);
-		const laneKey = route?.kind === 'lane' ? route.key : DEFAULT_LANE;
+		// Counted under its site even when it has no lane there (invalid, no token): per site, the counts add up to the total.
+		const laneKey = route?.kind === 'lane' ? route.key : perSite(this.#config) && job.siteId !== undefined ? job.siteId : DEFAULT_LANE;
 		const {plan} = this.#results;
 		const carried = plan?.carriedStatus(job);
 		if (plan && carried) {
@@ -367,6 +369,15 @@ class RowRouter {
 	}
 }
 
+/**
+ * A dry run that reads nothing: the introspects a real run would send first, one per token its
+ * lanes would use (a token not given yet counts as the one a real run needs).
+ */
+function introspectsOfARealRun(config: RunConfig, siteIds: ReadonlySet<string>): number {
+	const tokens = new Set(planLanes(config, siteIds).map(lane => lane.token));
+	return tokens.size > 0 || config.tokens !== undefined ? tokens.size : 1;
+}
+
 /** A session per token (sites that share a token share its session and budget), a lane per planned lane. */
 function openLanes({config, siteIds, hooks, now}: {config: RunConfig; siteIds: ReadonlySet<string>; hooks: RunHooks; now: () => number}): Map<string, Lane> {
 	const lanes = new Map<string, Lane>();
@@ -407,6 +418,13 @@ function summarize({config, tally, lanes, offline, offlineEstimate, rows, elapse
 			rateLimitPerMinute: oneDecimal(lane.ratePerMinute),
 			stopped: publicStop(lane.stopped),
 		};
+	}
+
+	// Rows of a site no lane went to (refused before any request: invalid, no token) count there too.
+	for (const [key, statuses] of tally.byLane) {
+		if (!lanes.has(key)) {
+			sites[key] = {statuses, requests: 0, listRequests: 0, estimatedRequests: config.dryRun ? 0 : undefined, conflicts: statuses.conflict, tooManyRequests: 0, rateLimitPerMinute: 0, stopped: undefined};
+		}
 	}
 
 	const tokens = sessionsOf(lanes).map(session => session.stats());

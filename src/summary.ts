@@ -98,7 +98,7 @@ export function formatSummary(summary: Summary): string {
 	}
 
 	if (summary.estimatedRequests !== undefined) {
-		lines.push(`  a real run would send ${plural(summary.estimatedRequests, 'request')}${summary.listRequests > 0 ? ` (${summary.listRequests} list pages included)` : ''}`);
+		lines.push(`  a real run would send ${plural(summary.estimatedRequests, 'request')}${summary.listRequests > 0 ? ` (${plural(summary.listRequests, 'list page')} included)` : ''}`);
 	}
 
 	if (summary.requests > 0 || !summary.dryRun) {
@@ -112,7 +112,13 @@ export function formatSummary(summary: Summary): string {
 	for (const [site, part] of Object.entries(summary.sites ?? {})) {
 		const parts = Object.entries(part.statuses).filter(([, n]) => n > 0).map(([status, n]) => `${status} ${n}`);
 		const estimate = part.estimatedRequests === undefined ? '' : `, a real run would send ${part.estimatedRequests}`;
-		const pages = part.listRequests > 0 ? ` (${part.listRequests} list pages)` : '';
+		const pages = part.listRequests > 0 ? ` (${plural(part.listRequests, 'list page')})` : '';
+		if (part.requests === 0 && part.rateLimitPerMinute === 0 && !part.stopped) {
+			// Rows settled before any request (invalid, no token for the site): no budget to speak of.
+			lines.push(`  site ${site}: ${parts.join(', ') || 'no rows'}; nothing sent`);
+			continue;
+		}
+
 		lines.push(`  site ${site}: ${parts.join(', ') || 'no rows'}; ${plural(part.requests, 'request')}${pages}${estimate}, ${plural(part.conflicts, 'conflict')}, ${part.tooManyRequests} answered 429, budget ${part.rateLimitPerMinute}/min${part.stopped ? `; stopped (${part.stopped.reason}): ${part.stopped.message}` : ''}`);
 	}
 

@@ -38,5 +38,15 @@ describe('the run summary as data', () => {
 		const summary = {input: 'in.csv', out: 'out.csv', dryRun: false, rows: 0, statuses: {updated: 0, unchanged: 0, skipped: 0, would_update: 0, invalid: 0, failed: 0, not_attempted: 0, conflict: 0}, errorCodes: {}, warnings: {}, requests: 0, listRequests: 0, estimatedRequests: undefined, tooManyRequests: 0, pausedSeconds: 0, elapsedSeconds: 0, effectiveRatePerMinute: 0, rateLimitPerMinute: 60, rateSource: 'default', sites: undefined, stopped: undefined} as const;
 		expect(formatSummary({...summary, budget: {kind: 'shared', peers: 1}})).toContain('budget: shared through Redis (1 other process seen)');
 		expect(formatSummary({...summary, budget: {kind: 'fallback', share: 0.5, reason: 'connection closed'}})).toContain('budget: local after Redis went away (50% of the rate): connection closed');
+		expect(formatSummary({...summary, budget: {kind: 'fallback', share: 1, reason: 'Redis unreachable at start (connect ECONNREFUSED 127.0.0.1:6390)'}})).toContain('budget: local, Redis not reached (100% of the rate): Redis unreachable at start (connect ECONNREFUSED');
+	});
+
+	it('counts list pages in words that agree with the number ("1 list page")', () => {
+		const summary = {input: 'in.csv', out: 'out.csv', dryRun: true, rows: 1, statuses: {updated: 0, unchanged: 0, skipped: 0, would_update: 1, invalid: 0, failed: 0, not_attempted: 0, conflict: 0}, errorCodes: {}, warnings: {}, requests: 2, listRequests: 1, estimatedRequests: 3, tooManyRequests: 0, pausedSeconds: 0, elapsedSeconds: 0, effectiveRatePerMinute: 0, rateLimitPerMinute: 60, rateSource: 'introspect', budget: {kind: 'local'}, stopped: undefined} as const;
+		const site = {statuses: summary.statuses, requests: 2, listRequests: 1, estimatedRequests: 3, conflicts: 0, tooManyRequests: 0, rateLimitPerMinute: 60, stopped: undefined};
+		const text = formatSummary({...summary, sites: {s1: site}});
+		expect(text).toContain('a real run would send 3 requests (1 list page included)');
+		expect(text).toContain('site s1: would_update 1; 2 requests (1 list page), a real run would send 3');
+		expect(formatSummary({...summary, listRequests: 2, sites: undefined})).toContain('(2 list pages included)');
 	});
 });

@@ -206,8 +206,8 @@ describe('agencies: every client site in one run', () => {
 		expect(preview.statuses).toMatchObject({would_update: missing.length, conflict: 1, skipped: 1});
 		expect(patchesSent(sandbox)).toHaveLength(0);
 		expect(preview.sites[sites[1]!.id]!.conflicts).toBe(1);
-		// One list page per site, one PATCH per changed row.
-		expect(preview.estimatedRequests).toBe(3 + missing.length);
+		// Per site its token's introspect and one list page, one PATCH per changed row.
+		expect(preview.estimatedRequests).toBe(3 + 3 + missing.length);
 
 		sandbox.requests.length = 0;
 		const result = await runCli(['run', out, '--tokens', tokensFile, '--prefetch', '--api-base', sandbox.url, '--json', '--report', join(dir, 'report.html')]);
@@ -227,6 +227,12 @@ describe('agencies: every client site in one run', () => {
 		}
 
 		expect(summary.requests).toBe(sandbox.requests.length);
+		// The dry run's cost was the real run's, in all and per site.
+		expect(preview.estimatedRequests).toBe(summary.requests);
+		for (const site of sites) {
+			expect(preview.sites[site.id]!.estimatedRequests).toBe(summary.sites[site.id]!.requests);
+		}
+
 		for (const [token, touched] of sitesTouchedByToken(sandbox)) {
 			expect([token, touched.size]).toEqual([token, 1]);
 		}

@@ -163,7 +163,7 @@ describe('the three-way round trip (export, edit, run --site)', () => {
 		}
 
 		expect(patchesSent(sandbox)).toHaveLength(0);
-		expect(summary.estimatedRequests).toBe(summary.listRequests + 3);
+		expect(summary.estimatedRequests).toBe(1 + summary.listRequests + 3);
 	});
 
 	it('a conflict exits 1 and --force writes the sheet\'s value', async () => {

@@ -133,7 +133,8 @@ describe('nightly remediation with --site', () => {
 		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [ids[0]!, 'same'], [ids[1]!, 'new'], [ids[2]!, 'new'], ['e'.repeat(24), 'x'], ['bad', 'y']]);
 		const summary = await runJob({input, apiBase: sandbox.url, site: site.id, dryRun: true});
 		expect(summary.statuses).toMatchObject({unchanged: 1, would_update: 2, failed: 1, invalid: 1});
-		expect(summary.estimatedRequests).toBe(3 + 2);
+		// The introspect, 3 list pages, 2 PATCHes.
+		expect(summary.estimatedRequests).toBe(1 + 3 + 2);
 		expect(patchesSent(sandbox)).toHaveLength(0);
 	});
 });
