@@ -159,7 +159,7 @@ export async function exportSite(config: ExportConfig, {logger, interrupt, now =
 		for (const one of exports) {
 			const refused = one.stop ? [] : everywhere;
 			if (refused.length > 0) {
-				one.stop = {reason: 'auth', rowCode: 'aborted', message: `the site refused locale(s) ${refused.map(locale => `${locale}: ${one.badLocales.get(locale) ?? ''}`).join('; ')}`};
+				one.stop = {reason: 'locale', rowCode: 'aborted', message: `the site has no locale(s) ${refused.map(locale => `${locale}: ${one.badLocales.get(locale) ?? ''}`).join('; ')}`};
 			}
 		}
 

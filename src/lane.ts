@@ -155,7 +155,7 @@ export class Lane {
 		}
 
 		const {job: send, previous} = decision;
-		const note = clearing(send);
+		const note = clearing(send, config.dryRun);
 		if (config.dryRun) {
 			this.wouldSend++;
 			if (snapshot) {
@@ -239,6 +239,11 @@ export class Lane {
 /** Only undo sends an empty alt text (with `--allow-clear`); its result says so, and undo of that undo reads it back. */
 export const CLEARED_CODE = 'alt_text_cleared';
 
-function clearing(job: Job): Pick<Outcome, 'errorCode' | 'errorMessage'> {
-	return job.altText === '' ? {errorCode: CLEARED_CODE, errorMessage: 'alt text cleared: sent altText "" (--allow-clear), which Webflow does not document'} : {};
+function clearing(job: Job, dryRun: boolean): Pick<Outcome, 'errorCode' | 'errorMessage'> {
+	if (job.altText !== '') {
+		return {};
+	}
+
+	// A dry run sends nothing: it says what a real undo would send.
+	return {errorCode: CLEARED_CODE, errorMessage: dryRun ? 'alt text would be cleared: a real undo sends altText "" (--allow-clear), which Webflow does not document' : 'alt text cleared: sent altText "" (--allow-clear), which Webflow does not document'};
 }

@@ -115,7 +115,7 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	}
 
 	const offlineEstimate = rows.offlineEstimate + (config.dryRun && lanes.size === 0 ? introspectsOfARealRun(config, input.checked?.siteIds ?? new Set()) : 0);
-	const summary = summarize({config, tally, lanes, offline, offlineEstimate, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)});
+	const summary = {...summarize({config, tally, lanes, offline, offlineEstimate, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)}), ...config.resume ? {carriedOver: rows.carriedOver} : {}};
 	logger.info({summary}, 'run finished');
 	if (config.report === undefined) {
 		return summary;
@@ -213,6 +213,8 @@ async function startLanes({lanes, config, checked}: {lanes: Map<string, Lane>; c
 class RowRouter {
 	/** A dry run that reads nothing: the requests a real run would send. */
 	offlineEstimate = 0;
+	/** `--resume`: rows carried over from the earlier results (they keep their status). */
+	carriedOver = 0;
 	readonly #config: RunConfig;
 	readonly #lanes: ReadonlyMap<string, Lane>;
 	readonly #offline: RunStop;
@@ -258,6 +260,7 @@ class RowRouter {
 
 			// Its warnings are counted again (and its alt text seen), as a fresh run would.
 			this.#markReached(job.row);
+			this.carriedOver++;
 			this.#count({job, lane: laneKey, warnings: this.#warningsFor(job), outcome: {status: carried}});
 			return undefined;
 		}

@@ -25,7 +25,8 @@ export function followedByMany(signal: AbortSignal): AbortSignal {
 	return own;
 }
 
-export type StopReason = 'auth' | 'unreachable' | 'max_wait' | 'interrupted';
+/** `locale`: an export's `--locale` that no site has (not the token's fault: no `auth`). */
+export type StopReason = 'auth' | 'unreachable' | 'max_wait' | 'interrupted' | 'locale';
 
 export type Stop = {readonly reason: StopReason; readonly rowCode: StopCode; readonly message: string};
 

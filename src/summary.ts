@@ -39,6 +39,8 @@ export type Summary = {
 	/** With `--tokens` or `--prefetch`: the same, per site. */
 	readonly sites: Record<string, SiteSummary> | undefined;
 	readonly stopped: RunStopped | undefined;
+	/** `--resume`: rows carried over from the earlier results, with the status they had there (`updated`, `unchanged`). */
+	readonly carriedOver?: number | undefined;
 	/** `--report`: where, and whether it was written (the results stand either way; `error` says why not). */
 	readonly report?: ReportOutcome | undefined;
 };
@@ -89,12 +91,18 @@ export function formatSummary(summary: Summary): string {
 
 	const cleared = summary.errorCodes.alt_text_cleared ?? 0;
 	if (cleared > 0) {
-		lines.push(`  alt text cleared on ${plural(cleared, 'row')} (--allow-clear): sent altText "", which Webflow does not document`);
+		lines.push(summary.dryRun
+			? `  alt text would be cleared on ${plural(cleared, 'row')} (--allow-clear): a real undo sends altText "", which Webflow does not document`
+			: `  alt text cleared on ${plural(cleared, 'row')} (--allow-clear): sent altText "", which Webflow does not document`);
 	}
 
 	const needsClear = summary.errorCodes.needs_allow_clear ?? 0;
 	if (needsClear > 0) {
 		lines.push(`  ${plural(needsClear, 'row')} not put back: the alt text was empty before the run, and putting that back sends altText "" (not documented by Webflow); pass --allow-clear to send it`);
+	}
+
+	if (summary.carriedOver !== undefined) {
+		lines.push(`  carried over by --resume: ${plural(summary.carriedOver, 'row')} (already done; counted above with the status they had)`);
 	}
 
 	if (summary.estimatedRequests !== undefined) {
@@ -154,7 +162,8 @@ export function formatExportSummary(summary: ExportSummary): string {
 	const lines: string[] = [];
 	if (summary.written) {
 		const what = summary.site === undefined ? `${plural(Object.values(summary.sites ?? {}).filter(site => !site.stopped).length, 'site')}` : `site ${summary.site}`;
-		lines.push(`Exported ${plural(summary.rows, 'row')} (${plural(summary.assets, 'asset')}) of ${what} with ${plural(summary.requests, 'request')} to ${summary.out}`);
+		// Rows are per asset and locale, and --missing-only leaves some assets out: the assets are those read.
+		lines.push(`Exported ${plural(summary.rows, 'row')} (of ${plural(summary.assets, 'asset')} read) of ${what} with ${plural(summary.requests, 'request')} to ${summary.out}`);
 	} else if (summary.stopped) {
 		lines.push(`Export stopped (${summary.stopped.reason}): ${summary.stopped.message}`);
 	}
