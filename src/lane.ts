@@ -155,6 +155,11 @@ export class Lane {
 		}
 
 		const {job: send, previous} = decision;
+		if (config.undo === true && send.altText === '' && config.allowClear !== true) {
+			// Decided against the site first, so a row an editor changed since is a conflict, not this.
+			return {status: 'invalid', errorCode: 'needs_allow_clear', errorMessage: 'the alt text was empty before the run: putting that back sends altText "", which Webflow does not document; pass --allow-clear to send it', attempts: 0, previous};
+		}
+
 		const note = clearing(send, config.dryRun);
 		if (config.dryRun) {
 			this.wouldSend++;

@@ -39,7 +39,7 @@ export async function undo(config: RunConfig, hooks: RunHooks): Promise<Summary>
 
 	checkRunConfig({...config, undo: true});
 	const {columns, groups} = await readRun(config.input);
-	const jobs = groups.map(group => toUndoJob({group, columns, allowClear: config.allowClear === true}))
+	const jobs = groups.map(group => toUndoJob({group, columns}))
 		.filter(job => job.problem !== undefined || job.displayName !== undefined || job.altText !== undefined);
 	const localesBySite = new Map<string, Set<string>>();
 	for (const job of jobs) {
@@ -189,7 +189,7 @@ function written(job: Job, field: EditField, errorCode: string): string | undefi
 }
 
 /** A group → the job that puts it back: the values before as the edit, what the run wrote as the base. */
-function toUndoJob({group, columns, allowClear}: {group: Group; columns: Columns; allowClear: boolean}): Job {
+function toUndoJob({group, columns}: {group: Group; columns: Columns}): Job {
 	const restores = Object.entries(group.fields).filter(([, r]) => r.before !== r.written) as Array<[EditField, Restore]>;
 	const value = (field: EditField) => restores.find(([f]) => f === field)?.[1];
 	const cells = [...group.cells];
@@ -200,12 +200,9 @@ function toUndoJob({group, columns, allowClear}: {group: Group; columns: Columns
 		}
 	}
 
-	let problem: RowProblem | undefined;
-	if (group.unknown) {
-		problem = {code: 'no_previous_values', message: 'the run did not record what the site held before it (run with --site, and undo can put it back)'};
-	} else if (value('altText')?.before === '' && !allowClear) {
-		problem = {code: 'needs_allow_clear', message: 'the alt text was empty before the run: putting that back sends altText "", which Webflow does not document; pass --allow-clear to send it'};
-	}
+	// An empty alt text to put back without --allow-clear is decided against the site first (a
+	// row an editor changed since is a `conflict`), then refused in the lane (`needs_allow_clear`).
+	const problem: RowProblem | undefined = group.unknown ? {code: 'no_previous_values', message: 'the run did not record what the site held before it (run with --site, and undo can put it back)'} : undefined;
 
 	return withProblem({
 		row: group.row,

@@ -336,7 +336,9 @@ describe('agencies: every client site in one run', () => {
 		const summary = await runJob({input, apiBase: sandbox.url, prefetch: true});
 		const rows = await results(`${input}.results.csv`);
 		expect(rows.map(row => [row.status, row.error_code])).toEqual([['updated', ''], ['updated', ''], ['failed', 'not_in_site'], ['invalid', 'no_site_id']]);
-		expect(Object.keys(summary.sites!).sort()).toEqual(sites.map(site => site.id).sort());
+		// The row without a siteId counts under `default`: the sites add up to the total.
+		expect(Object.keys(summary.sites!).sort()).toEqual([...sites.map(site => site.id), 'default'].sort());
+		expect(summary.sites!.default).toMatchObject({statuses: {invalid: 1}, requests: 0});
 		// One introspect for the token, one list page per site, two PATCHes.
 		expect(summary.requests).toBe(5);
 		expect(sandbox.requests.filter(r => r.method === 'GET' && r.path.endsWith('/introspect'))).toHaveLength(1);

@@ -38,7 +38,7 @@ describe('the dry run\'s cost is the real run\'s, counted the same way', () => {
 			const counted = await dryThenReal({sandbox, args: [EXAMPLE_JOBS, '--site', site!, ...onlyMissing ? ['--only-missing'] : []], env: {WEBFLOW_TOKEN: 'demo-token'}});
 			expect(counted.real.statuses.updated).toBeGreaterThan(0);
 			expectExact(counted);
-		});
+		}, 120_000);
 	}
 
 	for (const onlyMissing of [false, true]) {
@@ -59,7 +59,7 @@ describe('the dry run\'s cost is the real run\'s, counted the same way', () => {
 			const counted = await dryThenReal({sandbox, args: [jobs, '--tokens', tokensFile, '--prefetch', ...onlyMissing ? ['--only-missing'] : []], env: {}});
 			expect(counted.real.statuses.updated).toBe(onlyMissing ? 12 : 24);
 			expectExact(counted);
-		});
+		}, 120_000);
 	}
 
 	it('a dry run that reads nothing (no --site) counts the introspect a real run sends first', async () => {
@@ -70,5 +70,5 @@ describe('the dry run\'s cost is the real run\'s, counted the same way', () => {
 		const counted = await dryThenReal({sandbox, args: [jobs], env: {WEBFLOW_TOKEN: 'offline-token'}});
 		expect(counted.dry.requests).toBe(0);
 		expectExact(counted);
-	});
+	}, 120_000);
 });

@@ -41,14 +41,14 @@ describe('Redis that cannot be used when the run starts', () => {
 		const url = `redis://127.0.0.1:${await freePort()}`;
 		expectLocalCarryOn(await runWithRedis('redis-start-refused', url), /ECONNREFUSED/);
 		expectLocalCarryOn(await runWithRedis('redis-start-refused-env', url, {viaEnv: true}), /ECONNREFUSED/);
-	}, 30_000);
+	}, 120_000);
 
 	it('a server that accepts the connection and never answers: given up on, then a local budget', async () => {
 		const silent = await startSilentServer();
 		const ran = await runWithRedis('redis-start-silent', silent.url);
 		expect(silent.connections()).toBeGreaterThan(0);
 		expectLocalCarryOn(ran, /no answer from Redis/);
-	}, 30_000);
+	}, 120_000);
 
 	it.skipIf(!HAS_REDIS)('a Redis that refuses the connection\'s auth (no password, a wrong one): a local budget', async () => {
 		const {port} = await startRedis({password: 'right-password-9'});
@@ -58,5 +58,5 @@ describe('Redis that cannot be used when the run starts', () => {
 		const joined = await runWithRedis('redis-start-auth', `redis://:right-password-9@127.0.0.1:${port}`);
 		expect(joined.ran.code).toBe(0);
 		expect(JSON.parse(joined.ran.stdout)).toMatchObject({budget: {kind: 'shared'}});
-	}, 60_000);
+	}, 120_000);
 });
