@@ -182,8 +182,10 @@ export function formatExportSummary(summary: ExportSummary): string {
 export function formatProgress(progress: Progress, now: number): string {
 	const perMinute = progress.elapsedMs > 0 ? progress.done * 60_000 / progress.elapsedMs : 0;
 	const left = progress.total - progress.done;
-	const eta = perMinute > 0 ? ` ETA ${duration(left / perMinute * 60)}` : '';
-	const paused = progress.pausedUntil > now ? ` — paused ${Math.ceil((progress.pausedUntil - now) / 1000)} s by the rate limit` : '';
+	// A pause going on is waited out before the rest goes at the pace so far: the ETA counts it.
+	const pausedMs = Math.max(0, progress.pausedUntil - now);
+	const eta = perMinute > 0 ? ` ETA ${duration((pausedMs / 1000) + (left / perMinute * 60))}` : '';
+	const paused = pausedMs > 0 ? ` — paused ${Math.ceil(pausedMs / 1000)} s by the rate limit` : '';
 	return `${progress.done}/${progress.total} rows, ${Math.round(perMinute)}/min,${eta}${paused}`;
 }
 

@@ -3,6 +3,7 @@ import {copyFile, readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
+import {createLogger} from '../src/logger.js';
 import {CLI, spawnCli, tempDir, until} from './helpers.js';
 
 /**
@@ -86,6 +87,14 @@ describe('the README\'s examples do what it shows', () => {
 		expect(steps.filter(step => / sandbox /.test(` ${step.command} `))).toHaveLength(1);
 		expect(steps.length).toBeGreaterThanOrEqual(6);
 		expect(steps.filter(step => step.shows.length > 0).length).toBeGreaterThanOrEqual(4);
+	});
+
+	it('shows a terminal\'s log line as the terminal shows it', async () => {
+		const shown = /logs are readable lines \(`([^`]*? INFO: )/.exec(await readFile(README, 'utf8'))?.[1];
+		const lines: string[] = [];
+		createLogger({level: 'info', pretty: {colorize: false, write: line => lines.push(line)}}).info('rate limit hit: every request paused');
+		const digits = (text: string) => text.replaceAll(/\d/g, '0');
+		expect(digits(lines[0] ?? '')).toMatch(new RegExp(`^${digits(shown ?? 'not shown').replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 	});
 
 	it('runs every tagged command against the sandbox and finds the output it shows', async () => {
