@@ -51,6 +51,8 @@ export type RunConfig = {
 	readonly force?: boolean | undefined;
 	/** `--refuse-warnings`: rows with these alt-text warnings are `invalid`, before any request. */
 	readonly refuseWarnings?: ReadonlySet<WarningCode> | undefined;
+	/** `--staged-only`: CMS rows write the staged items only, never the live ones. @default false */
+	readonly stagedOnly?: boolean | undefined;
 	/** Set by `undo`: reads the site even on a dry run, never forces. */
 	readonly undo?: boolean | undefined;
 	/** `undo --allow-clear`: restoring an empty alt text sends `altText: ""`. @default false */
@@ -185,6 +187,7 @@ export function defaultRunConfig(input: string): RunConfig {
 		prefetch: false,
 		onlyMissing: false,
 		force: false,
+		stagedOnly: false,
 		maxWaitMs: DEFAULTS.maxWaitMs,
 		encoding: undefined,
 		backoffBaseMs: DEFAULTS.backoffBaseMs,
@@ -433,11 +436,23 @@ function runConfig(flags: Flags, positionals: readonly string[], env: Environmen
 		resume: flags.flag('resume'),
 		onlyMissing: flags.flag('only-missing'),
 		force: flags.flag('force'),
+		stagedOnly: flags.flag('staged-only'),
 		refuseWarnings: flags.read('refuse-warnings', parseWarningCodes, undefined),
 		encoding: flags.read('encoding', parseEncoding, undefined),
 	};
 	checkRunConfig(config);
 	return config;
+}
+
+/** `--include`: what an export writes, `assets` and/or `cms`, comma-separated. */
+function parseInclude(text: string, option: string): ReadonlySet<'assets' | 'cms'> {
+	const words = text.split(',').map(word => word.trim().toLowerCase()).filter(Boolean);
+	const wrong = words.filter(word => word !== 'assets' && word !== 'cms');
+	if (words.length === 0 || wrong.length > 0) {
+		throw new UsageError(`Expected ${option} to be assets, cms or assets,cms, got ${JSON.stringify(text)}`);
+	}
+
+	return new Set(words as Array<'assets' | 'cms'>);
 }
 
 /** `--refuse-warnings`: `all`, or alt-text warning codes separated by commas. */
@@ -481,6 +496,7 @@ function undoConfig(flags: Flags, positionals: readonly string[], env: Environme
 		dryRun,
 		undo: true,
 		allowClear: flags.flag('allow-clear'),
+		stagedOnly: flags.flag('staged-only'),
 	};
 	checkRunConfig(config);
 	return config;
@@ -538,6 +554,7 @@ function exportConfig(flags: Flags, positionals: readonly string[], env: Environ
 		tokensFile,
 		locales: flags.list('locale').map(locale => parseSiteId(locale, '--locale')),
 		missingOnly: flags.flag('missing-only'),
+		include: flags.read('include', parseInclude, new Set(['assets'] as const)),
 		out: outputFile(flags.text('out'), site === undefined ? 'assets-all-sites.csv' : `assets-${site}.csv`, 'it is written whole, then moved into place'),
 		concurrency: 1,
 	};

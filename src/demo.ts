@@ -1,9 +1,10 @@
 import {fileURLToPath} from 'node:url';
 import {defaultRunConfig, type RunConfig} from './config.js';
 import type {Logger} from './logger.js';
-import {readResults} from './csv/journal.js';
+import {readResults, writeCsvFile} from './csv/journal.js';
 import {CLEARED_CODE} from './lane.js';
 import {run, type Summary} from './run.js';
+import type {ImageValue} from './sandbox/cms.js';
 import {Sandbox} from './sandbox/server.js';
 import {undo} from './undo.js';
 
@@ -56,6 +57,7 @@ export async function demo({logger, out, interrupt}: {logger: Logger; out: strin
 			summary,
 			details: await undoneLines(undoOut),
 		});
+		await cmsSteps({sandbox, base, out, steps, logger, interrupt});
 		return {steps, sandbox: url};
 	} finally {
 		await sandbox.close();
@@ -83,4 +85,50 @@ async function undoneLines(path: string): Promise<string[]> {
 	}
 
 	return lines;
+}
+
+/** The CMS image the demo fixes: the blog's first post's main image, published, without alt text. */
+function demoCmsImage(sandbox: Sandbox): {collectionId: string; itemId: string; value: () => {staged: string; live: string}; fileId: string} {
+	const site = [...sandbox.sites.values()][0];
+	const collection = site && [...site.collections.values()][0];
+	const item = collection && [...collection.items.values()][0];
+	const variant = site && item?.variants.get(site.primaryLocale);
+	const image = variant?.fieldData['main-image'] as ImageValue | undefined;
+	if (!collection || !item || !variant || !image) {
+		throw new Error('the demo sandbox has no CMS image');
+	}
+
+	const altOf = (fieldData: Record<string, unknown> | undefined) => (fieldData?.['main-image'] as ImageValue | undefined)?.alt ?? '';
+	return {collectionId: collection.id, itemId: item.id, fileId: image.fileId, value: () => ({staged: altOf(variant.fieldData), live: altOf(variant.live)})};
+}
+
+/** CMS: a published post's main image gets alt text, staged and live (nothing published), then undo takes it back. */
+async function cmsSteps({sandbox, base, out, steps, logger, interrupt}: {sandbox: Sandbox; base: RunConfig; out: string; steps: DemoStep[]; logger: Logger; interrupt?: AbortSignal | undefined}): Promise<void> {
+	const image = demoCmsImage(sandbox);
+	const jobs = out.replace(/\.csv$/, '.cms-jobs.csv');
+	const cmsOut = out.replace(/\.csv$/, '.cms.csv');
+	const cmsUndo = out.replace(/\.csv$/, '.cms.undo.csv');
+	writeCsvFile({path: jobs, rows: [['collectionId', 'itemId', 'field', 'fileId', 'altText'], [image.collectionId, image.itemId, 'main-image', image.fileId, 'Snowy mountain ridge under a clear sky']], bom: false});
+	const show = (text: string) => text === '' ? '(no alt text)' : JSON.stringify(text);
+	const before = image.value();
+	const fixed = await run({...base, input: jobs, out: cmsOut}, {logger, interrupt});
+	const after = image.value();
+	steps.push({
+		title: 'Fix a CMS image: the blog post "Hello, mountains", field main-image (published: staged and live item written, nothing published)',
+		command: `altbatch run ${jobs} --site ${base.site ?? ''} --out ${cmsOut}`,
+		summary: fixed,
+		details: [`staged item: ${show(before.staged)} → ${show(after.staged)}`, `live item:   ${show(before.live)} → ${show(after.live)}`],
+	});
+	if (fixed.stopped) {
+		return;
+	}
+
+	const undone = await undo({...base, input: cmsOut, out: cmsUndo}, {logger, interrupt});
+	const back = image.value();
+	steps.push({
+		title: 'Undo the CMS fix: staged and live put back',
+		command: `altbatch undo ${cmsOut} --site ${base.site ?? ''} --out ${cmsUndo}`,
+		summary: undone,
+		details: [`staged item: ${show(after.staged)} → ${show(back.staged)}`, `live item:   ${show(after.live)} → ${show(back.live)}`],
+	});
 }

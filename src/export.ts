@@ -7,6 +7,7 @@ import {neutralize} from './rows/formula.js';
 import {BASE_COLUMNS} from './rows/job.js';
 import {followedByMany, learnBudget, publicStop, Session, siteRefusal, type ConnectionConfig, type RunStopped, type Stop} from './session.js';
 import {listStop, SiteShare} from './site.js';
+import {CMS_EXPORT_COLUMNS, exportCms} from './targets/cms/export.js';
 import type {AssetSummary} from './webflow/client.js';
 
 export type ExportConfig = ConnectionConfig & {
@@ -21,6 +22,8 @@ export type ExportConfig = ConnectionConfig & {
 	/** Locale ids to export; none means the primary locale. */
 	readonly locales: readonly string[];
 	readonly missingOnly: boolean;
+	/** `--include`: asset rows, CMS rows, or both (assets first). @default assets */
+	readonly include?: ReadonlySet<'assets' | 'cms'> | undefined;
 	readonly out: string;
 };
 
@@ -90,20 +93,42 @@ function targets(config: ExportConfig): Array<{site: string; token: string}> {
 	return sites.map(site => ({site, token: config.tokens?.get(site) ?? config.token ?? ''}));
 }
 
-type SiteExport = {site: string; share: SiteShare; rows: string[][]; assets: number; introspect: number; badLocales: Map<string, string>; stop: Stop | undefined};
+type SiteExport = {site: string; share: SiteShare; rows: string[][]; cmsRows: string[][]; assets: number; introspect: number; badLocales: Map<string, string>; stop: Stop | undefined};
 
 /** One site through its token's session: introspect (once per token), then every list page. */
 async function exportOne({site, session, config, logger}: {site: string; session: Session; config: ExportConfig; logger: Logger}): Promise<SiteExport> {
 	const share = new SiteShare(session);
-	const result: SiteExport = {site, share, rows: [], assets: 0, introspect: 0, badLocales: new Map(), stop: undefined};
-	const facts = await learnBudget({session, scope: 'assets:read', logger});
+	const result: SiteExport = {site, share, rows: [], cmsRows: [], assets: 0, introspect: 0, badLocales: new Map(), stop: undefined};
+	const include = config.include ?? new Set(['assets']);
+	const facts = await learnBudget({session, scope: include.has('assets') ? 'assets:read' : undefined, logger});
 	result.introspect = facts.requests;
 	const refused = siteRefusal(facts, site);
 	if (refused !== undefined) {
 		share.stop({reason: 'auth', rowCode: 'aborted', message: refused});
 	}
 
+	if (include.has('cms') && facts.scopes !== undefined && !facts.scopes.includes('cms:read') && !facts.scopes.includes('cms:write')) {
+		share.stop({reason: 'auth', rowCode: 'aborted', message: `the token is missing the cms:read scope (it has: ${facts.scopes.join(', ') || 'none'}): site ${site}'s CMS cannot be exported`});
+	}
+
 	if (share.stopped) {
+		return {...result, stop: share.stopped};
+	}
+
+	if (include.has('cms')) {
+		const cms = await exportCms({share, siteId: site, locales: config.locales.length > 0 ? config.locales : [''], missingOnly: config.missingOnly});
+		if ('failure' in cms) {
+			const stop = listStop({site, attempted: cms.failure, session});
+			const {reply} = cms.failure;
+			share.stop(reply?.kind === 'error' && reply.status === 403 ? {reason: 'auth', rowCode: 'aborted', message: `site ${site}'s CMS cannot be read with this token (403 ${reply.code}: ${reply.message})`} : stop ?? {reason: 'unreachable', rowCode: 'aborted', message: `site ${site}'s CMS could not be read`});
+			return {...result, stop: share.stopped};
+		}
+
+		// A CMS row: the asset columns blank but the alt text and its base; then the CMS columns.
+		result.cmsRows = cms.map(({alt, cells}) => [...EXPORT_COLUMNS.map(column => column === 'altText' || column === BASE_COLUMNS.altText ? alt : ''), ...cells].map(cell => neutralize(cell)));
+	}
+
+	if (!include.has('assets')) {
 		return {...result, stop: share.stopped};
 	}
 
@@ -166,14 +191,19 @@ export async function exportSite(config: ExportConfig, {logger, interrupt, now =
 		const done = exports.filter(one => !one.stop);
 		const written = done.length > 0;
 		if (written) {
-			const header = withSites ? [SITE_COLUMN, ...EXPORT_COLUMNS] : [...EXPORT_COLUMNS];
-			const rows = done.flatMap(one => withSites ? one.rows.map(row => [one.site, ...row]) : one.rows);
+			const cms = config.include?.has('cms') === true;
+			const columns = cms ? [...EXPORT_COLUMNS, ...CMS_EXPORT_COLUMNS] : [...EXPORT_COLUMNS];
+			const header = withSites ? [SITE_COLUMN, ...columns] : columns;
+			// Asset rows first (CMS columns blank), then CMS rows.
+			const blank = cms ? CMS_EXPORT_COLUMNS.map(() => '') : [];
+			const all = (one: SiteExport) => [...one.rows.map(row => [...row, ...blank]), ...one.cmsRows];
+			const rows = done.flatMap(one => withSites ? all(one).map(row => [one.site, ...row]) : all(one));
 			writeExport(config.out, [header, ...rows]);
 		}
 
 		const sites = Object.fromEntries(exports.map(one => [one.site, {
 			assets: one.assets,
-			rows: one.stop ? 0 : one.rows.length,
+			rows: one.stop ? 0 : one.rows.length + one.cmsRows.length,
 			requests: one.share.requests + one.introspect,
 			skippedLocales: [...one.badLocales.keys()],
 			stopped: publicStop(one.stop),
@@ -183,7 +213,7 @@ export async function exportSite(config: ExportConfig, {logger, interrupt, now =
 			out: config.out,
 			site: config.site,
 			assets: exports.reduce((sum, one) => sum + one.assets, 0),
-			rows: done.reduce((sum, one) => sum + one.rows.length, 0),
+			rows: done.reduce((sum, one) => sum + one.rows.length + one.cmsRows.length, 0),
 			requests: [...sessions.values()].reduce((sum, session) => sum + session.stats().requests, 0),
 			written,
 			sites: withSites ? sites : undefined,

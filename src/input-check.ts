@@ -19,6 +19,8 @@ export type CheckedInput = {
 	readonly siteIds: ReadonlySet<string>;
 	/** Per site named by the valid rows, the locale ids its rows use (a site's locales are its own). */
 	readonly localesBySite: ReadonlyMap<string, ReadonlySet<string>>;
+	/** Whether any valid row is an asset row (a file of CMS rows only needs no asset scope, no asset prefetch). @default true */
+	readonly assetRows?: boolean | undefined;
 };
 
 const SWALLOWED_ROW = /[\r\n][\da-f]{24}[,;\t]/i;
@@ -40,6 +42,7 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 	let row = 0;
 	const locales = new Set<string>();
 	const localesBySite = new Map<string, Set<string>>();
+	let assetRows = false;
 	const dialect = await readCsvFile({
 		path,
 		encoding,
@@ -66,10 +69,19 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 
 			const job = toJob({columns, fields: record.fields, row, line: record.firstLine});
 			if (job.problem === undefined) {
-				locales.add(job.localeId ?? '');
+				// A CMS row's locale is a CMS locale: its items are read by its own target, not in the asset prefetch.
+				const assetRow = job.cms === undefined;
+				assetRows ||= assetRow;
+				if (assetRow) {
+					locales.add(job.localeId ?? '');
+				}
+
 				if (job.siteId !== undefined) {
 					const used = localesBySite.get(job.siteId) ?? new Set<string>();
-					used.add(job.localeId ?? '');
+					if (assetRow) {
+						used.add(job.localeId ?? '');
+					}
+
 					localesBySite.set(job.siteId, used);
 				}
 			}
@@ -81,7 +93,7 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 		throw new InputError({file: path, line: 1, code: 'input_empty', message: 'the file is empty (no header row)'});
 	}
 
-	return {columns, dialect, rows, lastRow: row, locales, siteIds: new Set(localesBySite.keys()), localesBySite};
+	return {columns, dialect, rows, lastRow: row, locales, siteIds: new Set(localesBySite.keys()), localesBySite, assetRows};
 }
 
 /**

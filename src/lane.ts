@@ -34,6 +34,8 @@ export class Lane {
 	coverageBefore: Coverage | undefined;
 	/** Requests a real run would send (dry run with a prefetch). */
 	wouldSend = 0;
+	/** The token's scopes, when introspect said them (CMS rows check theirs). */
+	scopes: readonly string[] | undefined;
 	readonly #share: SiteShare;
 	// Until the token is known to be good, the first PATCH goes alone: a refused token then costs
 	// one request, not one per request in flight.
@@ -56,6 +58,11 @@ export class Lane {
 
 	get tooManyRequests(): number {
 		return this.#share.tooManyRequests;
+	}
+
+	/** This site's share of its token (CMS rows send through it). */
+	get share(): SiteShare {
+		return this.#share;
 	}
 
 	/** Why this lane stopped: its token's stop, or its site's alone. */
@@ -86,12 +93,14 @@ export class Lane {
 	 * Introspect (budget, scopes, site access; once per token), then with `prefetch` the site's
 	 * assets in these locales. A site the token can't reach stops this lane only.
 	 */
-	async start({prefetch, locales}: {prefetch: boolean; locales: ReadonlySet<string>}): Promise<void> {
+	async start({prefetch, locales, assets = true}: {prefetch: boolean; locales: ReadonlySet<string>; assets?: boolean}): Promise<void> {
 		// A dry run checks what the real run would: a token without assets:write stops it as it would the real run.
-		const facts = await learnBudget({session: this.session, scope: 'assets:write', logger: this.#logger});
+		// A file of CMS rows only needs no asset scope (its CMS target checks its own).
+		const facts = await learnBudget({session: this.session, scope: assets ? 'assets:write' : undefined, logger: this.#logger});
 		this.#introspected = facts.requests;
 		// A real run introspects the token once (retries apart): the first lane of the token counts it.
 		this.#introspects = facts.requests > 0 ? 1 : 0;
+		this.scopes = facts.scopes;
 		// Joined after introspect, so the shared spacing starts at the token's own rate.
 		await this.session.connectShared();
 		if (facts.vouched) {
@@ -103,7 +112,7 @@ export class Lane {
 			this.#share.stop({reason: 'auth', rowCode: 'aborted', message: refused});
 		}
 
-		if (prefetch && this.site !== undefined && !this.stopped) {
+		if (prefetch && assets && this.site !== undefined && !this.stopped) {
 			this.snapshot = await this.#prefetch(this.site, locales);
 			this.coverageBefore = this.snapshot ? coverageOf(this.snapshot) : undefined;
 		}

@@ -12,6 +12,8 @@ import {altTextWarnings, describeWarnings, DuplicateAltTracker, type WarningCode
 import {RowPool} from './schedule/pool.js';
 import {ratePerMinute, type BudgetMode, type RateSource} from './schedule/rate.js';
 import {Lane} from './lane.js';
+import {CmsTarget} from './targets/cms/target.js';
+import type {CmsJob} from './targets/cms/merge.js';
 import {lockPath} from './lock.js';
 import {assertFilesSafe, type PlannedFile} from './paths.js';
 import {Results} from './results.js';
@@ -201,7 +203,7 @@ async function startLanes({lanes, config, checked}: {lanes: Map<string, Lane>; c
 	}
 
 	const prefetch = config.site !== undefined || config.prefetch === true;
-	await Promise.all([...lanes.values()].map(lane => lane.start({prefetch, locales: lane.site === config.site ? checked.locales : checked.localesBySite.get(lane.site ?? '') ?? checked.locales})));
+	await Promise.all([...lanes.values()].map(lane => lane.start({prefetch, assets: checked.assetRows !== false, locales: lane.site === config.site ? checked.locales : checked.localesBySite.get(lane.site ?? '') ?? checked.locales})));
 }
 
 /**
@@ -230,6 +232,8 @@ class RowRouter {
 	readonly #duplicates = new DuplicateAltTracker();
 	/** Rows finished (or carried over), a bit each: an input that changed part-way leaves the others to `notReached`. */
 	#reached = new Uint32Array(64);
+	/** Per lane, its CMS rows (settled together once the file is read). */
+	readonly #cms = new Map<string, CmsTarget>();
 	readonly #secrets: readonly string[];
 	/** When the last row finished (shared by the rows of one millisecond). */
 	#finishedAt = new Date(Number.NaN);
@@ -306,6 +310,19 @@ class RowRouter {
 			return undefined;
 		}
 
+		if (job.cms) {
+			let target = this.#cms.get(laneKey);
+			if (!target) {
+				target = new CmsTarget({lane, config: this.#config, logger: this.#logger});
+				this.#cms.set(laneKey, target);
+			}
+
+			target.take(job as CmsJob, outcome => {
+				this.#finish(work, outcome);
+			});
+			return undefined;
+		}
+
 		// Rows of one asset in file order, whatever their locale: the display name is the asset's.
 		return pool.add(() => inKeyOrder(this.#chains, job.assetId, async () => {
 			this.#finish(work, await lane.process(job).catch((error: unknown) => internalFailure({error, logger: this.#logger, row: job.row, secrets: this.#secrets})));
@@ -314,7 +331,7 @@ class RowRouter {
 
 	/** Every row in flight ended; the first pool that failed, if one did. */
 	async drain(): Promise<PromiseRejectedResult | undefined> {
-		const drained = await Promise.allSettled([...this.#pools.values()].map(pool => pool.drain()));
+		const drained = await Promise.allSettled([...[...this.#cms.values()].map(async target => target.flush()), ...[...this.#pools.values()].map(pool => pool.drain())]);
 		return drained.find(result => result.status === 'rejected');
 	}
 

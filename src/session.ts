@@ -252,6 +252,8 @@ export class Session {
 export type TokenFacts = {
 	readonly vouched: boolean;
 	readonly siteIds: readonly string[] | undefined;
+	/** The token's scopes, when introspect said them. */
+	readonly scopes?: readonly string[] | undefined;
 	/** Introspect's requests, told only to the session's first caller (so a token's sites count them once). */
 	readonly requests: number;
 };
@@ -264,7 +266,7 @@ const learned = new WeakMap<Session, Promise<TokenFacts>>();
  * first PATCH's `X-RateLimit-Limit` tells the budget then. A missing scope stops the session (every
  * site of the token); whether each site is reachable is the caller's to check (`siteRefusal`).
  */
-export async function learnBudget({session, scope, logger}: {session: Session; scope: string; logger: Logger}): Promise<TokenFacts> {
+export async function learnBudget({session, scope, logger}: {session: Session; scope: string | undefined; logger: Logger}): Promise<TokenFacts> {
 	const known = learned.get(session);
 	if (known) {
 		return {...await known, requests: 0}; // Counted once: by the token's first caller.
@@ -275,7 +277,7 @@ export async function learnBudget({session, scope, logger}: {session: Session; s
 	return facts;
 }
 
-async function introspect({session, scope, logger}: {session: Session; scope: string; logger: Logger}): Promise<TokenFacts> {
+async function introspect({session, scope, logger}: {session: Session; scope: string | undefined; logger: Logger}): Promise<TokenFacts> {
 	const {governor, stop} = session;
 	const attempted = await session.request(() => session.client.introspect(session.abort), 2);
 	if (attempted.kind === 'too_long') {
@@ -294,11 +296,11 @@ async function introspect({session, scope, logger}: {session: Session; scope: st
 	}
 
 	logger.info({rateLimitPerMinute: info.rateLimit, pacedPerMinute: ratePerMinute(governor.rate)}, 'token introspected');
-	if (info.scopes !== undefined && !info.scopes.includes(scope)) {
+	if (scope !== undefined && info.scopes !== undefined && !info.scopes.includes(scope)) {
 		stop.trigger({reason: 'auth', rowCode: 'aborted', message: `the token is missing the ${scope} scope (it has: ${info.scopes.join(', ') || 'none'})`});
 	}
 
-	return {vouched: true, siteIds: info.siteIds, requests: attempted.attempts};
+	return {vouched: true, siteIds: info.siteIds, scopes: info.scopes, requests: attempted.attempts};
 }
 
 /** Why the token cannot reach the site, when introspect said so; undefined when it can (or nothing was said). */

@@ -22,6 +22,8 @@ type Group = {
 	readonly siteId: string | undefined;
 	readonly fields: Partial<Record<EditField, Restore>>;
 	unknown: boolean;
+	/** A CMS row's image (its alt is put back staged, and live where the run wrote it live). */
+	readonly cms?: Job['cms'];
 };
 
 /**
@@ -44,7 +46,8 @@ export async function undo(config: RunConfig, hooks: RunHooks): Promise<Summary>
 	const localesBySite = new Map<string, Set<string>>();
 	for (const job of jobs) {
 		if (job.siteId !== undefined && !job.problem) {
-			localesBySite.set(job.siteId, (localesBySite.get(job.siteId) ?? new Set<string>()).add(job.localeId ?? ''));
+			const used = localesBySite.get(job.siteId) ?? new Set<string>();
+			localesBySite.set(job.siteId, job.cms ? used : used.add(job.localeId ?? ''));
 		}
 	}
 
@@ -53,9 +56,10 @@ export async function undo(config: RunConfig, hooks: RunHooks): Promise<Summary>
 		dialect: {encoding: 'utf-8', delimiter: ','},
 		rows: jobs.length,
 		lastRow: jobs.at(-1)?.row ?? 1,
-		locales: new Set(jobs.filter(job => !job.problem).map(job => job.localeId ?? '')),
+		locales: new Set(jobs.filter(job => !job.problem && !job.cms).map(job => job.localeId ?? '')),
 		siteIds: new Set(localesBySite.keys()),
 		localesBySite,
+		assetRows: jobs.some(job => !job.problem && !job.cms),
 	};
 	return run({...config, undo: true}, hooks, {
 		checked,
@@ -137,13 +141,14 @@ async function readRun(path: string): Promise<{columns: Columns; groups: Group[]
 		let group = groups.get(jobKey(job));
 		if (!group) {
 			const cells = keep.map(i => fields[1 + i] ?? '');
-			group = {row, cells, assetId: job.assetId, localeId: job.localeId, siteId: job.siteId, fields: {}, unknown: false};
+			group = {row, cells, assetId: job.assetId, localeId: job.localeId, siteId: job.siteId, fields: {}, unknown: false, cms: job.cms};
 			groups.set(jobKey(job), group);
 		}
 
 		// An asset always has a display name: an empty previous one means the run did not read the site.
 		const previousName = unneutralize(fields[at(PREVIOUS.displayName)] ?? '');
-		const known = previousName !== '';
+		// A CMS image has no name: a CMS row's run always read the item, and its alt may have been empty.
+		const known = previousName !== '' || job.cms !== undefined;
 		for (const field of EDIT_FIELDS) {
 			const wrote = written(job, field, fields[at('error_code')] ?? '');
 			if (wrote === undefined) {
@@ -214,5 +219,8 @@ function toUndoJob({group, columns}: {group: Group; columns: Columns}): Job {
 		displayName: value('displayName')?.before,
 		altText: value('altText')?.before,
 		base: Object.fromEntries(restores.map(([field, r]) => [field, r.written])),
+		cms: group.cms,
+		// Undo's columns leave out the export's base columns: the live column is found again in them.
+		liveCell: group.cms === undefined ? undefined : columns.cms?.live ?? 'append',
 	}, problem);
 }

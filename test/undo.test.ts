@@ -1,7 +1,7 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {demo} from '../src/demo.js';
+import {demo, type DemoStep} from '../src/demo.js';
 import {silentLogger} from '../src/logger.js';
 import {siteTokens} from '../src/sandbox/server.js';
 import {undo} from '../src/undo.js';
@@ -228,12 +228,23 @@ describe('altbatch undo', () => {
 	it('npm start shows the safety net: after the real run an editor changes one asset, and undo puts back the rest', async () => {
 		const dir = await tempDir();
 		const {steps} = await demo({logger: silentLogger(), out: join(dir, 'jobs.example.results.csv')});
-		const last = steps.at(-1)!;
+		const last = steps.find(step => step.title.startsWith('Undo the apply run'))!;
 		expect(last.command).toMatch(/^altbatch undo /);
 		expect(last.summary.statuses).toMatchObject({conflict: 1});
 		expect(last.summary.statuses.updated).toBeGreaterThan(0);
 		expect(last.details!.filter(line => line.startsWith('conflict'))).toHaveLength(1);
 		expect(last.details!.filter(line => line.startsWith('put back')).length).toBeGreaterThan(0);
+	});
+
+	it('npm start fixes a CMS image staged and live, without publishing, and undo puts both back', async () => {
+		const dir = await tempDir();
+		const {steps} = await demo({logger: silentLogger(), out: join(dir, 'jobs.example.results.csv')});
+		const [fix, back] = steps.slice(-2) as [DemoStep, DemoStep];
+		expect(fix.summary.statuses.updated).toBe(1);
+		expect(fix.details).toEqual(['staged item: (no alt text) → "Snowy mountain ridge under a clear sky"', 'live item:   (no alt text) → "Snowy mountain ridge under a clear sky"']);
+		expect(back.command).toMatch(/^altbatch undo /);
+		expect(back.summary.statuses.updated).toBe(1);
+		expect(back.details).toEqual(['staged item: "Snowy mountain ridge under a clear sky" → (no alt text)', 'live item:   "Snowy mountain ridge under a clear sky" → (no alt text)']);
 	});
 
 	it('puts the display name back once per asset, whatever locales the run wrote it in, and each locale\'s alt text', async () => {

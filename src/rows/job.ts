@@ -1,4 +1,5 @@
 import {InputError} from '../errors.js';
+import {CMS_ALIASES, imageKey, readCmsRef, type CmsCode, type CmsField, type CmsRef} from './cms-row.js';
 import {unneutralize} from './formula.js';
 
 /** The fields a jobs file can carry; every other column is passed through untouched. */
@@ -33,10 +34,12 @@ export type Base = Readonly<Partial<Record<EditField, string>>>;
 export type Columns = {
 	readonly header: readonly string[];
 	readonly index: Readonly<Partial<Record<Field, number>>>;
+	/** The CMS columns (cms-row.ts), where the file has them. */
+	readonly cms?: Readonly<Partial<Record<CmsField, number>>>;
 };
 
 /** Why a row cannot be sent (`invalid`), found in its own cells (undo: in what the run recorded). */
-export type ProblemCode = 'too_many_fields' | 'invalid_asset_id' | 'invalid_locale_id' | 'invalid_site_id' | 'nothing_to_update' | 'no_previous_values' | 'needs_allow_clear';
+export type ProblemCode = 'too_many_fields' | 'invalid_asset_id' | 'invalid_locale_id' | 'invalid_site_id' | 'nothing_to_update' | 'no_previous_values' | 'needs_allow_clear' | Extract<CmsCode, 'not_for_cms' | 'invalid_cms_id'>;
 
 export type RowProblem = {readonly code: ProblemCode; readonly message: string};
 
@@ -54,6 +57,13 @@ type JobFields = {
 	readonly siteId: string | undefined;
 	/** With base values the row is decided three-way (base, file, site now); without, two-way. */
 	readonly base?: Base | undefined;
+	/**
+	 * A CMS row (a non-blank `itemId`): the image it names. Its `assetId` is the image's `fileId`
+	 * and its `localeId` the `cmsLocaleId`.
+	 */
+	readonly cms?: CmsRef | undefined;
+	/** Where the results' `live` column is: an input column (the export's), or one added at the end. */
+	readonly liveCell?: number | 'append' | undefined;
 };
 
 /** A row that can be sent. */
@@ -99,12 +109,24 @@ export function mapHeader({header, file, line}: {header: readonly string[]; file
 		index[field] = i;
 	}
 
+	const cms: Partial<Record<CmsField, number>> = {};
+	for (const [i, name] of header.entries()) {
+		const field = CMS_ALIASES[normalizeHeader(name) as keyof typeof CMS_ALIASES] as CmsField | undefined;
+		if (field !== undefined && cms[field] === undefined) {
+			cms[field] = i;
+		}
+	}
+
+	if (cms.itemId !== undefined) {
+		return {header: header.map(h => h.replace(/^\uFEFF/, '')), index, cms};
+	}
+
 	if (index.assetId === undefined) {
 		throw new InputError({
 			file,
 			line,
 			code: 'input_no_asset_id_column',
-			message: `no asset id column in the header (${header.map(h => JSON.stringify(h)).join(', ')}); name one "assetId", "asset_id", "Asset ID" or "id"`,
+			message: `no asset id column in the header (${header.map(h => JSON.stringify(h)).join(', ')}); name one "assetId", "asset_id", "Asset ID" or "id" (or "itemId" for CMS rows)`,
 		});
 	}
 
@@ -126,6 +148,17 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 		return value === undefined || value.trim() === '' ? undefined : value;
 	};
 
+	const liveCell: number | 'append' | undefined = columns.cms?.itemId === undefined ? undefined : columns.cms.live ?? 'append';
+	const cmsCell = (field: CmsField) => {
+		const i = columns.cms?.[field];
+		const value = i === undefined ? undefined : cells[i];
+		return value === undefined || value.trim() === '' ? undefined : value;
+	};
+
+	if (cmsCell('itemId') !== undefined) {
+		return cmsJob();
+	}
+
 	const assetId = (get('assetId') ?? '').trim().toLowerCase();
 	const localeId = get('localeId')?.trim().toLowerCase();
 	const siteId = get('siteId')?.trim().toLowerCase();
@@ -133,7 +166,25 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 	const displayName = textField(get('displayName'));
 	const altText = textField(get('altText'));
 	const base = readBase();
-	return withProblem({row, line, cells, assetId, localeId, displayName, altText, siteId, base}, findProblem());
+	return withProblem({row, line, cells, assetId, localeId, displayName, altText, siteId, base, liveCell}, findProblem());
+
+	/** A CMS row: the image it names; its alt text, base and site as for an asset row. */
+	function cmsJob(): Job {
+		const {ref, problem} = readCmsRef(cmsCell, get('displayName') !== undefined);
+		const altText = textField(get('altText'));
+		const exported = columns.index.exportedAltText === undefined ? undefined : unneutralize(cells[columns.index.exportedAltText] ?? '');
+		const own = {row, line, cells, assetId: ref.fileId, localeId: ref.cmsLocaleId, displayName: undefined, altText, siteId: get('siteId')?.trim().toLowerCase(), base: exported === undefined ? undefined : {altText: exported}, cms: ref, liveCell};
+		if (fields.length > width) {
+			return withProblem(own, {code: 'too_many_fields', message: `line ${line} has ${fields.length} cells but the header has ${width}; quote cells that contain the separator`});
+		}
+
+		if (own.siteId !== undefined && !isObjectId(own.siteId)) {
+			return withProblem(own, {code: 'invalid_site_id', message: `site id "${own.siteId}" is not a 24-character hex id`});
+		}
+
+		// An exported row left blank leaves its image as it is (`unchanged`); a hand-written one has nothing to do.
+		return withProblem(own, problem ?? (altText === undefined && own.base === undefined ? {code: 'nothing_to_update', message: 'the alt text is empty'} : undefined));
+	}
 
 	/**
 	 * An exported row: its base columns, where the file has them. An asset always has a display
@@ -190,5 +241,5 @@ function textField(value: string | undefined): string | undefined {
 
 /** Rows with the same key are applied one after another, in file order. */
 export function jobKey(job: Job): string {
-	return `${job.assetId}/${job.localeId ?? ''}`;
+	return job.cms ? imageKey(job.cms) : `${job.assetId}/${job.localeId ?? ''}`;
 }

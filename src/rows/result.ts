@@ -14,6 +14,14 @@ export const DONE_STATUSES: ReadonlySet<string> = new Set<Status>(['updated', 'u
 /** Statuses that make the exit code 1. */
 export const PROBLEM_STATUSES: readonly Status[] = ['invalid', 'failed', 'not_attempted', 'conflict'];
 
+const LIVE_COLUMN = 'live';
+const normalized = (name: string) => name.replace(/^\uFEFF/, '').toLowerCase().replace(/[\s_-]+/g, '');
+
+function needsLiveColumn(header: readonly string[]): boolean {
+	const names = header.map(normalized);
+	return names.includes('itemid') && !names.includes(LIVE_COLUMN);
+}
+
 export const RESULT_COLUMNS = ['status', 'http_status', 'error_code', 'error_message', 'attempts', 'finished_at', 'warnings', 'previous_display_name', 'previous_alt_text'] as const;
 
 /** What the site held for the row's asset and locale just before the row (when the run read it). */
@@ -34,6 +42,7 @@ export type RowCode =
 	| 'changed_on_site' | 'has_alt_text' | 'conflict' | 'not_in_site' | 'validation_error' | 'superseded' // decided against the site or the results file
 	| 'alt_text_cleared' // undo --allow-clear
 	| 'input_changed' // the input changed while the run read it: rows not reached
+	| 'not_in_collection' | 'not_an_image_field' | 'image_not_in_field' // CMS rows decided against the items read
 	| 'timeout' | 'bad_response' | 'internal_error'; // the request's end
 
 export type ErrorCode = RowCode | ApiCode;
@@ -51,18 +60,24 @@ export type Outcome = {
 	readonly attempts: number;
 	readonly previous?: Previous | undefined;
 	readonly conflicts?: readonly FieldConflict[] | undefined;
+	/** A CMS row: whether the alt is live now (`yes`) or only staged (`staged`); the results' `live` column. */
+	readonly live?: 'yes' | 'staged' | undefined;
 };
 
 export type RowResult = Outcome & {readonly job: Job; readonly finishedAt: Date; readonly warnings: readonly string[]};
 
+/** The results' header: the input's, then ours; a file with CMS rows (an `itemId` column) and no `live` column gets one at the end. */
 export function resultHeader(inputHeader: readonly string[]): string[] {
-	return ['row', ...inputHeader, ...RESULT_COLUMNS];
+	return ['row', ...inputHeader, ...RESULT_COLUMNS, ...needsLiveColumn(inputHeader) ? [LIVE_COLUMN] : []];
 }
 
 export function resultCells(result: RowResult): string[] {
+	const {liveCell} = result.job;
+	// The export's `live` column says what the run did for a CMS row (`yes`, `staged`); other rows keep theirs.
+	const cells = typeof liveCell === 'number' && result.live !== undefined ? result.job.cells.map((cell, i) => i === liveCell ? result.live ?? cell : cell) : result.job.cells;
 	return [
 		String(result.job.row),
-		...result.job.cells,
+		...cells,
 		result.status,
 		result.httpStatus === undefined ? '' : String(result.httpStatus),
 		result.ownMessage === true ? result.errorCode ?? '' : neutralize(result.errorCode ?? ''),
@@ -72,5 +87,6 @@ export function resultCells(result: RowResult): string[] {
 		result.warnings.join(';'),
 		neutralize(result.previous?.displayName ?? ''),
 		neutralize(result.previous?.altText ?? ''),
+		...liveCell === 'append' ? [result.live ?? ''] : [],
 	];
 }

@@ -1,0 +1,185 @@
+import {decideAgainst} from '../../rows/decide.js';
+import type {ValidJob} from '../../rows/job.js';
+import type {Outcome, Previous} from '../../rows/result.js';
+import type {CmsRef} from '../../rows/cms-row.js';
+
+/**
+ * One item's CMS rows against the item as read (staged, and live when it is published): each row
+ * decided three-way on its image's alt, and the item's new field values — every other image kept
+ * whole and in its place. Pure.
+ */
+
+/** An image as a field holds it. Only these three are read and written back. */
+export type Image = {readonly fileId: string; readonly url: string | null; readonly alt: string | null};
+
+export type FieldType = 'Image' | 'MultiImage' | 'other';
+
+/** An item variant (one CMS locale) as read. */
+export type ItemState = {
+	readonly id: string;
+	readonly isDraft: boolean;
+	readonly lastPublished: string | null;
+	readonly fieldData: Readonly<Record<string, unknown>>;
+};
+
+/** A CMS row: a valid job with its reference. */
+export type CmsJob = ValidJob & {readonly cms: CmsRef};
+
+/** What the `live` results column says: the alt is (or would be) live now, or only staged. */
+export type Live = 'yes' | 'staged';
+
+/** A row's end before any write, or what it waits for: the item's staged and/or live write. */
+export type RowPlan =
+	| {readonly kind: 'done'; readonly outcome: Outcome; readonly live: Live | undefined}
+	| {readonly kind: 'write'; readonly previous: Previous | undefined; readonly staged: boolean; readonly liveWrite: boolean; readonly live: Live};
+
+export type ItemPlan = {
+	readonly rows: ReadonlyMap<number, RowPlan>;
+	/** The fields to send to the staged item (each whole), when any changed. */
+	readonly staged: Record<string, unknown> | undefined;
+	/** The fields to send to the live item (each whole, merged into the live values), when any changed. */
+	readonly live: Record<string, unknown> | undefined;
+	/** For the ledger and undo: per row, the live alt before (where the live item is written). */
+	readonly liveBefore: ReadonlyMap<number, string>;
+};
+
+const asImage = (value: unknown): Image | undefined => {
+	if (typeof value !== 'object' || value === null || typeof (value as {fileId?: unknown}).fileId !== 'string') {
+		return undefined;
+	}
+
+	const {fileId, url, alt} = value as {fileId: string; url?: unknown; alt?: unknown};
+	return {fileId: fileId.toLowerCase(), url: typeof url === 'string' ? url : null, alt: typeof alt === 'string' ? alt : null};
+};
+
+/** A field's images in order (an Image field: none or one). */
+export function imagesOf(type: FieldType, value: unknown): Image[] {
+	if (type === 'MultiImage') {
+		return Array.isArray(value) ? value.map(asImage).filter((image): image is Image => image !== undefined) : [];
+	}
+
+	const image = asImage(value);
+	return image ? [image] : [];
+}
+
+/** The field's value to send: the images, whole, in their order. */
+function valueOf(type: FieldType, images: readonly Image[]): unknown {
+	const whole = images.map(({fileId, url, alt}) => ({fileId, url, alt}));
+	return type === 'MultiImage' ? whole : whole[0] ?? null;
+}
+
+/**
+ * Which image of the field a row means: the one with its `fileId`; where that appears more than
+ * once, the one at the row's `index`, else the one still holding the exported alt, else the first.
+ */
+export function findImage(images: readonly Image[], ref: CmsRef, base: string | undefined): number | undefined {
+	const places = images.flatMap((image, i) => image.fileId === ref.fileId ? [i] : []);
+	if (places.length <= 1) {
+		return places[0];
+	}
+
+	if (ref.index !== undefined && places.includes(ref.index - 1)) {
+		return ref.index - 1;
+	}
+
+	const byBase = places.filter(i => (images[i]?.alt ?? '') === base);
+	return byBase.length === 1 ? byBase[0] : places[0];
+}
+
+const failed = (code: 'not_in_collection' | 'not_an_image_field' | 'image_not_in_field', message: string, live: Live | undefined = undefined): RowPlan => ({kind: 'done', outcome: {status: 'failed', errorCode: code, errorMessage: message, attempts: 0}, live});
+
+/**
+ * Decides one item variant's rows (file order: a later row of the same image sees the earlier
+ * one's value). `staged` undefined: the item is not in the collection (or not in this locale).
+ * `live` undefined: never published. `undo`: the live item is put back only where it still holds
+ * what the run wrote.
+ */
+export function planItem({rows, fields, staged, live, onlyMissing, force, stagedOnly, undo}: {
+	rows: readonly CmsJob[];
+	fields: ReadonlyMap<string, FieldType> | undefined;
+	staged: ItemState | undefined;
+	live: ItemState | undefined;
+	onlyMissing: boolean;
+	force: boolean | undefined;
+	stagedOnly: boolean;
+	undo: boolean;
+}): ItemPlan {
+	const plans = new Map<number, RowPlan>();
+	const liveBefore = new Map<number, string>();
+	const stagedFields = new Map<string, Image[]>();
+	const liveFields = new Map<string, Image[]>();
+	const changed = {staged: new Set<string>(), live: new Set<string>()};
+	const working = (into: Map<string, Image[]>, item: ItemState, slug: string, type: FieldType) => {
+		let images = into.get(slug);
+		if (!images) {
+			images = imagesOf(type, item.fieldData[slug]);
+			into.set(slug, images);
+		}
+
+		return images;
+	};
+
+	for (const job of rows) {
+		const {cms} = job;
+		const type = fields?.get(cms.field);
+		if (!fields || !staged) {
+			plans.set(job.row, failed('not_in_collection', fields ? `collection ${cms.collectionId} has no item ${cms.itemId}${cms.cmsLocaleId === undefined ? '' : ` in CMS locale ${cms.cmsLocaleId}`}` : `the site has no collection ${cms.collectionId} (or this token cannot see it)`));
+			continue;
+		}
+
+		if (type === undefined) {
+			plans.set(job.row, failed('not_in_collection', `collection ${cms.collectionId} has no field "${cms.field}"`));
+			continue;
+		}
+
+		const published = live !== undefined && !stagedOnly;
+		if (type === 'other') {
+			plans.set(job.row, failed('not_an_image_field', `field "${cms.field}" is not an Image or MultiImage field`));
+			continue;
+		}
+
+		const images = working(stagedFields, staged, cms.field, type);
+		const at = findImage(images, cms, job.base?.altText);
+		const image = at === undefined ? undefined : images[at];
+		if (at === undefined || !image) {
+			plans.set(job.row, failed('image_not_in_field', `image ${cms.fileId} is no longer in field "${cms.field}" of item ${cms.itemId}: nothing written`, published ? 'yes' : 'staged'));
+			continue;
+		}
+
+		const liveImages = published ? working(liveFields, live, cms.field, type) : [];
+		const liveAt = published ? findImage(liveImages, cms, job.base?.altText) : undefined;
+		const liveImage = liveAt === undefined ? undefined : liveImages[liveAt];
+		const current = {id: cms.fileId, displayName: undefined, altText: new Map([[job.localeId ?? '', image.alt]])};
+		const decision = decideAgainst({job: {...job, displayName: undefined}, current, onlyMissing, force});
+		const wanted = decision.kind === 'send' ? decision.job.altText : job.altText;
+		// The live item follows only where it holds what the staged one held (or the base): an alt
+		// changed on the live item alone is left as it is.
+		const liveFollows = liveImage !== undefined && wanted !== undefined && (liveImage.alt ?? '') !== wanted
+			&& (undo ? (liveImage.alt ?? '') === (job.base?.altText ?? '') : (liveImage.alt ?? '') === (image.alt ?? '') || (liveImage.alt ?? '') === job.base?.altText);
+		// `yes`: the item is published (and written live) and holds this image; else only the staged item is written.
+		const liveNow: Live = liveImage === undefined ? 'staged' : 'yes';
+		const sheetEdited = job.base?.altText === undefined || job.altText !== job.base.altText;
+		if (decision.kind === 'done' && !(decision.outcome.status === 'unchanged' && sheetEdited && liveFollows)) {
+			plans.set(job.row, {kind: 'done', outcome: decision.outcome, live: liveNow});
+			continue;
+		}
+
+		const writeStaged = decision.kind === 'send' && wanted !== undefined;
+		if (writeStaged) {
+			images[at] = {...image, alt: wanted};
+			changed.staged.add(cms.field);
+		}
+
+		if (liveFollows && liveAt !== undefined) {
+			liveBefore.set(job.row, liveImage.alt ?? '');
+			liveImages[liveAt] = {...liveImage, alt: wanted};
+			changed.live.add(cms.field);
+		}
+
+		const previous: Previous = decision.kind === 'send' ? decision.previous ?? {displayName: '', altText: image.alt ?? ''} : {displayName: '', altText: image.alt ?? ''};
+		plans.set(job.row, {kind: 'write', previous, staged: writeStaged, liveWrite: liveFollows, live: liveNow});
+	}
+
+	const fieldsOf = (from: Map<string, Image[]>, slugs: Set<string>) => slugs.size === 0 ? undefined : Object.fromEntries([...slugs].map(slug => [slug, valueOf(fields?.get(slug) ?? 'other', from.get(slug) ?? [])]));
+	return {rows: plans, staged: fieldsOf(stagedFields, changed.staged), live: fieldsOf(liveFields, changed.live), liveBefore};
+}

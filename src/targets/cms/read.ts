@@ -1,0 +1,160 @@
+import type {ApiReply} from '../../reply.js';
+import type {Attempted} from '../../schedule/attempts.js';
+import {ITEMS_PER_WRITE as PAGE, type WebflowClient} from '../../webflow/client.js';
+import type {FieldType, ItemState} from './merge.js';
+
+/**
+ * Reading the CMS through a token's pacing: a site's collections, a collection's fields, and its
+ * items staged and live, 100 a request per CMS locale (the first page tells the total, the rest go
+ * side by side). Every call goes through `request` (the lane's budget, retries and counts).
+ */
+
+export type Request = (send: (signal: AbortSignal | undefined) => Promise<ApiReply>, kind: 'list' | 'read' | 'write') => Promise<Attempted>;
+
+export type CollectionInfo = {readonly id: string; readonly displayName: string; readonly slug: string};
+
+/** A collection as read: its fields, and its items per CMS locale (key `itemId/cmsLocaleId`, '' the primary). */
+export type CollectionState = {
+	readonly id: string;
+	readonly displayName: string;
+	readonly slug: string;
+	readonly fields: ReadonlyMap<string, FieldType>;
+	readonly staged: Map<string, ItemState>;
+	readonly live: Map<string, ItemState>;
+	/** CMS locales the collection refused to list (400), with Webflow's message. */
+	readonly badLocales: Map<string, string>;
+};
+
+export type ReadFailure = {readonly failure: Attempted};
+
+export const variantKey = (itemId: string, cmsLocaleId: string | undefined) => `${itemId}/${cmsLocaleId ?? ''}`;
+
+const text = (value: unknown) => typeof value === 'string' ? value : undefined;
+
+function readItem(raw: unknown): ItemState | undefined {
+	const item = raw as {id?: unknown; isDraft?: unknown; lastPublished?: unknown; fieldData?: unknown} | null;
+	const id = text(item?.id);
+	if (id === undefined || typeof item?.fieldData !== 'object' || item.fieldData === null) {
+		return undefined;
+	}
+
+	return {id: id.toLowerCase(), isDraft: item.isDraft === true, lastPublished: text(item.lastPublished) ?? null, fieldData: item.fieldData as Record<string, unknown>};
+}
+
+/** An answer that is not what the call promises, as a failure the row can carry. */
+function badBody(attempted: Attempted & {kind: 'ok'}, what: string): ReadFailure {
+	return {failure: {kind: 'failed', reply: {kind: 'transport', code: 'bad_body', message: `the ${what} answer is not what Webflow describes`, status: attempted.reply.status, rate: attempted.reply.rate}, attempts: attempted.attempts}};
+}
+
+/** A site's collections (list-collections). */
+export async function readCollections({client, request, siteId}: {client: WebflowClient; request: Request; siteId: string}): Promise<CollectionInfo[] | ReadFailure> {
+	const attempted = await request(async signal => client.listCollections({siteId}, signal), 'read');
+	if (attempted.kind !== 'ok') {
+		return {failure: attempted};
+	}
+
+	const list = (attempted.reply.body as {collections?: unknown}).collections;
+	if (!Array.isArray(list)) {
+		return badBody(attempted, 'collection list');
+	}
+
+	return list.flatMap((c: {id?: unknown; displayName?: unknown; slug?: unknown}) => text(c.id) === undefined ? [] : [{id: String(c.id).toLowerCase(), displayName: text(c.displayName) ?? '', slug: text(c.slug) ?? ''}]);
+}
+
+/** Every item of one list (staged or live) in one CMS locale. 'refused': the locale is not the site's (400 on the first page). */
+async function readItems({client, request, collectionId, live, cmsLocaleId}: {client: WebflowClient; request: Request; collectionId: string; live: boolean; cmsLocaleId: string | undefined}): Promise<ItemState[] | ReadFailure | {refused: string}> {
+	const page = async (offset: number) => {
+		const attempted = await request(async signal => client.listItems({collectionId, live, cmsLocaleId, offset, limit: PAGE}, signal), 'list');
+		if (attempted.kind !== 'ok') {
+			return {failure: attempted};
+		}
+
+		const body = attempted.reply.body as {items?: unknown; pagination?: {total?: unknown}};
+		if (!Array.isArray(body.items)) {
+			return badBody(attempted, 'item list');
+		}
+
+		return {items: body.items.map(readItem).filter((item): item is ItemState => item !== undefined), total: typeof body.pagination?.total === 'number' ? body.pagination.total : undefined};
+	};
+
+	const first = await page(0);
+	if ('failure' in first) {
+		const {failure} = first;
+		return failure.kind === 'failed' && failure.reply.kind === 'error' && failure.reply.status === 400 && cmsLocaleId !== undefined ? {refused: failure.reply.message} : first;
+	}
+
+	const items = [...first.items];
+	if (first.total === undefined) {
+		// Without a total, one page after another until a short one.
+		for (let offset = PAGE, last = first.items.length; last === PAGE; offset += PAGE) {
+			const next = await page(offset);
+			if ('failure' in next) {
+				return next;
+			}
+
+			items.push(...next.items);
+			last = next.items.length;
+		}
+
+		return items;
+	}
+
+	const offsets = Array.from({length: Math.max(0, Math.ceil(first.total / PAGE) - 1)}, (_, i) => (i + 1) * PAGE);
+	for (const next of await Promise.all(offsets.map(page))) {
+		if ('failure' in next) {
+			return next;
+		}
+
+		items.push(...next.items);
+	}
+
+	return items;
+}
+
+/**
+ * A collection's fields (collection-details) and its items in these CMS locales, staged and (with
+ * `live`) live. A collection the token cannot see (404, or 400 for its id) is `undefined`: its rows
+ * are `not_in_collection`.
+ */
+export async function readCollection({client, request, collectionId, locales, live}: {client: WebflowClient; request: Request; collectionId: string; locales: ReadonlySet<string | undefined>; live: boolean}): Promise<CollectionState | ReadFailure | undefined> {
+	const attempted = await request(async signal => client.getCollection({collectionId}, signal), 'read');
+	if (attempted.kind === 'failed' && attempted.reply.kind === 'error' && (attempted.reply.status === 404 || attempted.reply.status === 400)) {
+		return undefined;
+	}
+
+	if (attempted.kind !== 'ok') {
+		return {failure: attempted};
+	}
+
+	const body = attempted.reply.body as {displayName?: unknown; slug?: unknown; fields?: unknown};
+	if (!Array.isArray(body.fields)) {
+		return badBody(attempted, 'collection');
+	}
+
+	const fields = new Map<string, FieldType>();
+	for (const field of body.fields as Array<{slug?: unknown; type?: unknown}>) {
+		if (typeof field.slug === 'string') {
+			fields.set(field.slug, field.type === 'Image' || field.type === 'MultiImage' ? field.type : 'other');
+		}
+	}
+
+	const state: CollectionState = {id: collectionId, displayName: text(body.displayName) ?? '', slug: text(body.slug) ?? '', fields, staged: new Map(), live: new Map(), badLocales: new Map()};
+	const lists = [...locales].flatMap(cmsLocaleId => [false, ...live ? [true] : []].map(isLive => ({cmsLocaleId, isLive})));
+	const read = await Promise.all(lists.map(async ({cmsLocaleId, isLive}) => ({cmsLocaleId, isLive, items: await readItems({client, request, collectionId, live: isLive, cmsLocaleId})})));
+	for (const {cmsLocaleId, isLive, items} of read) {
+		if ('failure' in items) {
+			return items;
+		}
+
+		if ('refused' in items) {
+			state.badLocales.set(cmsLocaleId ?? '', items.refused);
+			continue;
+		}
+
+		for (const item of items) {
+			(isLive ? state.live : state.staged).set(variantKey(item.id, cmsLocaleId), item);
+		}
+	}
+
+	return state;
+}

@@ -1,0 +1,252 @@
+import type {RunConfig} from '../../config.js';
+import type {Logger} from '../../logger.js';
+import type {Outcome} from '../../rows/result.js';
+import type {Attempted} from '../../schedule/attempts.js';
+import type {Session} from '../../session.js';
+import type {SiteShare} from '../../site.js';
+import {ITEMS_PER_WRITE} from '../../webflow/client.js';
+import type {RowTarget} from '../target.js';
+import {planItem, type CmsJob, type ItemPlan, type Live} from './merge.js';
+import {readCollection, variantKey, type CollectionState, type Request} from './read.js';
+import {itemKey} from '../../rows/cms-row.js';
+import {writeItems, type ItemWrite, type WriteHooks} from './write.js';
+
+/** What a CMS target needs of its lane: the token's session, the site's share of it, the token's scopes. */
+export type CmsLane = {
+	readonly session: Session;
+	readonly share: SiteShare;
+	readonly site: string | undefined;
+	readonly scopes: readonly string[] | undefined;
+	/** Requests a real run would send (dry run). */
+	wouldSend: number;
+	stoppedOutcome(): Outcome;
+};
+
+type Pending = {readonly job: CmsJob; readonly done: (outcome: Outcome) => void};
+
+/**
+ * CMS rows of one lane (a site, or the token's rows without a site): taken as the file is read,
+ * then — once it is all read — the collections they name are read (fields, then items staged and
+ * live, 100 a request per CMS locale), every item's rows decided and merged (merge.ts), and the
+ * items written up to 100 a request, staged then live (write.ts). `--staged-only` leaves live items.
+ */
+export class CmsTarget implements RowTarget<CmsJob> {
+	readonly #lane: CmsLane;
+	readonly #config: RunConfig;
+	readonly #logger: Logger;
+	readonly #hooks: WriteHooks;
+	readonly #rows: Pending[] = [];
+	/** This lane's CMS rows stopped (a token without cms:write): the message says why. */
+	#stopped: string | undefined;
+
+	constructor({lane, config, logger, hooks = {}}: {lane: CmsLane; config: RunConfig; logger: Logger; hooks?: WriteHooks}) {
+		this.#lane = lane;
+		this.#config = config;
+		this.#logger = logger;
+		this.#hooks = hooks;
+	}
+
+	key(job: CmsJob): string {
+		return itemKey(job.cms);
+	}
+
+	take(job: CmsJob, done: (outcome: Outcome) => void): void {
+		let ended = false;
+		this.#rows.push({job, done(outcome) {
+			if (!ended) {
+				ended = true;
+				done(outcome);
+			}
+		}});
+	}
+
+	/** Reads, decides and writes every row taken; each row's `done` is called once. */
+	async flush(): Promise<void> {
+		const rows = this.#rows.splice(0);
+		if (rows.length === 0) {
+			return;
+		}
+
+		// A dry run checks what the real run would need, as for asset rows.
+		const scope = 'cms:write';
+		const {scopes} = this.#lane;
+		if (scopes !== undefined && !scopes.includes(scope)) {
+			this.#stop(`the token is missing the ${scope} scope (it has: ${scopes.join(', ') || 'none'}): the CMS rows${this.#lane.site === undefined ? '' : ` of site ${this.#lane.site}`} are not written`);
+		}
+
+		const byCollection = new Map<string, Pending[]>();
+		for (const row of rows) {
+			byCollection.set(row.job.cms.collectionId, [...byCollection.get(row.job.cms.collectionId) ?? [], row]);
+		}
+
+		await Promise.all([...byCollection].map(async ([collectionId, pending]) => this.#collection(collectionId, pending).catch((error: unknown) => {
+			// A bug of ours: every row not yet ended says so, and the run goes on.
+			const message = error instanceof Error ? error.message : String(error);
+			this.#logger.error({collectionId, error: message}, 'internal error on CMS rows');
+			for (const row of pending) {
+				row.done({status: 'failed', errorCode: 'internal_error', errorMessage: `internal error: ${message}`, attempts: 0});
+			}
+		})));
+	}
+
+	#stop(message: string): void {
+		this.#stopped ??= message;
+		this.#logger.warn({site: this.#lane.site}, message);
+	}
+
+	/** Rows that cannot go on: the token's or the site's stop, or this lane's CMS stop. */
+	#stoppedOutcome(): Outcome | undefined {
+		if (this.#lane.share.stopped) {
+			return this.#lane.stoppedOutcome();
+		}
+
+		return this.#stopped === undefined ? undefined : {status: 'not_attempted', errorCode: 'aborted', errorMessage: this.#stopped, attempts: 0};
+	}
+
+	/**
+	 * A call's failure as the rows' outcome. A 403 (a missing cms scope, no access) stops the CMS
+	 * rows of this lane only; a 401 stops the token (the session decides that).
+	 */
+	#failure(attempted: Attempted): Outcome {
+		const {reply} = attempted;
+		if (attempted.kind === 'auth' && reply?.kind === 'error' && reply.status === 403) {
+			const scope = /cms:\w+/.exec(reply.message)?.[0];
+			this.#stop(`the token was refused on the CMS (403 ${reply.code}: ${reply.message})${scope ? `; give it ${scope}` : ''}: the CMS rows${this.#lane.site === undefined ? '' : ` of site ${this.#lane.site}`} are not written`);
+			return {status: 'not_attempted', httpStatus: 403, errorCode: 'aborted', errorMessage: this.#stopped ?? reply.message, attempts: attempted.attempts};
+		}
+
+		return this.#lane.session.outcome(attempted);
+	}
+
+	#request: Request = async (send, kind) => {
+		const {share, session} = this.#lane;
+		return share.request(async () => {
+			if (kind === 'list') {
+				share.listRequests++;
+			}
+
+			return send(session.abort);
+		});
+	};
+
+	async #collection(collectionId: string, pending: readonly Pending[]): Promise<void> {
+		const end = (rows: readonly Pending[], outcome: Outcome) => {
+			for (const row of rows) {
+				row.done(outcome);
+			}
+		};
+
+		const stopped = this.#stoppedOutcome();
+		if (stopped) {
+			end(pending, stopped);
+			return;
+		}
+
+		const {config} = {config: this.#config};
+		const locales = new Set(pending.map(row => row.job.cms.cmsLocaleId));
+		const read = await readCollection({client: this.#lane.session.client, request: this.#request, collectionId, locales, live: config.stagedOnly !== true});
+		if (config.dryRun) {
+			this.#lane.wouldSend++; // The collection's details.
+		}
+
+		if (read !== undefined && 'failure' in read) {
+			end(pending, this.#failure(read.failure));
+			return;
+		}
+
+		const items = new Map<string, {itemId: string; cmsLocaleId: string | undefined; rows: Pending[]}>();
+		for (const row of pending) {
+			const {itemId, cmsLocaleId} = row.job.cms;
+			const key = variantKey(itemId, cmsLocaleId);
+			const item = items.get(key) ?? {itemId, cmsLocaleId, rows: []};
+			item.rows.push(row);
+			items.set(key, item);
+		}
+
+		const plans = [...items].map(([key, {itemId, cmsLocaleId, rows}]) => ({key, itemId, cmsLocaleId, rows, plan: this.#plan(read, key, rows)}));
+		const writes = {staged: [] as ItemWrite[], live: [] as ItemWrite[]};
+		for (const {key, itemId, cmsLocaleId, plan} of plans) {
+			if (plan.staged) {
+				writes.staged.push({key, id: itemId, cmsLocaleId, fieldData: plan.staged});
+			}
+
+			if (plan.live) {
+				writes.live.push({key, id: itemId, cmsLocaleId, fieldData: plan.live});
+			}
+		}
+
+		if (config.dryRun) {
+			this.#lane.wouldSend += Math.ceil(writes.staged.length / ITEMS_PER_WRITE) + Math.ceil(writes.live.length / ITEMS_PER_WRITE);
+			for (const {rows, plan} of plans) {
+				this.#settle(rows, plan, () => ({status: 'would_update', attempts: 0}));
+			}
+
+			return;
+		}
+
+		const write = async (live: boolean, list: readonly ItemWrite[]) => list.length === 0 ? new Map<string, Attempted>() : writeItems({client: this.#lane.session.client, request: this.#request, collectionId, live, writes: list, concurrency: this.#config.concurrency, hooks: this.#hooks});
+		const staged = await write(false, writes.staged);
+		// The live item only where the staged one was written (or had nothing to write).
+		const liveWrites = writes.live.filter(item => {
+			const end = staged.get(item.key);
+			return end === undefined || end.kind === 'ok';
+		});
+		const live = this.#stoppedOutcome() ? new Map<string, Attempted>() : await write(true, liveWrites);
+		for (const {key, rows, plan} of plans) {
+			this.#settle(rows, plan, (rowPlan) => this.#written({stagedEnd: rowPlan.staged ? staged.get(key) : undefined, liveEnd: rowPlan.liveWrite ? live.get(key) : undefined, liveExpected: rowPlan.liveWrite}));
+		}
+	}
+
+	#plan(read: CollectionState | undefined, key: string, rows: readonly Pending[]): ItemPlan {
+		const config = this.#config;
+		return planItem({
+			rows: rows.map(row => row.job),
+			fields: read?.fields,
+			staged: read?.staged.get(key),
+			live: read?.live.get(key),
+			onlyMissing: config.onlyMissing,
+			force: config.undo === true ? undefined : config.force ?? false,
+			stagedOnly: config.stagedOnly === true,
+			undo: config.undo === true,
+		});
+	}
+
+	/** Each row's end from its plan: decided before any write, or from the writes it waited for. */
+	#settle(rows: readonly Pending[], plan: ItemPlan, written: (rowPlan: Extract<ItemPlan['rows'] extends ReadonlyMap<number, infer P> ? P : never, {kind: 'write'}>) => Outcome): void {
+		for (const {job, done} of rows) {
+			const rowPlan = plan.rows.get(job.row);
+			if (!rowPlan) {
+				done({status: 'failed', errorCode: 'internal_error', errorMessage: 'no plan for this CMS row', attempts: 0});
+				continue;
+			}
+
+			if (rowPlan.kind === 'done') {
+				done(withLive(rowPlan.outcome, rowPlan.live));
+				continue;
+			}
+
+			const stopped = this.#stoppedOutcome();
+			const outcome = written(rowPlan);
+			done(withLive(outcome.status === 'updated' || outcome.status === 'would_update' || !stopped ? {...outcome, previous: rowPlan.previous} : stopped, rowPlan.live));
+		}
+	}
+
+	/** A row that waited for writes: `updated` when each it needed landed. */
+	#written({stagedEnd, liveEnd, liveExpected}: {stagedEnd: Attempted | undefined; liveEnd: Attempted | undefined; liveExpected: boolean}): Outcome {
+		if (stagedEnd && stagedEnd.kind !== 'ok') {
+			return this.#failure(stagedEnd);
+		}
+
+		if (liveExpected && (liveEnd === undefined || liveEnd.kind !== 'ok')) {
+			const failure = liveEnd ? this.#failure(liveEnd) : this.#stoppedOutcome() ?? {status: 'failed', errorCode: 'internal_error', errorMessage: 'the live item was not written', attempts: 0};
+			return {...failure, status: failure.status === 'not_attempted' && stagedEnd ? 'failed' : failure.status, errorMessage: `${stagedEnd ? 'the staged item was written, ' : ''}the live item was not: ${failure.errorMessage ?? ''}`};
+		}
+
+		const last = liveEnd ?? stagedEnd;
+		return {status: 'updated', httpStatus: last?.reply?.kind === 'ok' ? last.reply.status : undefined, attempts: (stagedEnd?.attempts ?? 0) + (liveEnd?.attempts ?? 0)};
+	}
+}
+
+function withLive(outcome: Outcome, live: Live | undefined): Outcome {
+	return live === undefined ? outcome : {...outcome, live};
+}
