@@ -1,12 +1,17 @@
-import {EDIT_FIELDS, type EditField, type Job, type ValidJob} from './job.js';
+import {EDIT_FIELDS, jobKey, type EditField, type Job, type ValidJob} from './job.js';
 import type {Outcome} from './result.js';
 import {sameText} from './text.js';
 
 /**
  * What a field belongs to: the display name to the asset (whatever the row's locale), the alt
- * text to the asset in the row's locale.
+ * text to the asset in the row's locale (a CMS row's to its image of its item).
  */
 function ownerOf(job: Job, field: EditField): string {
+	// A CMS row's alt belongs to its image in its item's field, not to the asset the image shows.
+	if (job.cms) {
+		return jobKey(job);
+	}
+
 	return field === 'displayName' ? `${job.assetId}\u0000name` : `${job.assetId}\u0000${job.localeId ?? ''}\u0000alt`;
 }
 
