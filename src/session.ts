@@ -100,10 +100,12 @@ export function outcomeOf(attempted: Attempted, stop: RunStop, maxWaitMs: number
 		}
 
 		case 'too_long': {
-			const seconds = Math.round((attempted.reply.retryAfterMs ?? 0) / 1000);
-			const message = `the API asked to wait ${seconds} s (Retry-After), longer than --max-wait (${Math.round(maxWaitMs / 1000)} s)`;
+			const seconds = Math.round(attempted.waitMs / 1000);
+			const limit = `longer than --max-wait (${Math.round(maxWaitMs / 1000)} s)`;
+			// Without a reply the wait was seen coming: the spent window opens too late, so nothing was sent into it.
+			const message = attempted.reply ? `the API asked to wait ${seconds} s (Retry-After), ${limit}` : `the rate budget's window is spent and opens again in ${seconds} s, ${limit}; nothing was sent into it`;
 			stop.trigger({reason: 'max_wait', rowCode: 'rate_limited', message});
-			return {status: 'not_attempted', httpStatus: 429, errorCode: 'rate_limited', errorMessage: message, attempts};
+			return {status: 'not_attempted', httpStatus: attempted.reply?.status, errorCode: 'rate_limited', errorMessage: message, attempts};
 		}
 
 		case 'stopped': {

@@ -1,7 +1,7 @@
 import type {ApiReply} from '../reply.js';
 import type {Pacer} from './pacer.js';
 import type {RateReply} from './rate.js';
-import {sleep, StoppedError} from './sleep.js';
+import {sleep, StoppedError, WaitTooLongError} from './sleep.js';
 
 export type RetryPolicy = {
 	/** Tries per row for retryable failures (5xx, network, timeouts, unreadable bodies). */
@@ -18,7 +18,8 @@ export type Attempted =
 	| {readonly kind: 'ok'; readonly reply: ApiReply & {kind: 'ok'}; readonly attempts: number}
 	| {readonly kind: 'failed'; readonly reply: ApiReply; readonly attempts: number}
 	| {readonly kind: 'auth'; readonly reply: ApiReply & {kind: 'error'}; readonly attempts: number}
-	| {readonly kind: 'too_long'; readonly reply: ApiReply & {kind: 'error'}; readonly attempts: number}
+	/** `reply`: the 429 whose Retry-After was too long; none when the spent window was seen to open too late, before sending. */
+	| {readonly kind: 'too_long'; readonly reply: (ApiReply & {kind: 'error'}) | undefined; readonly waitMs: number; readonly attempts: number}
 	| {readonly kind: 'stopped'; readonly reply: ApiReply | undefined; readonly attempts: number};
 
 /** Watches for an API that answers nothing at all, across every row. */
@@ -94,7 +95,7 @@ export async function withRetries({send, governor, policy, reachability, stop}: 
 			if (reply.kind === 'error' && reply.status === 429) {
 				attempts--;
 				if ((reply.retryAfterMs ?? 0) > policy.maxWaitMs) {
-					return {kind: 'too_long', reply, attempts};
+					return {kind: 'too_long', reply, waitMs: reply.retryAfterMs ?? 0, attempts};
 				}
 
 				if (++rateLimited >= MAX_RATE_LIMITED_TRIES) {
@@ -125,6 +126,10 @@ export async function withRetries({send, governor, policy, reachability, stop}: 
 	} catch (error) {
 		if (error instanceof StoppedError) {
 			return {kind: 'stopped', reply: last, attempts: Math.max(0, attempts - 1)};
+		}
+
+		if (error instanceof WaitTooLongError) {
+			return {kind: 'too_long', reply: undefined, waitMs: error.waitMs, attempts: Math.max(0, attempts - 1)};
 		}
 
 		throw error;

@@ -4,7 +4,7 @@ import type {Logger} from '../logger.js';
 import {Limiter} from './limiter.js';
 import {RateModel, type BudgetMode, type Decision, type ModelStats, type Rate, type RateReply, type RateSource, type RateTimeline} from './rate.js';
 import {SharedBudget} from './shared-budget.js';
-import {sleep, StoppedError} from './sleep.js';
+import {sleep, StoppedError, WaitTooLongError} from './sleep.js';
 
 export type RateStats = ModelStats & {readonly budget: BudgetMode};
 
@@ -107,6 +107,11 @@ export class Pacer {
 	 */
 	async send<T>({request, describe, signal}: {request: () => Promise<T>; describe: (reply: T) => RateReply; signal: AbortSignal}): Promise<T> {
 		for (;;) {
+			const overlong = this.#model.overlongWaitMs;
+			if (overlong !== undefined) {
+				throw new WaitTooLongError(overlong);
+			}
+
 			await this.#waitForGate(signal);
 			const limiter = this.#limiter;
 			try {

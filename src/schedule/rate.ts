@@ -126,6 +126,8 @@ export class RateModel {
 	readonly #told: Rate | undefined;
 	/** `--max-wait`: no pause is longer. */
 	readonly #maxWaitMs: number;
+	/** Set when a spent window opens again later than `--max-wait` allows to wait: how much later. */
+	#overlongMs: number | undefined;
 	/** The token's rate per minute as introspect gave it. */
 	#introspectPerMinute: number | undefined;
 	#notBefore = 0;
@@ -704,10 +706,21 @@ export class RateModel {
 		return ratePerMinute(freed) > ratePerMinute(this.#rate) ? this.setRate(freed, 'learned') : NOTHING;
 	}
 
+	/** How long the spent window would have needed waiting, when that is past `--max-wait`: nothing more is sent. */
+	get overlongWaitMs(): number | undefined {
+		return this.#overlongMs;
+	}
+
 	#closeGate({until: asked, reason, now, publish}: {until: number; reason: PauseReason; now: number; publish: boolean}): Decision {
 		// No pause is longer than --max-wait: a Retry-After beyond it stops the run (withRetries); any
 		// other pause ends there, and what the server says then decides.
 		const until = Math.min(asked, now + this.#maxWaitMs);
+		if (reason === 'remaining' && asked - now > this.#maxWaitMs) {
+			// The spent window opens again past --max-wait: sending at the end of the wait would only
+			// take a 429 asking for the rest. The run stops now instead (the pacer throws).
+			this.#overlongMs ??= asked - now;
+		}
+
 		if (until <= this.#notBefore || until <= now) {
 			return NOTHING;
 		}

@@ -8,6 +8,17 @@ export class StoppedError extends Error {
 	}
 }
 
+/** Thrown instead of sending when the budget's window opens again later than `--max-wait`: a request sent now would only take a 429. */
+export class WaitTooLongError extends Error {
+	readonly waitMs: number;
+
+	constructor(waitMs: number) {
+		super(`the budget's window opens again in ${Math.round(waitMs / 1000)} s`);
+		this.name = 'WaitTooLongError';
+		this.waitMs = waitMs;
+	}
+}
+
 /** Sleeps `ms`, or throws `StoppedError` as soon as `signal` aborts. */
 export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 	if (signal?.aborted) {
