@@ -122,7 +122,8 @@ export async function cliRun(args: string[], env: Record<string, string>): Promi
 	}
 }
 
-export type AloneResult = {rows: number; statuses: Record<string, number>; seconds: number; maxRssKb: number};
+/** `cpuSeconds`: user and system CPU time of the whole process (on a loaded machine, the steadier figure). */
+export type AloneResult = {rows: number; statuses: Record<string, number>; seconds: number; cpuSeconds: number; maxRssKb: number};
 
 /** Runs `run()` in a process of its own, so its peak RSS is that run's alone (`nodeArgs`: --cpu-prof, say). */
 export async function runAlone(overrides: Partial<RunConfig> & {input: string}, nodeArgs: string[] = []): Promise<AloneResult> {
@@ -135,7 +136,8 @@ export async function runAlone(overrides: Partial<RunConfig> & {input: string}, 
 		const started = performance.now();
 		const summary = await run({...defaultRunConfig(overrides.input), ...overrides}, {logger: silentLogger()});
 		const seconds = (performance.now() - started) / 1000;
-		console.log(JSON.stringify({rows: summary.rows, statuses: summary.statuses, seconds, maxRssKb: process.resourceUsage().maxRSS}));
+		const usage = process.resourceUsage();
+		console.log(JSON.stringify({rows: summary.rows, statuses: summary.statuses, seconds, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, maxRssKb: usage.maxRSS}));
 	`;
 	const {code, stdout, stderr} = await spawned([...nodeArgs, '--input-type=module', '-e', script]);
 	if (code !== 0) {
