@@ -1,4 +1,6 @@
 import {checkRunConfig, type RunConfig} from './config.js';
+import {sniffFile} from './csv/decode.js';
+import {detectDelimiter, readCsvFile} from './csv/input.js';
 import {streamResults} from './csv/journal.js';
 import {InputError, UsageError} from './errors.js';
 import type {CheckedInput} from './input-check.js';
@@ -83,7 +85,7 @@ async function readRun(path: string): Promise<{columns: Columns; groups: Group[]
 	let statusAt = -1;
 	const updated = new Map<number, string[]>();
 	try {
-		await streamResults({
+		await readResultsAsSaved({
 			path,
 			onRecord(fields) {
 				if (header === undefined) {
@@ -172,6 +174,23 @@ async function readRun(path: string): Promise<{columns: Columns; groups: Group[]
 	}
 
 	return {columns, groups: [...groups.values()].filter(g => g.unknown || Object.keys(g.fields).length > 0).sort((a, b) => a.row - b.row)};
+}
+
+/**
+ * A results file as altbatch wrote it (UTF-8, commas: read as the journal is, a line torn by a kill
+ * dropped) or as a spreadsheet saved it again (`;` or tab separated, UTF-16): read as run reads its
+ * input.
+ */
+async function readResultsAsSaved({path, onRecord}: {path: string; onRecord: (fields: string[]) => void}): Promise<void> {
+	const sniffed = await sniffFile(path);
+	if (sniffed.encoding === 'utf-8' && detectDelimiter(sniffed.head) === ',') {
+		await streamResults({path, onRecord});
+		return;
+	}
+
+	await readCsvFile({path, onRecord: ({fields}) => {
+		onRecord(fields);
+	}});
 }
 
 /**

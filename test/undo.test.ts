@@ -6,6 +6,7 @@ import {silentLogger} from '../src/logger.js';
 import {siteTokens} from '../src/sandbox/server.js';
 import {undo} from '../src/undo.js';
 import type {RunConfig} from '../src/config.js';
+import {parseStrict} from './csv/rfc4180.js';
 import {makeSite, patchesSent, results, runCli, runConfig, runJob, startSandbox, tempDir, writeCsv} from './helpers.js';
 
 const FAST = {count: 2000, windowMs: 1000};
@@ -275,5 +276,29 @@ describe('altbatch undo', () => {
 		expect(result.code).toBe(2);
 		expect(result.stderr).toContain('input_not_results');
 		expect(sandbox.requests).toHaveLength(0);
+	});
+
+	it('reads results a spreadsheet re-saved with ; as separator, or as UTF-16, as run reads its input', async () => {
+		for (const form of ['semicolon', 'utf-16'] as const) {
+			const site = liveSite(`undo-resaved-${form}`, 2);
+			const [a, b] = [...site.assets.keys()];
+			const sandbox = await startSandbox({sites: [site], rate: FAST});
+			const dir = await tempDir();
+			const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [a!, 'New; with a semicolon'], [b!, 'New "quoted"']]);
+			await runJob({input, apiBase: sandbox.url, site: site.id});
+			const resaved = join(dir, 'resaved.csv');
+			const rows = parseStrict(await readFile(`${input}.results.csv`, 'utf8'));
+			if (form === 'semicolon') {
+				await writeCsv(resaved, rows, {delimiter: ';', eol: '\r\n'});
+			} else {
+				const tabbed = rows.map(r => r.map(cell => /[\t"\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell).join('\t')).join('\r\n');
+				await writeFile(resaved, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(tabbed, 'utf16le')]));
+			}
+
+			const summary = await undoRun({input: resaved, apiBase: sandbox.url, site: site.id});
+			expect([form, summary.statuses.updated]).toEqual([form, 2]);
+			expect(sandbox.asset(a!)!.altText.get(site.primaryLocale)).toBe('Original alt 0');
+			expect(sandbox.asset(b!)!.altText.get(site.primaryLocale)).toBe('Original alt 1');
+		}
 	});
 });
