@@ -32,6 +32,8 @@ export type RunConfig = {
 	readonly tokenFile?: string | undefined;
 	/** `--tokens`: site id → token; rows are routed by their siteId column. */
 	readonly tokens?: ReadonlyMap<string, string> | undefined;
+	/** `--tokens`: site id → the line of the file its token is on (a refused token's message names it). */
+	readonly tokenLines?: ReadonlyMap<string, number> | undefined;
 	/** Told with `--rate`; otherwise the token's own limit, else 60/min. */
 	readonly rate: Rate | undefined;
 	/** @default 4 */
@@ -477,7 +479,7 @@ function writingConfig({flags, input, env, out, outWhy}: {flags: Flags; input: s
 		...defaults,
 		...connectionConfig(flags, env),
 		out: outputFile(flags.text('out'), out, outWhy),
-		tokens: flags.read('tokens', readTokensFile, undefined),
+		...tokensOf(flags.read('tokens', readTokensFile, undefined)),
 		tokensFile: flags.text('tokens'),
 		report: flags.text('report'),
 		redis: parseRedisUrl(flags.text('redis') ?? env.REDIS_URL),
@@ -543,7 +545,7 @@ function exportConfig(flags: Flags, positionals: readonly string[], env: Environ
 	}
 
 	const site = siteText === undefined ? undefined : parseSiteId(siteText);
-	const tokens = tokensFile === undefined ? undefined : readTokensFile(tokensFile);
+	const tokens = tokensFile === undefined ? undefined : readTokensFile(tokensFile).tokens;
 	const connection = connectionConfig(flags, env);
 	assertTokenFor({token: connection.token, tokens, site});
 
@@ -570,7 +572,7 @@ function sandboxConfig(flags: Flags): SandboxConfig {
 		port: flags.read('port', parsePort, DEFAULTS.sandboxPort),
 		host: flags.text('host') ?? DEFAULTS.sandboxHost,
 		token: flags.text('token') ?? (flags.text('tokens') === undefined ? DEFAULTS.sandboxToken : undefined),
-		tokens: flags.read('tokens', readTokensFile, undefined),
+		tokens: flags.read('tokens', readTokensFile, undefined)?.tokens,
 		seed: flags.text('seed'),
 		rate: flags.read('rate', parseRate, undefined),
 		window,
@@ -669,10 +671,20 @@ function parseRedisUrl(text: string | undefined): string | undefined {
 	return url.href;
 }
 
-/** `--tokens`: `siteId=token` lines (blank lines and `#` comments allowed). The tokens are never echoed. */
-function readTokensFile(path: string): Map<string, string> {
+type TokensFile = {tokens: Map<string, string>; lines: Map<string, number>};
+
+function tokensOf(file: TokensFile | undefined): {tokens: ReadonlyMap<string, string> | undefined; tokenLines: ReadonlyMap<string, number> | undefined} {
+	return {tokens: file?.tokens, tokenLines: file?.lines};
+}
+
+/**
+ * `--tokens`: `siteId=token` lines (blank lines and `#` comments allowed), each site once (in any
+ * case): a site listed twice is refused naming both lines. The tokens are never echoed.
+ */
+function readTokensFile(path: string): TokensFile {
 	const text = readText(path, '--tokens');
 	const tokens = new Map<string, string>();
+	const lines = new Map<string, number>();
 	for (const [i, raw] of text.replace(/^\uFEFF/, '').split(/\r?\n/).entries()) {
 		const line = raw.trim();
 		if (line === '' || line.startsWith('#')) {
@@ -686,14 +698,20 @@ function readTokensFile(path: string): Map<string, string> {
 			throw new UsageError(`${path}:${i + 1}: expected siteId=token (a 24-character hex site id, then the token)`);
 		}
 
+		const earlier = lines.get(site);
+		if (earlier !== undefined) {
+			throw new UsageError(`${path}:${i + 1}: site ${site} is listed twice (lines ${earlier} and ${i + 1}); keep one token per site`);
+		}
+
 		tokens.set(site, wellFormedToken(token, `${path}:${i + 1}`));
+		lines.set(site, i + 1);
 	}
 
 	if (tokens.size === 0) {
 		throw new UsageError(`${path}: no siteId=token lines`);
 	}
 
-	return tokens;
+	return {tokens, lines};
 }
 
 /** `--out`: a file (new or not), or a folder to put the default file name in; never a device or pipe. */

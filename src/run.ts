@@ -415,7 +415,9 @@ function openLanes({config, siteIds, hooks, now}: {config: RunConfig; siteIds: R
 	for (const {key, token, site} of planLanes(config, siteIds)) {
 		let session = sessions.get(token);
 		if (!session) {
-			session = new Session({...config, token, logger: hooks.logger.child({site: site ?? DEFAULT_LANE}), now, interrupt: hooks.interrupt, abort: hooks.abort});
+			const line = site !== undefined && config.tokens?.get(site) === token ? config.tokenLines?.get(site) : undefined;
+			const tokenOrigin = line === undefined ? undefined : `the token for site ${site} on ${config.tokensFile ?? '--tokens'}:${line}`;
+			session = new Session({...config, token, tokenOrigin, logger: hooks.logger.child({site: site ?? DEFAULT_LANE}), now, interrupt: hooks.interrupt, abort: hooks.abort});
 			sessions.set(token, session);
 		}
 

@@ -74,9 +74,9 @@ export class RunStop {
 	}
 }
 
-function authMessage(reply: {status: number; code: string; message: string}): string {
+function authMessage(reply: {status: number; code: string; message: string}, origin: string | undefined): string {
 	if (reply.status === 401) {
-		return `the token was refused (401 ${reply.code}): it is invalid, expired or revoked; check WEBFLOW_TOKEN or --token-file`;
+		return `the token was refused (401 ${reply.code}): it is invalid, expired or revoked; check ${origin ?? 'WEBFLOW_TOKEN or --token-file'}`;
 	}
 
 	if (reply.code === 'missing_scopes' || /scope/i.test(reply.message)) {
@@ -87,7 +87,7 @@ function authMessage(reply: {status: number; code: string; message: string}): st
 }
 
 /** What a row's request (with retries) means for its result; may decide to stop the run. */
-export function outcomeOf(attempted: Attempted, stop: RunStop, maxWaitMs: number): Outcome {
+export function outcomeOf(attempted: Attempted, stop: RunStop, maxWaitMs: number, tokenOrigin?: string): Outcome {
 	const {reply, attempts} = attempted;
 	switch (attempted.kind) {
 		case 'ok': {
@@ -95,7 +95,7 @@ export function outcomeOf(attempted: Attempted, stop: RunStop, maxWaitMs: number
 		}
 
 		case 'auth': {
-			stop.trigger({reason: 'auth', rowCode: 'aborted', message: authMessage(attempted.reply)});
+			stop.trigger({reason: 'auth', rowCode: 'aborted', message: authMessage(attempted.reply, tokenOrigin)});
 			return {status: 'failed', httpStatus: attempted.reply.status, errorCode: attempted.reply.code, errorMessage: attempted.reply.message, attempts};
 		}
 
@@ -149,6 +149,8 @@ export type SessionOptions = ConnectionConfig & {
 	readonly abort?: AbortSignal | undefined;
 	/** `--redis`: share this token's budget and pauses with every process using it. */
 	readonly redis?: string | undefined;
+	/** Where the token came from, for a refused token's message (a `--tokens` file's line); else WEBFLOW_TOKEN or --token-file. */
+	readonly tokenOrigin?: string | undefined;
 };
 
 /** One token's connection to the API: its client, its pace, its retries and the run's stop. */
@@ -241,7 +243,7 @@ export class Session {
 
 	/** Turns a call's end into a row outcome (and stops the run where that is called for). */
 	outcome(attempted: Attempted): Outcome {
-		return outcomeOf(attempted, this.stop, this.#options.maxWaitMs);
+		return outcomeOf(attempted, this.stop, this.#options.maxWaitMs, this.#options.tokenOrigin);
 	}
 
 	async close(): Promise<void> {

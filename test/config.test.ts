@@ -113,6 +113,16 @@ describe('the command line as a config', () => {
 			expect((error as Error).message).not.toContain('secret-token');
 		}
 
+		// One site twice (also in another case): refused, naming both lines, never echoing either token.
+		await writeFile(tokens, `# sites\n${'a'.repeat(24)}=first-secret\n${'b'.repeat(24)}=token-b\n${'A'.repeat(24)}=second-secret\n`);
+		expect(() => parse(['run', 'j.csv', '--tokens', tokens])).toThrow(`${tokens}:4: site ${'a'.repeat(24)} is listed twice (lines 2 and 4)`);
+		expect(() => parse(['export', '--tokens', tokens])).toThrow(/listed twice \(lines 2 and 4\)/);
+		try {
+			parse(['run', 'j.csv', '--tokens', tokens]);
+		} catch (error) {
+			expect((error as Error).message).not.toMatch(/secret/);
+		}
+
 		await writeFile(tokens, `${'a'.repeat(24)}=token-a\n${'b'.repeat(24)}=token-b\n`);
 		// --site with --tokens: the one site, through its token from the file.
 		expect(runOf(parse(['run', 'j.csv', '--tokens', tokens, '--site', 'a'.repeat(24), '--only-missing'], {})).config).toMatchObject({site: 'a'.repeat(24), onlyMissing: true});

@@ -55,6 +55,10 @@ describe('many sites in one file with --tokens', () => {
 		const summary = JSON.parse(result.stdout) as {stopped: unknown; sites: Record<string, {stopped?: {reason: string}}>};
 		expect(summary.stopped).toBeUndefined();
 		expect(summary.sites[sites[1]!.id]!.stopped!.reason).toBe('auth');
+		// The refused token is the one on line 3 of the tokens file, not WEBFLOW_TOKEN.
+		expect(summary.sites[sites[1]!.id]!.stopped!.message).toContain(`${tokensFile}:3`);
+		expect(JSON.stringify(summary.sites[sites[1]!.id]!.stopped)).not.toContain('WEBFLOW_TOKEN');
+		expect(rows.slice(6, 10).every(r => r.error_message!.includes(`${tokensFile}:3`))).toBe(true);
 	});
 
 	it('sites that share one token (a workspace token) share its budget', async () => {
