@@ -154,6 +154,13 @@ describe('no two of the run\'s files are one file on disk', () => {
 		await refuse(['--out', 'r.csv', '--log-file', 'sub/up/r.csv'], /--out and --log-file are the same file/);
 	});
 
+	it('takes two new files whose names differ only in case for one (as a case-insensitive disk would)', async () => {
+		const {refuse} = await setup('paths-case');
+		await refuse(['--out', 'Results.csv', '--report', 'results.CSV'], /--out and --report are the same file/);
+		await refuse(['--out', 'new-results.csv', '--log-file', 'NEW-RESULTS.csv'], /--out and --log-file are the same file/);
+		await refuse(['--report', 'Run.html', '--log-file', 'run.HTML'], /--report and --log-file are the same file/);
+	});
+
 	it('refuses --out that is the tokens file, or whose lock would be the input', async () => {
 		const {dir, refuse} = await setup('paths-tokens');
 		await writeFile(join(dir, 'tokens.txt'), `${objectId('paths-tokens/site')}=${TOKEN}\n`);
