@@ -37,6 +37,14 @@ describe('every value comes back byte for byte (the formula guard is exactly rev
 		const dir = await tempDir();
 		const file = join(dir, 'assets.csv');
 		await exportSite({...DEFAULTS, site: site.id, locales: [], missingOnly: false, out: file, apiBase: sandbox.url, token: 'sandbox-token', rate: undefined, backoffBaseMs: 20}, {logger: silentLogger()});
+		// A leading CR (or CRLF, or tab) is a formula start too: guarded like `=`.
+		const [header, ...rows] = await readSheet(file);
+		const cellOf = (value: string) => rows.find(r => r[0] === objectId(`exact-export/${NASTY.indexOf(value)}`))![header!.indexOf('altText')];
+		expect(cellOf('\rCR first')).toBe('\'\rCR first');
+		expect(cellOf('\r\nCRLF first')).toBe('\'\r\nCRLF first');
+		expect(cellOf('\tTabbed')).toBe('\'\tTabbed');
+		expect(cellOf('\'\rx')).toBe('\'\'\rx');
+		expect(cellOf('\nLF first')).toBe('\nLF first');
 		for (const extra of [{site: site.id}, {}]) {
 			const summary = await runJob({input: file, apiBase: sandbox.url, ...extra});
 			expect(summary.statuses).toMatchObject({unchanged: NASTY.length, skipped: 0, conflict: 0, updated: 0});
