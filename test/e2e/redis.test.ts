@@ -74,13 +74,18 @@ describe.skipIf(!HAS_REDIS)('one budget across processes through Redis', () => {
 		const {site, first, second} = await twoJobs('redis-killed', 40);
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 10, windowMs: 1000}});
 		const env = {WEBFLOW_TOKEN: TOKEN};
-		const a = spawnCli(['run', first, '--api-base', sandbox.url, '--redis', url], {env});
-		const b = spawnCli(['run', second, '--api-base', sandbox.url, '--redis', url], {env});
+		const a = spawnCli(['run', first, '--api-base', sandbox.url, '--redis', url, '--json'], {env});
+		const b = spawnCli(['run', second, '--api-base', sandbox.url, '--redis', url, '--json'], {env});
 		await until(() => patchesSent(sandbox).length >= 15);
 		server.kill('SIGKILL');
 		const [ra, rb] = await Promise.all([a.done, b.done]);
 		expect([ra.code, rb.code]).toEqual([0, 0]);
 		expect(ra.stderr + rb.stderr).toMatch(/local after Redis went away/);
+		// Each carries on with its share of the budget: 1 / the processes it knew, here a half each.
+		for (const {stdout} of [ra, rb]) {
+			expect((JSON.parse(stdout) as {budget: unknown}).budget).toMatchObject({kind: 'fallback', share: 0.5});
+		}
+
 		for (const file of [first, second]) {
 			const rows = await results(file.replace('.csv', '.results.csv'));
 			expect(rows).toHaveLength(40);
@@ -118,17 +123,17 @@ describe.skipIf(!HAS_REDIS)('the shared budget in Redis', () => {
 	it('publishes a pause as a duration, so a peer on a machine with another clock waits as long', async () => {
 		const {url} = await startRedis();
 		const heard: Array<{forMs: number; reason: string}> = [];
-		const join = async (onPause: (forMs: number, reason: string) => void) => SharedBudget.join({
+		const join = async (now: () => number, onPause: (forMs: number, reason: string) => void) => SharedBudget.join({
 			url,
 			key: 'altbatch:test-durations',
 			spacingMs: 10,
 			logger: silentLogger(),
-			// The peer's clock is an hour ahead: an absolute time would mean nothing to it.
-			now: () => Date.now() + 3_600_000,
+			now,
 			events: {onPeers() {}, onPause, onLost() {}},
 		});
-		const a = await join(() => undefined);
-		const b = await join((forMs, reason) => heard.push({forMs, reason}));
+		const a = await join(() => Date.now(), () => undefined);
+		// The peer's clock is an hour ahead: an absolute time would mean nothing to it.
+		const b = await join(() => Date.now() + 3_600_000, (forMs, reason) => heard.push({forMs, reason}));
 		a.publishPause(5000, '429');
 		await until(() => heard.length > 0, 5000);
 		expect(heard).toEqual([{forMs: 5000, reason: '429'}]);
