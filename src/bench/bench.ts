@@ -5,6 +5,7 @@
  * lists them); a case that cannot measure what it says fails the bench (exit 1).
  */
 import {loadavg} from 'node:os';
+import {cmsBulk} from './cms.js';
 import {agencies, killAndResume, nightly, threeSites, undoCost} from './costs.js';
 import {millionRows} from './million.js';
 import {burst, otherClient, paced, sharedBudget, unlimited} from './pacing.js';
@@ -39,6 +40,7 @@ const cases: Array<[string, () => Promise<void>]> = [
 	['agencies', () => agencies()],
 	['kill', () => killAndResume()],
 	['million', () => millionRows()],
+	['cms', () => cmsBulk()],
 ];
 
 function load(): string {
