@@ -110,6 +110,23 @@ describe('CMS rows in a run', () => {
 		}
 	});
 
+	it('--only-missing fills only images without alt, and --resume sends nothing for rows already done', async () => {
+		const {site, collection} = gallerySite('cms-run-missing', {items: 2, images: 2});
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const ids = [...collection.items.keys()];
+		const image = gallery(staged(collection, ids[0]!).fieldData);
+		sandbox.editItem({id: ids[0]!, fieldData: {gallery: [{...image[0], alt: 'Editor alt'}, image[1]]}});
+		const input = await writeCsv(join(dir, 'cms.csv'), [HEADER.slice(0, -1), ...[[0, 0], [0, 1], [1, 0]].map(([i, j]) => row(site, collection, i!, j!, `Alt ${i} ${j}`).slice(0, -1))]);
+		const summary = await runJob({input, apiBase: sandbox.url, site: site.id, rate: FAST, onlyMissing: true});
+		expect(summary.statuses).toMatchObject({updated: 2, skipped: 1});
+		expect(gallery(staged(collection, ids[0]!).fieldData).map(i => i.alt)).toEqual(['Editor alt', 'Alt 0 1']);
+		const patches = sandbox.requests.filter(r => r.method === 'PATCH').length;
+		const again = await runJob({input, apiBase: sandbox.url, site: site.id, rate: FAST, onlyMissing: true, resume: true});
+		expect(again.statuses).toMatchObject({updated: 2, skipped: 1});
+		expect(sandbox.requests.filter(r => r.method === 'PATCH').length).toBe(patches);
+	});
+
 	it('stops the CMS rows of a site whose token lacks cms:write, naming the scope, and writes its asset rows', async () => {
 		const {site, collection} = gallerySite('cms-run-scope', {items: 1, images: 1});
 		const sandbox = await startSandbox({sites: [site], rate: FAST, tokens: [{token: 'assets-only', scopes: ['assets:read', 'assets:write', 'cms:read']}]});
