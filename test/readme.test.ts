@@ -89,6 +89,11 @@ describe('the README\'s examples do what it shows', () => {
 		expect(steps.filter(step => step.shows.length > 0).length).toBeGreaterThanOrEqual(4);
 	});
 
+	it('uses the installed command in its examples, never npx altbatch (outside the clone npx fetches a registry\'s package)', async () => {
+		const examples = (await readFile(README, 'utf8')).split('\n').filter(line => /^\s*npx altbatch\b/.test(line) || /\(`npx altbatch \w/.test(line));
+		expect(examples).toEqual([]);
+	});
+
 	it('shows a terminal\'s log line as the terminal shows it', async () => {
 		const shown = /logs are readable lines \(`([^`]*? INFO: )/.exec(await readFile(README, 'utf8'))?.[1];
 		const lines: string[] = [];
