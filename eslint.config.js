@@ -9,6 +9,7 @@ const owners = [
 	['csv-stringify', 'src/csv/stringify.ts'],
 	['pino', 'src/logger.ts'],
 	['pino-pretty', 'src/logger.ts'],
+	['exceljs', 'src/xlsx.ts'],
 ];
 
 export default tseslint.config(

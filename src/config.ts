@@ -62,6 +62,8 @@ export type RunConfig = {
 	/** @default 15 minutes */
 	readonly maxWaitMs: number;
 	readonly encoding: Encoding | undefined;
+	/** `--sheet`: the sheet of an .xlsx input to read (else its first). */
+	readonly sheet?: string | undefined;
 	/** First retry backoff. @default 500 */
 	readonly backoffBaseMs: number;
 };
@@ -419,6 +421,14 @@ function outputConfig(flags: Flags): OutputConfig {
 }
 
 /** The one file a command takes (`run <jobs.csv>`, `undo <results.csv>`), or a usage error. */
+function parseSheet(text: string): string {
+	if (text.trim() === '') {
+		throw new UsageError('--sheet needs the name of a sheet of the .xlsx input');
+	}
+
+	return text;
+}
+
 function theInput(positionals: readonly string[], usage: string): string {
 	const input = positionals[0];
 	if (input === undefined || positionals.length > 1) {
@@ -441,6 +451,7 @@ function runConfig(flags: Flags, positionals: readonly string[], env: Environmen
 		stagedOnly: flags.flag('staged-only'),
 		refuseWarnings: flags.read('refuse-warnings', parseWarningCodes, undefined),
 		encoding: flags.read('encoding', parseEncoding, undefined),
+		sheet: flags.read('sheet', parseSheet, undefined),
 	};
 	checkRunConfig(config);
 	return config;

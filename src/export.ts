@@ -3,12 +3,13 @@ import {AltbatchError} from './errors.js';
 import {lockPath} from './lock.js';
 import type {Logger} from './logger.js';
 import type {PlannedFile} from './paths.js';
-import {neutralize} from './rows/formula.js';
+import {neutralize, unneutralize} from './rows/formula.js';
 import {BASE_COLUMNS} from './rows/job.js';
 import {followedByMany, learnBudget, publicStop, Session, siteRefusal, type ConnectionConfig, type RunStopped, type Stop} from './session.js';
 import {listStop, SiteShare} from './site.js';
 import {CMS_EXPORT_COLUMNS, exportCms} from './targets/cms/export.js';
 import type {AssetSummary} from './webflow/client.js';
+import {isXlsx, XlsxWriter} from './xlsx.js';
 
 export type ExportConfig = ConnectionConfig & {
 	/** `--site`: the one site; with `--tokens`, its token comes from the file. */
@@ -77,10 +78,23 @@ export function exportFiles(config: ExportConfig): PlannedFile[] {
 	];
 }
 
-/** The whole export in one file, renamed over `out` only when complete. */
-function writeExport(out: string, rows: ReadonlyArray<readonly string[]>): void {
+/**
+ * The whole export in one file, renamed over `out` only when complete: a CSV with a BOM, or for an
+ * `out` ending in .xlsx a workbook whose cells are all strings (never run as formulas, so they go
+ * without the CSV's guarding `'`).
+ */
+async function writeExport(out: string, rows: ReadonlyArray<readonly string[]>): Promise<void> {
 	try {
-		writeCsvFile({path: out, rows, bom: true});
+		if (isXlsx(out)) {
+			const writer = new XlsxWriter({path: out, sheet: 'Assets'});
+			for (const row of rows) {
+				writer.add(row.map(cell => unneutralize(cell)));
+			}
+
+			await writer.finish();
+		} else {
+			writeCsvFile({path: out, rows, bom: true});
+		}
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code ?? String(error);
 		throw new AltbatchError('internal', 'results_not_written', `${out} could not be written (${code}); the earlier file is as it was`, {cause: error});
@@ -198,7 +212,7 @@ export async function exportSite(config: ExportConfig, {logger, interrupt, now =
 			const blank = cms ? CMS_EXPORT_COLUMNS.map(() => '') : [];
 			const all = (one: SiteExport) => [...one.rows.map(row => [...row, ...blank]), ...one.cmsRows];
 			const rows = done.flatMap(one => withSites ? all(one).map(row => [one.site, ...row]) : all(one));
-			writeExport(config.out, [header, ...rows]);
+			await writeExport(config.out, [header, ...rows]);
 		}
 
 		const sites = Object.fromEntries(exports.map(one => [one.site, {

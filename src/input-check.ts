@@ -1,12 +1,15 @@
 import {needsNetwork, type RunConfig} from './config.js';
 import type {Encoding} from './csv/decode.js';
 import {readCsvFile, type Dialect} from './csv/input.js';
+import type {ParsedRecord} from './csv/parse.js';
 import {AltbatchError, InputError, UsageError} from './errors.js';
 import type {Logger} from './logger.js';
 import {fileStamp} from './paths.js';
 import {InputPrints} from './resume.js';
 import {isBlankRecord, mapHeader, toJob, type Columns, type Job} from './rows/job.js';
 import {LaterRows} from './rows/later.js';
+import {ImageGroups} from './rows/same-image.js';
+import {isXlsx, readXlsx} from './xlsx.js';
 
 export type CheckedInput = {
 	readonly columns: Columns;
@@ -31,11 +34,15 @@ const SWALLOWED_ROW = /[\r\n][\da-f]{24}[,;\t]/i;
  * row, or a multi-line record with the wrong number of cells). With `onJob`, hands over each
  * row's job in order as well; without, it is the check made before anything is sent.
  */
-export async function scanInput({path, encoding, onColumns, onJob}: {
+export async function scanInput({path, encoding, sheet, onColumns, onJob, images}: {
 	path: string;
 	encoding: Encoding | undefined;
+	/** Of an .xlsx input, the sheet to read (else its first). */
+	sheet?: string | undefined;
 	onColumns?: (columns: Columns) => void | Promise<void>;
 	onJob?: (job: Job) => void | Promise<void>;
+	/** The check: rows found by image URL, grouped by image (two different edits of one image refused). */
+	images?: ImageGroups;
 }): Promise<CheckedInput> {
 	let columns: Columns | undefined;
 	let rows = 0;
@@ -43,11 +50,12 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 	const locales = new Set<string>();
 	const localesBySite = new Map<string, Set<string>>();
 	let assetRows = false;
-	const dialect = await readCsvFile({
+	const dialect = await readTable({
 		path,
 		encoding,
+		sheet,
 		onRecord(record) {
-			row++;
+			row = record.row ?? row + 1;
 			if (columns === undefined) {
 				columns = mapHeader({header: record.fields, file: path, line: record.firstLine});
 				return onColumns?.(columns);
@@ -68,6 +76,7 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 			}
 
 			const job = toJob({columns, fields: record.fields, row, line: record.firstLine});
+			images?.add(job);
 			if (job.problem === undefined) {
 				// A CMS row's locale is a CMS locale: its items are read by its own target, not in the asset prefetch.
 				const assetRow = job.cms === undefined;
@@ -97,6 +106,28 @@ export async function scanInput({path, encoding, onColumns, onJob}: {
 }
 
 /**
+ * A jobs file's records, the header first: a CSV, or the first sheet (or `sheet`) of an .xlsx
+ * workbook, whose records carry their sheet row numbers (a workbook leaves empty rows out).
+ */
+async function readTable({path, encoding, sheet, onRecord}: {
+	path: string;
+	encoding: Encoding | undefined;
+	sheet: string | undefined;
+	onRecord: (record: ParsedRecord & {readonly row?: number}) => void | Promise<void>;
+}): Promise<Dialect> {
+	if (!isXlsx(path)) {
+		if (sheet !== undefined) {
+			throw new UsageError(`--sheet ${JSON.stringify(sheet)} names a sheet of an .xlsx workbook, and ${path} is not one`, 'sheet_needs_xlsx');
+		}
+
+		return readCsvFile({path, encoding, onRecord});
+	}
+
+	await readXlsx({path, sheet, onRecord: ({fields, row}) => onRecord({fields, firstLine: row, lastLine: row, row})});
+	return {encoding: 'utf-8', delimiter: 'xlsx'};
+}
+
+/**
  * Where a run's rows come from when not from a jobs file (undo makes them from a results file):
  * the whole input, checked, and a pass handing over every job in order.
  */
@@ -113,6 +144,8 @@ export type Input = {
 	readonly prints: InputPrints | undefined;
 	/** Which rows a later row supersedes (read with the check); undefined when read once. */
 	readonly later: LaterRows | undefined;
+	/** Rows found by image URL, grouped by image in the check (undefined for a file without image URLs, or another source). */
+	readonly images: ImageGroups | undefined;
 	/** Throws `input_changed` when the file on disk is not the one checked any more. */
 	assertSameFile(): void;
 	/** Throws `input_changed` when a row read the second time is not what was checked. */
@@ -136,6 +169,7 @@ export async function checkInput(config: RunConfig, source: JobSource | undefine
 			checked: source.checked,
 			prints: undefined,
 			later: undefined,
+			images: undefined,
 			assertSameFile() {},
 			assertSamePrint() {},
 			async read({onColumns, onJob}) {
@@ -147,21 +181,24 @@ export async function checkInput(config: RunConfig, source: JobSource | undefine
 		};
 	}
 
-	if (!needsNetwork(config) && !config.resume) {
+	// Rows found by image URL are grouped by image before the first row's result: such a file is read twice.
+	if (!needsNetwork(config) && !config.resume && !(await hasImageUrls(config))) {
 		return {
 			checked: undefined,
 			prints: undefined,
 			later: undefined,
+			images: undefined,
 			assertSameFile() {},
 			assertSamePrint() {},
-			read: async ({onColumns, onJob}) => scanInput({path: config.input, encoding: config.encoding, onColumns, onJob}),
+			read: async ({onColumns, onJob}) => scanInput({path: config.input, encoding: config.encoding, sheet: config.sheet, onColumns, onJob}),
 		};
 	}
 
 	const prints = new InputPrints();
+	const images = new ImageGroups(config.input);
 	const stamp = fileStamp(config.input);
 	const later = new LaterRows();
-	const checked = accepted(config, logger, await scanInput({path: config.input, encoding: config.encoding, onJob(job) {
+	const checked = accepted(config, logger, await scanInput({path: config.input, encoding: config.encoding, sheet: config.sheet, images, onJob(job) {
 		prints.add(job);
 		later.add(job);
 	}}));
@@ -169,6 +206,7 @@ export async function checkInput(config: RunConfig, source: JobSource | undefine
 		checked,
 		prints,
 		later,
+		images: checked.columns.index.imageUrl === undefined ? undefined : images,
 		assertSameFile() {
 			if (fileStamp(config.input) !== stamp) {
 				throw inputChanged('it is not the file that was checked any more');
@@ -181,7 +219,7 @@ export async function checkInput(config: RunConfig, source: JobSource | undefine
 		},
 		async read({onColumns, onJob}) {
 			await onColumns(checked.columns);
-			const scanned = await scanInput({path: config.input, encoding: checked.dialect.encoding, onJob}).catch((error: unknown) => {
+			const scanned = await scanInput({path: config.input, encoding: checked.dialect.encoding, sheet: config.sheet, onJob}).catch((error: unknown) => {
 				throw error instanceof InputError ? inputChanged(error.message, error) : error;
 			});
 			if (scanned.rows !== checked.rows || scanned.lastRow !== checked.lastRow) {
@@ -191,6 +229,25 @@ export async function checkInput(config: RunConfig, source: JobSource | undefine
 			return scanned;
 		},
 	};
+}
+
+const HEADER_READ = Symbol('header read');
+
+/** Whether the input's header names a column of image URLs (read up to the header only). */
+async function hasImageUrls(config: RunConfig): Promise<boolean> {
+	let found = false;
+	try {
+		await scanInput({path: config.input, encoding: config.encoding, sheet: config.sheet, onColumns(columns) {
+			found = columns.index.imageUrl !== undefined;
+			throw HEADER_READ;
+		}});
+	} catch (error) {
+		if (error !== HEADER_READ) {
+			throw error;
+		}
+	}
+
+	return found;
 }
 
 /** The checked input, logged; `--prefetch` refuses a file without a siteId column. */

@@ -105,6 +105,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'tokens', kind: 'value', value: '<file>', commands: WRITES, help: 'siteId=token lines: rows go to their siteId\'s token, each with its own budget', complete: 'file'},
 	{name: 'max-wait', kind: 'value', value: '<duration>', commands: CONNECTION, help: 'longest Retry-After worth waiting out', default: `${DEFAULTS.maxWaitMs / 60_000}min`},
 	{name: 'encoding', kind: 'value', value: '<name>', commands: ['run'], help: 'force the input encoding', default: 'detected', complete: ENCODINGS},
+	{name: 'sheet', kind: 'value', value: '<name>', commands: ['run'], help: 'the sheet of an .xlsx input to read', default: 'the first'},
 	{name: 'token-file', kind: 'value', value: '<path>', commands: CONNECTION, help: 'read the token from this file', default: 'WEBFLOW_TOKEN', complete: 'file'},
 	{name: 'token', kind: 'value', commands: CONNECTION, help: 'refused: flags show in ps and shell history', hidden: true},
 	{name: 'json', kind: 'flag', commands: CONNECTION, help: 'print the summary as JSON on stdout'},

@@ -4,9 +4,11 @@ import {withRoom} from './csv/journal.js';
 import {checkInput, type CheckedInput, type JobSource} from './input-check.js';
 import type {Logger} from './logger.js';
 import {decideUnseen} from './rows/decide.js';
-import {toJob, type Job, type ValidJob} from './rows/job.js';
+import {resolvedJob, toJob, type Job, type ValidJob} from './rows/job.js';
 import type {LaterRows} from './rows/later.js';
 import {sameText} from './rows/text.js';
+import {hostedUrlIndex} from './rows/image-url.js';
+import type {ImageGroups} from './rows/same-image.js';
 import {resultCells, type Outcome} from './rows/result.js';
 import {altTextWarnings, describeWarnings, DuplicateAltTracker, type WarningCode} from './rows/warnings.js';
 import {RowPool} from './schedule/pool.js';
@@ -17,6 +19,7 @@ import type {CmsJob} from './targets/cms/merge.js';
 import {lockPath} from './lock.js';
 import {assertFilesSafe, type PlannedFile} from './paths.js';
 import {Results} from './results.js';
+import {SheetResults} from './sheet-results.js';
 import {assertDryRunMayReplace, assertMayResume, type InputPrints} from './resume.js';
 import {DEFAULT_LANE, perSite, planLanes, routeJob, type Route} from './route.js';
 import {followedByMany, outcomeOf, publicStop, RunStop, Session} from './session.js';
@@ -55,8 +58,13 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	const now = hooks.now ?? Date.now;
 	const started = now();
 	checkRunConfig(config);
-	await checkFiles(config);
-	const input = await checkInput(config, source, logger);
+	// Results asked for as .xlsx are journaled as CSV beside it, and the workbook written at the end.
+	const sheet = SheetResults.of(config.out);
+	await checkFiles(config, sheet);
+	const input = await checkInput(config, source, logger).catch((error: unknown) => {
+		sheet?.forget();
+		throw error;
+	});
 	const signals = stopSignals(hooks);
 	const lanes = input.checked && needsNetwork(config) ? openLanes({config, siteIds: input.checked.siteIds, hooks: signals.hooks, now}) : new Map<string, Lane>();
 	// A run with no network still stops on Ctrl-C.
@@ -67,8 +75,8 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	// Also while no row finishes (a long rate-limit pause), so the pause can be shown counting down.
 	const ticker = hooks.onProgress ? setInterval(progress, 1000) : undefined;
 	ticker?.unref();
-	const results = new Results({config, prints: input.prints, logger, onFailure: () => signals.writeFailed.abort()});
-	const rows = new RowRouter({config, lanes, offline, results, later: input.later, logger, now, count(entry) {
+	const results = new Results({config: sheet ? {...config, out: sheet.journal} : config, prints: input.prints, logger, onFailure: () => signals.writeFailed.abort()});
+	const rows = new RowRouter({config, lanes, offline, results, later: input.later, images: input.images, logger, now, count(entry) {
 		tally.add(entry);
 		progress();
 	}});
@@ -91,6 +99,7 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 			if (input.checked === undefined && error instanceof InputError) {
 				// A single pass refused part-way through: an earlier results file stays as it was.
 				results.discard();
+				sheet?.forget();
 			}
 
 			changed = error instanceof AltbatchError && error.code === 'input_changed';
@@ -115,6 +124,8 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	if (poolFailure) {
 		throw poolFailure.reason;
 	}
+
+	await sheet?.publish();
 
 	const offlineEstimate = rows.offlineEstimate + (config.dryRun && lanes.size === 0 ? introspectsOfARealRun(config, input.checked?.siteIds ?? new Set()) : 0);
 	const summary = {...summarize({config, tally, lanes, offline, offlineEstimate, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)}), ...config.resume ? {carriedOver: rows.carriedOver} : {}};
@@ -157,9 +168,11 @@ function writeRunReport({path, undo, summary, started, ended, lanes, tally}: {pa
 
 /** Every file a run (or undo) reads or writes, for `assertFilesSafe` (the CLI adds `--log-file`). */
 export function runFiles(config: RunConfig): PlannedFile[] {
+	const sheet = SheetResults.of(config.out);
 	return [
 		{role: config.undo ? 'the results to undo' : 'the input', path: config.input, use: 'read'},
 		{role: '--out', path: config.out, use: 'write'},
+		...sheet ? [{role: 'the results journal', path: sheet.journal, use: 'write'} as const] : [],
 		{role: 'the lock', path: lockPath(config.out), use: 'write'},
 		{role: '--report', path: config.report, use: 'report'},
 		{role: '--tokens', path: config.tokensFile, use: 'read'},
@@ -171,15 +184,21 @@ export function runFiles(config: RunConfig): PlannedFile[] {
  * No two of the files may be one file on disk, and the files to write must be writable: all
  * checked before the first request, so a typo costs nothing.
  */
-async function checkFiles(config: RunConfig): Promise<void> {
+async function checkFiles(config: RunConfig, sheet: SheetResults | undefined): Promise<void> {
 	assertFilesSafe(runFiles(config));
+	await sheet?.prepare({resume: config.resume, dryRun: config.dryRun});
+	const out = sheet?.journal ?? config.out;
+	try {
+		if (config.dryRun) {
+			await assertDryRunMayReplace(out);
+		}
 
-	if (config.dryRun) {
-		await assertDryRunMayReplace(config.out);
-	}
-
-	if (config.resume) {
-		await assertMayResume(config.out);
+		if (config.resume) {
+			await assertMayResume(out);
+		}
+	} catch (error) {
+		sheet?.forget();
+		throw error;
 	}
 }
 
@@ -237,10 +256,13 @@ class RowRouter {
 	readonly #secrets: readonly string[];
 	/** When the last row finished (shared by the rows of one millisecond). */
 	#finishedAt = new Date(Number.NaN);
+	readonly #images: ImageGroups | undefined;
+	readonly #hostedUrls = new WeakMap<SiteSnapshot, Map<string, string>>();
 
-	constructor({config, lanes, offline, results, later, logger, now, count}: {config: RunConfig; lanes: ReadonlyMap<string, Lane>; offline: RunStop; results: Results; later: LaterRows | undefined; logger: Logger; now: () => number; count: (entry: Parameters<Tally['add']>[0]) => void}) {
+	constructor({config, lanes, offline, results, later, images, logger, now, count}: {config: RunConfig; lanes: ReadonlyMap<string, Lane>; offline: RunStop; results: Results; later: LaterRows | undefined; images: ImageGroups | undefined; logger: Logger; now: () => number; count: (entry: Parameters<Tally['add']>[0]) => void}) {
 		this.#config = config;
 		this.#later = later;
+		this.#images = images;
 		this.#lanes = lanes;
 		this.#offline = offline;
 		this.#results = results;
@@ -252,7 +274,20 @@ class RowRouter {
 	}
 
 	/** One row: finished now, or queued (the promise is the pool's room for it). */
-	take(job: Job): Promise<void> | undefined {
+	take(read: Job): Promise<void> | undefined {
+		const carrier = this.#images?.carrier(read);
+		if (carrier) {
+			const outcome = {status: 'skipped', errorCode: 'duplicate_image', errorMessage: `the same image as row ${carrier.row} (line ${carrier.line}), which writes it: one write per image`, attempts: 0} as const;
+			this.#finish({job: read, warnings: [], lane: DEFAULT_LANE}, outcome);
+			return undefined;
+		}
+
+		const job = this.#resolve(read);
+		if (!('problem' in job)) {
+			this.#finish({job: read, warnings: [], lane: DEFAULT_LANE}, job);
+			return undefined;
+		}
+
 		const route: Route | undefined = job.problem ? undefined : routeJob(job, this.#config);
 		// Counted under its site even when it has no lane there (invalid, no token): per site, the counts add up to the total.
 		const laneKey = route?.kind === 'lane' ? route.key : perSite(this.#config) && job.siteId !== undefined ? job.siteId : DEFAULT_LANE;
@@ -327,6 +362,43 @@ class RowRouter {
 		return pool.add(() => inKeyOrder(this.#chains, job.assetId, async () => {
 			this.#finish(work, await lane.process(job).catch((error: unknown) => internalFailure({error, logger: this.#logger, row: job.row, secrets: this.#secrets})));
 		}));
+	}
+
+	/**
+	 * A row found by a URL that is not a Webflow CDN URL: its asset from the site's assets'
+	 * `hostedUrl` (its own site's, or with none every site read), `not_in_site` when no asset has
+	 * it. Without any site read it stays `invalid` (`image_url_unresolved`).
+	 */
+	#resolve(job: Job): Job | Outcome {
+		if (job.problem?.code !== 'image_url_unresolved' || job.image?.ref.kind !== 'url') {
+			return job;
+		}
+
+		const {key} = job.image.ref;
+		const lanes = [...this.#lanes.values()].filter(lane => lane.snapshot !== undefined && (job.siteId === undefined || lane.site === job.siteId || lane.site === this.#config.site));
+		for (const {snapshot} of lanes) {
+			if (snapshot === undefined) {
+				continue;
+			}
+
+			let index = this.#hostedUrls.get(snapshot);
+			if (!index) {
+				index = hostedUrlIndex(snapshot.assets.values());
+				this.#hostedUrls.set(snapshot, index);
+			}
+
+			const assetId = index.get(key);
+			if (assetId !== undefined) {
+				return resolvedJob(job, {assetId, siteId: snapshot.siteId});
+			}
+		}
+
+		if (lanes.length === 0) {
+			return job;
+		}
+
+		const sites = lanes.map(lane => lane.site).join(', ');
+		return {status: 'failed', errorCode: 'not_in_site', errorMessage: `no asset of site ${sites} is at ${job.image.url}`, attempts: 0};
 	}
 
 	/** Every row in flight ended; the first pool that failed, if one did. */

@@ -39,7 +39,7 @@ export async function fetchSite({siteId, locales, request, onPage}: {
 		for (const summary of page.assets) {
 			let current = assets.get(summary.id);
 			if (!current) {
-				current = {id: summary.id, displayName: summary.displayName, altText: new Map()};
+				current = {id: summary.id, displayName: summary.displayName, altText: new Map(), hostedUrl: summary.hostedUrl};
 				assets.set(summary.id, current);
 			}
 

@@ -1,5 +1,5 @@
 import type {ExportSummary} from './export.js';
-import type {Status} from './rows/result.js';
+import {PROBLEM_STATUSES, type Status} from './rows/result.js';
 import type {BudgetMode, RateSource} from './schedule/rate.js';
 import type {RunStopped} from './session.js';
 
@@ -117,18 +117,22 @@ export function formatSummary(summary: Summary): string {
 		lines.push(`  budget: ${describeBudget(summary.budget)}`);
 	}
 
-	for (const [site, part] of Object.entries(summary.sites ?? {})) {
-		const parts = Object.entries(part.statuses).filter(([, n]) => n > 0).map(([status, n]) => `${status} ${n}`);
-		const estimate = part.estimatedRequests === undefined ? '' : `, a real run would send ${part.estimatedRequests}`;
-		const pages = part.listRequests > 0 ? ` (${plural(part.listRequests, 'list page')})` : '';
-		if (part.requests === 0 && part.rateLimitPerMinute === 0 && !part.stopped) {
-			// Rows settled before any request (invalid, no token for the site): no budget to speak of.
-			lines.push(`  site ${site}: ${parts.join(', ') || 'no rows'}; nothing sent`);
-			continue;
-		}
+	lines.push(...atAGlance({
+		sites: Object.entries(summary.sites ?? {}),
+		trouble: ([, part]) => (part.stopped ? 1_000_000_000 : 0) + part.conflicts + PROBLEM_STATUSES.reduce((sum, status) => sum + part.statuses[status], 0),
+		line([site, part]) {
+			const parts = Object.entries(part.statuses).filter(([, n]) => n > 0).map(([status, n]) => `${status} ${n}`);
+			const estimate = part.estimatedRequests === undefined ? '' : `, a real run would send ${part.estimatedRequests}`;
+			const pages = part.listRequests > 0 ? ` (${plural(part.listRequests, 'list page')})` : '';
+			if (part.requests === 0 && part.rateLimitPerMinute === 0 && !part.stopped) {
+				// Rows settled before any request (invalid, no token for the site): no budget to speak of.
+				return `  site ${site}: ${parts.join(', ') || 'no rows'}; nothing sent`;
+			}
 
-		lines.push(`  site ${site}: ${parts.join(', ') || 'no rows'}; ${plural(part.requests, 'request')}${pages}${estimate}, ${plural(part.conflicts, 'conflict')}, ${part.tooManyRequests} answered 429, budget ${part.rateLimitPerMinute}/min${part.stopped ? `; stopped (${part.stopped.reason}): ${part.stopped.message}` : ''}`);
-	}
+			return `  site ${site}: ${parts.join(', ') || 'no rows'}; ${plural(part.requests, 'request')}${pages}${estimate}, ${plural(part.conflicts, 'conflict')}, ${part.tooManyRequests} answered 429, budget ${part.rateLimitPerMinute}/min${part.stopped ? `; stopped (${part.stopped.reason}): ${part.stopped.message}` : ''}`;
+		},
+		fine: 'fine',
+	}));
 
 	if (summary.stopped) {
 		lines.push(`  stopped early (${summary.stopped.reason}): ${summary.stopped.message}`);
@@ -140,6 +144,31 @@ export function formatSummary(summary: Summary): string {
 	}
 
 	return lines.join('\n');
+}
+
+/** Up to this many sites the summary has a line for each; past it, the sites with problems and a count of the rest. */
+export const SITE_LINES = 10;
+/** The most sites with problems listed by name (the rest counted). */
+const PROBLEM_SITE_LINES = 25;
+
+/**
+ * Per-site lines people can take in at a glance: every site while there are a few; with many (an
+ * agency's 200 clients), only the sites with problems — most trouble first — and "198 sites fine".
+ * `--json` and the report keep every site.
+ */
+function atAGlance<T>({sites, trouble, line, fine}: {sites: ReadonlyArray<[string, T]>; trouble: (site: [string, T]) => number; line: (site: [string, T]) => string; fine: string}): string[] {
+	if (sites.length <= SITE_LINES) {
+		return sites.map(site => line(site));
+	}
+
+	const troubled = sites.map(site => ({site, trouble: trouble(site)})).filter(site => site.trouble > 0).sort((a, b) => b.trouble - a.trouble);
+	const lines = troubled.slice(0, PROBLEM_SITE_LINES).map(({site}) => line(site));
+	if (troubled.length > PROBLEM_SITE_LINES) {
+		lines.push(`  and ${plural(troubled.length - PROBLEM_SITE_LINES, 'more site')} with problems`);
+	}
+
+	lines.push(`  ${plural(sites.length - troubled.length, 'site')} ${fine}${troubled.length === 0 ? '' : ` (of ${sites.length})`}; every site in --json${fine === 'fine' ? ' and the report' : ''}`);
+	return lines;
 }
 
 /** The budget line: shared through Redis, or local after Redis went away. */
@@ -168,12 +197,17 @@ export function formatExportSummary(summary: ExportSummary): string {
 		lines.push(`Export stopped (${summary.stopped.reason}): ${summary.stopped.message}`);
 	}
 
-	for (const [site, part] of Object.entries(summary.sites ?? {})) {
-		const skipped = part.skippedLocales.length > 0 ? `; not a locale of this site: ${part.skippedLocales.join(', ')}` : '';
-		lines.push(part.stopped
-			? `  site ${site}: not exported (${part.stopped.reason}): ${part.stopped.message}`
-			: `  site ${site}: ${plural(part.rows, 'row')} (${plural(part.assets, 'asset')}), ${plural(part.requests, 'request')}${skipped}`);
-	}
+	lines.push(...atAGlance({
+		sites: Object.entries(summary.sites ?? {}),
+		trouble: ([, part]) => (part.stopped ? 2 : 0) + (part.skippedLocales.length > 0 ? 1 : 0),
+		line([site, part]) {
+			const skipped = part.skippedLocales.length > 0 ? `; not a locale of this site: ${part.skippedLocales.join(', ')}` : '';
+			return part.stopped
+				? `  site ${site}: not exported (${part.stopped.reason}): ${part.stopped.message}`
+				: `  site ${site}: ${plural(part.rows, 'row')} (${plural(part.assets, 'asset')}), ${plural(part.requests, 'request')}${skipped}`;
+		},
+		fine: 'exported',
+	}));
 
 	return lines.join('\n');
 }

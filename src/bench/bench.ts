@@ -8,6 +8,7 @@ import {loadavg} from 'node:os';
 import {cmsBulk} from './cms.js';
 import {agencies, killAndResume, nightly, threeSites, undoCost} from './costs.js';
 import {millionRows} from './million.js';
+import {sheets} from './sheets.js';
 import {burst, otherClient, paced, sharedBudget, unlimited} from './pacing.js';
 import {CaseFailed, table, type Row} from './support.js';
 
@@ -41,6 +42,7 @@ const cases: Array<[string, () => Promise<void>]> = [
 	['kill', () => killAndResume()],
 	['million', () => millionRows()],
 	['cms', () => cmsBulk()],
+	['sheets', () => sheets()],
 ];
 
 function load(): string {

@@ -1,9 +1,10 @@
 import {InputError} from '../errors.js';
 import {CMS_ALIASES, imageKey, readCmsRef, type CmsCode, type CmsField, type CmsRef} from './cms-row.js';
 import {unneutralize} from './formula.js';
+import {imageRef, type ImageRef} from './image-url.js';
 
 /** The fields a jobs file can carry; every other column is passed through untouched. */
-export type Field = 'assetId' | 'localeId' | 'displayName' | 'altText' | 'siteId' | 'exportedDisplayName' | 'exportedAltText';
+export type Field = 'assetId' | 'localeId' | 'displayName' | 'altText' | 'siteId' | 'exportedDisplayName' | 'exportedAltText' | 'imageUrl';
 
 const ALIASES: Readonly<Record<string, Field>> = {
 	assetid: 'assetId',
@@ -17,6 +18,13 @@ const ALIASES: Readonly<Record<string, Field>> = {
 	exporteddisplayname: 'exportedDisplayName',
 	exportedalttext: 'exportedAltText',
 };
+
+/**
+ * Headers of a column of image URLs (crawler reports), most telling first: a file with several
+ * (Screaming Frog's `Address` beside `Image URL`, say) takes the first of this list and passes the
+ * others through.
+ */
+const IMAGE_URL_HEADERS: readonly string[] = ['imageurl', 'imagesrc', 'imageaddress', 'image', 'src', 'destination', 'address'];
 
 /** The columns `export` writes beside the editable ones: what the site held when it was exported. */
 export const BASE_COLUMNS = {displayName: 'exportedDisplayName', altText: 'exportedAltText'} as const;
@@ -39,7 +47,7 @@ export type Columns = {
 };
 
 /** Why a row cannot be sent (`invalid`), found in its own cells (undo: in what the run recorded). */
-export type ProblemCode = 'too_many_fields' | 'invalid_asset_id' | 'invalid_locale_id' | 'invalid_site_id' | 'nothing_to_update' | 'no_previous_values' | 'needs_allow_clear' | Extract<CmsCode, 'not_for_cms' | 'invalid_cms_id'>;
+export type ProblemCode = 'too_many_fields' | 'invalid_asset_id' | 'image_url_unresolved' | 'invalid_locale_id' | 'invalid_site_id' | 'nothing_to_update' | 'no_previous_values' | 'needs_allow_clear' | Extract<CmsCode, 'not_for_cms' | 'invalid_cms_id'>;
 
 export type RowProblem = {readonly code: ProblemCode; readonly message: string};
 
@@ -64,6 +72,8 @@ type JobFields = {
 	readonly cms?: CmsRef | undefined;
 	/** Where the results' `live` column is: an input column (the export's), or one added at the end. */
 	readonly liveCell?: number | 'append' | undefined;
+	/** A row found by its image URL (no asset id cell): the URL as written, and what it says about the asset. */
+	readonly image?: {readonly url: string; readonly ref: ImageRef} | undefined;
 };
 
 /** A row that can be sent. */
@@ -95,8 +105,19 @@ function normalizeHeader(name: string): string {
 /** Finds the known fields in the header row; refuses a file without an asset id column. */
 export function mapHeader({header, file, line}: {header: readonly string[]; file: string; line: number}): Columns {
 	const index: Partial<Record<Field, number>> = {};
+	let imageRank = IMAGE_URL_HEADERS.length;
 	for (const [i, name] of header.entries()) {
-		const field = ALIASES[normalizeHeader(name)];
+		const rank = IMAGE_URL_HEADERS.indexOf(normalizeHeader(name));
+		if (rank >= 0 && rank !== imageRank) {
+			if (rank < imageRank) {
+				imageRank = rank;
+				index.imageUrl = i;
+			}
+
+			continue;
+		}
+
+		const field = rank >= 0 ? 'imageUrl' : ALIASES[normalizeHeader(name)];
 		if (field === undefined) {
 			continue;
 		}
@@ -121,12 +142,12 @@ export function mapHeader({header, file, line}: {header: readonly string[]; file
 		return {header: header.map(h => h.replace(/^\uFEFF/, '')), index, cms};
 	}
 
-	if (index.assetId === undefined) {
+	if (index.assetId === undefined && index.imageUrl === undefined) {
 		throw new InputError({
 			file,
 			line,
 			code: 'input_no_asset_id_column',
-			message: `no asset id column in the header (${header.map(h => JSON.stringify(h)).join(', ')}); name one "assetId", "asset_id", "Asset ID" or "id" (or "itemId" for CMS rows)`,
+			message: `no asset id column in the header (${header.map(h => JSON.stringify(h)).join(', ')}); name one "assetId", "asset_id", "Asset ID" or "id" (or "itemId" for CMS rows, or the images' URLs in an "imageUrl" column)`,
 		});
 	}
 
@@ -159,14 +180,18 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 		return cmsJob();
 	}
 
-	const assetId = (get('assetId') ?? '').trim().toLowerCase();
+	const url = get('assetId') === undefined ? get('imageUrl')?.trim() : undefined;
+	const ref = url === undefined ? undefined : imageRef(url);
+	const image = url === undefined || ref === undefined ? undefined : {url, ref};
+	const assetId = ref?.kind === 'cdn' ? ref.assetId : (get('assetId') ?? '').trim().toLowerCase();
 	const localeId = get('localeId')?.trim().toLowerCase();
-	const siteId = get('siteId')?.trim().toLowerCase();
+	// A CDN URL names its site: rows of many sites route by it (--tokens, --prefetch) without a siteId column.
+	const siteId = get('siteId')?.trim().toLowerCase() ?? (ref?.kind === 'cdn' ? ref.siteId : undefined);
 	// An export writes `'=…` for a value starting with `=` (formula injection): read back, it is `=…`.
 	const displayName = textField(get('displayName'));
 	const altText = textField(get('altText'));
 	const base = readBase();
-	return withProblem({row, line, cells, assetId, localeId, displayName, altText, siteId, base, liveCell}, findProblem());
+	return withProblem({row, line, cells, assetId, localeId, displayName, altText, siteId, base, liveCell, image}, findProblem());
 
 	/** A CMS row: the image it names; its alt text, base and site as for an asset row. */
 	function cmsJob(): Job {
@@ -211,16 +236,19 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 			return {code: 'too_many_fields', message: `line ${line} has ${fields.length} cells but the header has ${width}; quote cells that contain the separator`};
 		}
 
-		if (assetId === '') {
-			return {code: 'invalid_asset_id', message: 'the asset id is empty'};
+		const byUrl = image?.ref.kind === 'url';
+		if (assetId === '' && !byUrl) {
+			return url === undefined
+				? {code: 'invalid_asset_id', message: columns.index.assetId === undefined ? 'the image URL is empty' : 'the asset id is empty'}
+				: {code: 'invalid_asset_id', message: `the image URL ${JSON.stringify(url)} is not a URL`};
 		}
 
-		if (!isObjectId(assetId)) {
-			return {code: 'invalid_asset_id', message: `asset id "${assetId}" is not a 24-character hex id`};
+		if (!byUrl && !isObjectId(assetId)) {
+			return {code: 'invalid_asset_id', message: `asset id "${assetId}" is not a 24-character hex id${looksNumeric(assetId) ? ' (a spreadsheet turned it into a number, which keeps 15 digits: format the column as Text and paste the ids again)' : ''}`};
 		}
 
 		if (localeId !== undefined && !isObjectId(localeId)) {
-			return {code: 'invalid_locale_id', message: `locale id "${localeId}" is not a 24-character hex id`};
+			return {code: 'invalid_locale_id', message: `locale id "${localeId}" is not a 24-character hex id${looksNumeric(localeId) ? ' (a spreadsheet turned it into a number: format the column as Text)' : ''}`};
 		}
 
 		if (siteId !== undefined && !isObjectId(siteId)) {
@@ -231,8 +259,22 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 			return {code: 'nothing_to_update', message: 'both display name and alt text are empty'};
 		}
 
+		if (byUrl) {
+			return {code: 'image_url_unresolved', message: `${JSON.stringify(url)} is not a Webflow CDN URL (…/{siteId}/{assetId}_{name}): with --site <id> (or --prefetch) it is matched against the site's assets' hostedUrl`};
+		}
+
 		return undefined;
 	}
+}
+
+/** A cell a spreadsheet made a number of (`6.5e+23`, `1.2E+10`, `12345`). */
+function looksNumeric(value: string): boolean {
+	return /^[+-]?\d+(?:[.,]\d+)?(?:e[+-]?\d+)?$/i.test(value);
+}
+
+/** A row found by a URL that is not a CDN URL, once the site's assets named its asset (and site). */
+export function resolvedJob(job: Job, {assetId, siteId}: {assetId: string; siteId: string}): Job {
+	return {...job, assetId, siteId: job.siteId ?? siteId, problem: undefined};
 }
 
 function textField(value: string | undefined): string | undefined {

@@ -39,7 +39,7 @@ export type RowCode =
 	| WarningCode // --refuse-warnings
 	| StopCode
 	| 'no_site_id' | 'no_token_for_site' // routing
-	| 'changed_on_site' | 'has_alt_text' | 'conflict' | 'not_in_site' | 'validation_error' | 'superseded' // decided against the site or the results file
+	| 'changed_on_site' | 'has_alt_text' | 'conflict' | 'not_in_site' | 'validation_error' | 'superseded' | 'duplicate_image' // decided against the site or the results file
 	| 'alt_text_cleared' // undo --allow-clear
 	| 'input_changed' // the input changed while the run read it: rows not reached
 	| 'not_in_collection' | 'not_an_image_field' | 'image_not_in_field' // CMS rows decided against the items read

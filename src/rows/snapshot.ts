@@ -3,6 +3,8 @@ export type CurrentAsset = {
 	readonly id: string;
 	readonly displayName: string | undefined;
 	readonly altText: Map<string, string | null>;
+	/** Where the asset is served (the list's `hostedUrl`): how a row's image URL finds it. */
+	readonly hostedUrl?: string | undefined;
 };
 
 /** A site's assets as the prefetch read them (and as the run's writes keep them). */
