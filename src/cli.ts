@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import {once} from 'node:events';
 import {readFileSync} from 'node:fs';
+import {audit, auditFiles, type AuditConfig} from './audit.js';
+import {formatAuditSummary} from './audit-report.js';
 import {completionScript} from './completion.js';
 import {parseCommandLine, type OutputConfig, type RunConfig, type SandboxConfig} from './config.js';
 import {demo} from './demo.js';
@@ -168,6 +170,30 @@ async function commandExport(config: ExportConfig, output: OutputConfig): Promis
 	}
 }
 
+/** `altbatch audit`: 0 no problem (with --compare: none new), 1 problems (new ones) or a part not audited, 3 stopped. */
+async function commandAudit(config: AuditConfig, output: OutputConfig): Promise<number> {
+	assertFilesSafe([...auditFiles(config), {role: '--log-file', path: output.logFile, use: 'log'}]);
+	const view = stderrView({progress: false});
+	const logger = loggerFor(output, view);
+	const unlock = lockResults({out: config.out, pid: process.pid, isAlive});
+	const signals = watchSignals(view);
+	try {
+		const summary = await audit(config, {logger, interrupt: signals.interrupt.signal});
+		process.stderr.write(`${formatAuditSummary(summary)}\n`);
+		if (output.json) {
+			printJson(summary);
+		}
+
+		const sites = Object.values(summary.sites);
+		const partial = sites.some(site => site.stopped !== undefined || site.unread.length > 0);
+		const open = summary.compare ? summary.compare.new : summary.places - summary.covered;
+		return exitCode({stopped: summary.stopped, rowsNotFine: open, sitesStopped: partial ? 1 : 0, reportNotWritten: summary.report?.written === false});
+	} finally {
+		signals.dispose();
+		unlock();
+	}
+}
+
 async function commandSandbox(config: SandboxConfig): Promise<number> {
 	const sites = config.seed === undefined ? undefined : await loadSeed(config.seed);
 	const {port, host, token, tokens, rate, window, faults} = config;
@@ -189,13 +215,17 @@ async function commandDemo(): Promise<number> {
 	const out = 'jobs.example.results.csv';
 	const signals = watchSignals(view);
 	try {
-		const {steps, sandbox} = await demo({logger, out, interrupt: signals.interrupt.signal});
+		const {steps, audit: audited, sandbox} = await demo({logger, out, interrupt: signals.interrupt.signal});
 		process.stderr.write(`The example job (jobs.example.csv) against the built-in sandbox at ${sandbox}\n`);
 		for (const step of steps) {
 			process.stderr.write(`\n== ${step.title}\n$ ${step.command}\n${formatSummary(step.summary)}\n`);
 			for (const line of step.details ?? []) {
 				process.stderr.write(`  ${line}\n`);
 			}
+		}
+
+		if (audited) {
+			process.stderr.write(`\n== ${audited.title}\n$ ${audited.command}\n${formatAuditSummary(audited.summary)}\n`);
 		}
 
 		const stopped = steps.find(step => step.summary.stopped);
@@ -233,6 +263,10 @@ async function main(argv: string[]): Promise<number> {
 
 		case 'undo': {
 			return commandRun(invocation.config, invocation.output, undo);
+		}
+
+		case 'audit': {
+			return commandAudit(invocation.config, invocation.output);
 		}
 
 		case 'sandbox': {

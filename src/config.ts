@@ -4,6 +4,7 @@ import {parseArgs} from 'node:util';
 import type {Encoding} from './csv/decode.js';
 import {ENCODINGS} from './csv/decode.js';
 import {UsageError} from './errors.js';
+import type {AuditConfig} from './audit.js';
 import type {ExportConfig} from './export.js';
 import {
 	COMMANDS, DEFAULTS, FAULT_KINDS, LOG_LEVELS, optionsOf, type CommandName, type LogLevel,
@@ -235,6 +236,7 @@ export type Invocation =
 	| {readonly command: 'run'; readonly config: RunConfig; readonly output: OutputConfig}
 	| {readonly command: 'export'; readonly config: ExportConfig; readonly output: OutputConfig}
 	| {readonly command: 'undo'; readonly config: RunConfig; readonly output: OutputConfig}
+	| {readonly command: 'audit'; readonly config: AuditConfig; readonly output: OutputConfig}
 	| {readonly command: 'sandbox'; readonly config: SandboxConfig}
 	| {readonly command: 'demo'}
 	| {readonly command: 'completion'; readonly shell: 'bash' | 'zsh'};
@@ -292,6 +294,10 @@ export function parseCommandLine(argv: readonly string[], env: Environment): Inv
 
 		case 'undo': {
 			return {command, config: undoConfig(flags, positionals, env), output: outputConfig(flags)};
+		}
+
+		case 'audit': {
+			return {command, config: auditConfig(flags, positionals, env), output: outputConfig(flags)};
 		}
 
 		case 'sandbox': {
@@ -570,6 +576,36 @@ function exportConfig(flags: Flags, positionals: readonly string[], env: Environ
 		include: flags.read('include', parseInclude, new Set(['assets'] as const)),
 		out: outputFile(flags.text('out'), site === undefined ? 'assets-all-sites.csv' : `assets-${site}.csv`, 'it is written whole, then moved into place'),
 		concurrency: 1,
+	};
+}
+
+function auditConfig(flags: Flags, positionals: readonly string[], env: Environment): AuditConfig {
+	const siteText = flags.text('site');
+	const tokensFile = flags.text('tokens');
+	if ((siteText === undefined && tokensFile === undefined) || positionals.length > 0) {
+		throw new UsageError('Usage: altbatch audit --site <id> | --tokens <file> [--out <audit.csv>] [--report <audit.html>] [--locale <id>]... [--compare <earlier.csv>] [--json] (see altbatch audit --help)');
+	}
+
+	const site = siteText === undefined ? undefined : parseSiteId(siteText);
+	const tokens = tokensFile === undefined ? undefined : readTokensFile(tokensFile).tokens;
+	const connection = connectionConfig(flags, env);
+	assertTokenFor({token: connection.token, tokens, site});
+	const out = outputFile(flags.text('out'), site === undefined ? 'audit-all-sites.csv' : `audit-${site}.csv`, 'it is written whole, then moved into place');
+	const compare = flags.text('compare');
+	if (compare !== undefined && resolve(compare) === resolve(out)) {
+		throw new UsageError(`--compare ${JSON.stringify(compare)} is --out too: the new audit would replace the one it is compared with; give --out another name`, 'compare_is_out');
+	}
+
+	return {
+		...connection,
+		site,
+		tokens,
+		tokensFile,
+		locales: flags.list('locale').map(locale => parseSiteId(locale, '--locale')),
+		out,
+		report: flags.text('report'),
+		compare,
+		concurrency: DEFAULTS.concurrency,
 	};
 }
 

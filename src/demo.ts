@@ -1,4 +1,5 @@
 import {fileURLToPath} from 'node:url';
+import {audit, type AuditSummary} from './audit.js';
 import {defaultRunConfig, type RunConfig} from './config.js';
 import type {Logger} from './logger.js';
 import {readResults, writeCsvFile} from './csv/journal.js';
@@ -14,6 +15,9 @@ export const EXAMPLE_JOBS = fileURLToPath(new URL('../jobs.example.csv', import.
 /** One command of the demo, its summary, and lines to show after it (undo: what was put back, and the conflict). */
 export type DemoStep = {readonly title: string; readonly command: string; readonly summary: Summary; readonly details?: readonly string[]};
 
+/** The demo's last step: the audit of the demo site, where its images render and what is wrong there. */
+export type DemoAudit = {readonly title: string; readonly command: string; readonly summary: AuditSummary};
+
 /** The asset of the example's first row: an editor fixes its alt text after the run, so undo leaves it alone. */
 const EDITED = {assetId: '00312e3c6080bc90990ccb9b', altText: 'Snowy peaks at dawn (fixed by an editor in the Designer)'};
 
@@ -23,7 +27,7 @@ const EDITED = {assetId: '00312e3c6080bc90990ccb9b', altText: 'Snowy peaks at da
  * `--only-missing` that changes nothing an editor wrote, and the safety net: an editor changes one
  * asset, then `undo` puts back everything the real run changed except that asset (a conflict).
  */
-export async function demo({logger, out, interrupt}: {logger: Logger; out: string; interrupt?: AbortSignal}): Promise<{steps: DemoStep[]; sandbox: string}> {
+export async function demo({logger, out, interrupt}: {logger: Logger; out: string; interrupt?: AbortSignal}): Promise<{steps: DemoStep[]; audit?: DemoAudit; sandbox: string}> {
 	const sandbox = new Sandbox({rate: {count: 10, windowMs: 1000}, tokens: [{token: 'demo-token'}]});
 	const url = await sandbox.listen();
 	const [site] = sandbox.sites.keys();
@@ -58,7 +62,14 @@ export async function demo({logger, out, interrupt}: {logger: Logger; out: strin
 			details: await undoneLines(undoOut),
 		});
 		await cmsSteps({sandbox, base, out, steps, logger, interrupt});
-		return {steps, sandbox: url};
+		if (steps.some(step => step.summary.stopped)) {
+			return {steps, sandbox: url};
+		}
+
+		// Last, where the alt text renders: every image of the demo site's pages and component.
+		const auditOut = out.replace(/\.csv$/, '.audit.csv');
+		const audited = await audit({...base, site, locales: [], out: auditOut, report: undefined, compare: undefined}, {logger, interrupt});
+		return {steps, sandbox: url, audit: {title: 'Audit: every place an image renders on the demo site, the alt text it gets there, what is wrong', command: `altbatch audit --site ${site} --out ${auditOut}`, summary: audited}};
 	} finally {
 		await sandbox.close();
 	}

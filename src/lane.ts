@@ -1,7 +1,7 @@
 import type {RunConfig} from './config.js';
 import type {Logger} from './logger.js';
 import {applyToSnapshot, decide, decideAgainst, decideUnseen} from './rows/decide.js';
-import type {Job, ValidJob} from './rows/job.js';
+import {jobKey, type Job, type ValidJob} from './rows/job.js';
 import type {Outcome} from './rows/result.js';
 import type {Attempted} from './schedule/attempts.js';
 import {ratePerMinute} from './schedule/rate.js';
@@ -136,7 +136,7 @@ export class Lane {
 		const {snapshot} = this;
 		let decision = snapshot ? decide({job, snapshot, onlyMissing: config.onlyMissing, force: this.#force}) : decideUnseen(job);
 		if (decision.kind === 'done') {
-			return decision.outcome;
+			return this.#sameAsset(job, decision.outcome);
 		}
 
 		// Undo reads the site even on a dry run: what it would do depends on it.
@@ -158,7 +158,7 @@ export class Lane {
 
 				decision = decideAgainst({job, current: fresh, onlyMissing: config.onlyMissing, force: this.#force});
 				if (decision.kind === 'done') {
-					return decision.outcome;
+					return this.#sameAsset(job, decision.outcome);
 				}
 			}
 		}
@@ -176,6 +176,7 @@ export class Lane {
 				applyToSnapshot(send, snapshot);
 			}
 
+			this.#written.set(jobKey(job), job.row);
 			return {status: 'would_update', attempts: 0, previous, ...note};
 		}
 
@@ -184,7 +185,37 @@ export class Lane {
 			applyToSnapshot(send, snapshot);
 		}
 
+		if (outcome.status === 'updated' && send.altText !== undefined) {
+			this.#written.set(jobKey(job), job.row);
+		}
+
 		return {...outcome, previous, ...outcome.status === 'updated' ? note : {}};
+	}
+
+	/** Rows of this run that wrote (or would write) an asset's alt text, by asset and locale: an audit file lists one asset once per place it shows. */
+	readonly #written = new Map<string, number>();
+
+	/**
+	 * An audit file names an asset once per place it shows, and the first changed row writes it:
+	 * one write. The asset's other rows are then not "changed on the site" but `unchanged`
+	 * (`same_asset`, naming the row that wrote it); one asking for another text is a `conflict`
+	 * that says so.
+	 */
+	#sameAsset(job: Job, outcome: Outcome): Outcome {
+		const row = this.#written.get(jobKey(job));
+		if (row === undefined || row === job.row || job.base?.altText === undefined) {
+			return outcome;
+		}
+
+		if (outcome.status === 'unchanged' || outcome.errorCode === 'changed_on_site') {
+			return {...outcome, status: 'unchanged', errorCode: 'same_asset', errorMessage: `the same image shows here too: row ${row} wrote its alt text (one write per asset and locale)`};
+		}
+
+		if (outcome.status === 'conflict') {
+			return {...outcome, errorMessage: `row ${row} of this file already gave this image another alt text (it shows in several places; one image has one alt text): ${outcome.errorMessage ?? ''}`};
+		}
+
+		return outcome;
 	}
 
 	/** `--force` where the run offers it (undo never overwrites). */

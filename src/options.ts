@@ -27,7 +27,7 @@ export const DEFAULTS = {
 	sandboxToken: 'sandbox-token',
 } as const;
 
-export type CommandName = 'run' | 'export' | 'undo' | 'sandbox' | 'demo' | 'completion';
+export type CommandName = 'run' | 'export' | 'undo' | 'audit' | 'sandbox' | 'demo' | 'completion';
 
 export type CommandSpec = {
 	readonly name: CommandName;
@@ -42,6 +42,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 	{name: 'run', usage: '<jobs.csv> [options]', summary: 'apply the edits; write the results CSV', positional: 'file'},
 	{name: 'export', usage: '--site <id> | --tokens <file> [options]', summary: 'write the site\'s assets (or every site\'s in a tokens file) as a jobs CSV ready to edit'},
 	{name: 'undo', usage: '<results.csv> [options]', summary: 'put back what a run changed, except where the site changed since', positional: 'file'},
+	{name: 'audit', usage: '--site <id> | --tokens <file> [options]', summary: 'every place an image renders, the alt it gets, what is wrong: a sheet to fill in and run back'},
 	{name: 'sandbox', usage: '[options]', summary: 'run a local Webflow-compatible API'},
 	{name: 'demo', usage: '', summary: 'the example job against an in-process sandbox (npm start)'},
 	{name: 'completion', usage: 'bash|zsh', summary: 'print a shell completion script: source <(altbatch completion bash)', positional: ['bash', 'zsh']},
@@ -73,7 +74,7 @@ export type OptionSpec = {
 	readonly bare?: string;
 };
 
-const CONNECTION: readonly CommandName[] = ['run', 'export', 'undo'];
+const CONNECTION: readonly CommandName[] = ['run', 'export', 'undo', 'audit'];
 /** Commands that write through the API: `run` and `undo` (which runs the same way). */
 const WRITES: readonly CommandName[] = ['run', 'undo'];
 const perMinute = (rate: {count: number; windowMs: number}) => `${rate.count * 60_000 / rate.windowMs}/min`;
@@ -87,6 +88,12 @@ export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'locale', kind: 'values', value: '<id>', commands: ['export'], help: 'a locale to export; repeat for several', default: 'the primary locale'},
 	{name: 'missing-only', kind: 'flag', commands: ['export'], help: 'only assets without alt text'},
 	{name: 'include', kind: 'value', value: 'assets|cms|assets,cms', commands: ['export'], help: 'what to export: asset rows, CMS rows (one per image of every Image and MultiImage field of every item), or both', default: 'assets', complete: ['assets', 'cms', 'assets,cms']},
+	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['audit'], help: 'the audit CSV (a jobs file: fill altText, then altbatch run it back); a folder gets the default name inside it', default: 'audit-<site>.csv, with --tokens audit-all-sites.csv', complete: 'file'},
+	{name: 'site', kind: 'value', value: '<id>', commands: ['audit'], help: 'the site (this or --tokens is required)'},
+	{name: 'tokens', kind: 'value', value: '<file>', commands: ['audit'], help: 'siteId=token lines: every site of the file, each through its own token, into one file', complete: 'file'},
+	{name: 'locale', kind: 'values', value: '<id>', commands: ['audit'], help: 'a locale to audit; repeat for several', default: 'the primary locale'},
+	{name: 'report', kind: 'value', value: '<file.html>', commands: ['audit'], help: 'an HTML page: coverage per site, page and collection, worst first; the places only the Designer can fix', complete: 'file'},
+	{name: 'compare', kind: 'value', value: '<earlier.csv>', commands: ['audit'], help: 'an earlier audit: places fixed, new and still open since (exit 1 only for new ones)', complete: 'file'},
 	{name: 'api-base', kind: 'value', value: '<url>', commands: CONNECTION, help: 'API origin, https (http only for localhost)', default: DEFAULTS.apiBase},
 	{name: 'rate', kind: 'value', value: '<n>/<s|min>', commands: CONNECTION, help: 'most requests per second or minute', default: `the token's own limit, else ${perMinute(DEFAULTS.rate)}`},
 	{name: 'concurrency', kind: 'value', value: '<n>', commands: WRITES, help: 'most requests in flight', default: String(DEFAULTS.concurrency)},
@@ -122,7 +129,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'rate', kind: 'value', value: '<n>/<s|min>', commands: ['sandbox'], help: 'per-token rate limit', default: perMinute(DEFAULTS.rate)},
 	{name: 'window', kind: 'value', value: 'fixed|sliding', commands: ['sandbox'], help: 'how the limit is counted', default: 'fixed', complete: ['fixed', 'sliding']},
 	{name: 'faults', kind: 'value', value: '<kind=share,...>', commands: ['sandbox'], help: `share of PATCHes answered with a fault: ${FAULT_KINDS.join(', ')} (e.g. error500=0.08,drop=0.04)`},
-	{name: 'help', kind: 'flag', short: 'h', commands: ['run', 'export', 'undo', 'sandbox', 'demo', 'completion'], help: 'show this command\'s options'},
+	{name: 'help', kind: 'flag', short: 'h', commands: ['run', 'export', 'undo', 'audit', 'sandbox', 'demo', 'completion'], help: 'show this command\'s options'},
 ];
 
 /** The options a command takes, in table order. */

@@ -11,8 +11,9 @@ export type ChangeRow = {readonly row: number; readonly siteId?: string; readonl
 export type CoverageRow = {
 	readonly site: string;
 	readonly locale: string;
-	readonly before: {readonly total: number; readonly withAlt: number};
-	readonly after: {readonly total: number; readonly withAlt: number};
+	/** `covered`: alt text without a problem (a placeholder or a file name is not coverage); `withAlt`: any alt text. */
+	readonly before: {readonly total: number; readonly withAlt: number; readonly covered: number};
+	readonly after: {readonly total: number; readonly withAlt: number; readonly covered: number};
 };
 
 export type ReportData = {
@@ -128,9 +129,9 @@ export function renderReport(data: ReportData): string {
 		part.stopped ? `${part.stopped.reason}: ${part.stopped.message}` : '',
 	]);
 	const coverage = data.coverage.map(c => `<tr><td>${escape(c.site)}</td><td>${escape(c.locale || 'primary')}</td>
-<td>${c.before.withAlt} / ${c.before.total} (${percent(c.before.withAlt, c.before.total)})</td>
-<td>${c.after.withAlt} / ${c.after.total} (${percent(c.after.withAlt, c.after.total)})</td>
-<td><div class="bar"><div class="before" style="width:${percent(c.before.withAlt, c.before.total).replace('–', '0%')}"></div><div class="after" style="width:${percent(c.after.withAlt, c.after.total).replace('–', '0%')}"></div></div></td></tr>`).join('\n');
+<td>${c.before.covered} / ${c.before.total} (${percent(c.before.covered, c.before.total)}; ${c.before.withAlt} with alt text)</td>
+<td>${c.after.covered} / ${c.after.total} (${percent(c.after.covered, c.after.total)}; ${c.after.withAlt} with alt text)</td>
+<td><div class="bar"><div class="before" style="width:${percent(c.before.covered, c.before.total).replace('–', '0%')}"></div><div class="after" style="width:${percent(c.after.covered, c.after.total).replace('–', '0%')}"></div></div></td></tr>`).join('\n');
 	// With several sites, the lists of conflicts and rows not applied say each row's site first.
 	const siteHead = summary.sites === undefined ? [] : ['site'];
 	const siteCell = (row: {siteId?: string}) => summary.sites === undefined ? [] : [row.siteId ?? ''];
@@ -159,7 +160,7 @@ ${summary.stopped ? `<p class="stopped" id="stopped">Stopped early (${escape(sum
 ${Object.keys(summary.errorCodes).length > 0 ? table(['error code', 'rows'], Object.entries(summary.errorCodes).map(([c, n]) => [c, String(n)]), 'codes') : ''}
 ${sites.length > 0 ? `<h3>Per site</h3>${table(['site', 'rows', 'requests', 'list pages', 'conflicts', '429s', 'budget', 'stopped'], sites, 'sites')}` : ''}</section>
 <section id="requests"><h2>Requests over time</h2>${chart(data)}</section>
-<section id="coverage"><h2>Alt-text coverage</h2>${coverage === '' ? '<p>Known only with <code>--site</code>: run with it to see coverage before and after.</p>' : `<table><thead><tr><th>site</th><th>locale</th><th>before</th><th>after${summary.dryRun ? ' (if applied)' : ''}</th><th></th></tr></thead><tbody>${coverage}</tbody></table>`}</section>
+<section id="coverage"><h2>Alt-text coverage</h2><p>Coverage counts only alt text without a problem: a placeholder (<code>image</code>), a file name or text over 250 characters is not coverage.</p>${coverage === '' ? '<p>Known only with <code>--site</code>: run with it to see coverage before and after.</p>' : `<table><thead><tr><th>site</th><th>locale</th><th>before</th><th>after${summary.dryRun ? ' (if applied)' : ''}</th><th></th></tr></thead><tbody>${coverage}</tbody></table>`}</section>
 <section id="warnings"><h2>Alt-text warnings</h2>${warningCounts.length === 0 ? '<p>None.</p>' : `${table(['warning', 'rows'], warningCounts, 'warning-counts')}
 ${table(['row', 'asset', 'alt text', 'warnings'], byRow(data.warnings).map(w => [String(w.row), w.assetId, w.altText, w.codes.join(', ')]), 'warning-rows')}${more(data.warnings.length, data.warningRows)}`}</section>
 ${data.restored === undefined ? '' : `<section id="restored"><h2>${summary.dryRun ? 'Would be put back' : 'Put back'}</h2>${data.restored.length === 0 ? '<p>Nothing.</p>' : `${table(['row', 'asset', 'locale', 'field', 'the site had', 'put back'], byRow(data.restored).map(r => [String(r.row), r.assetId, r.localeId || 'primary', r.field, r.from, r.to]), 'restored-rows')}${more(data.restored.length, data.restoredRows ?? 0)}`}</section>`}

@@ -13,6 +13,7 @@ import {resultCells, type Outcome} from './rows/result.js';
 import {altTextWarnings, describeWarnings, DuplicateAltTracker, type WarningCode} from './rows/warnings.js';
 import {RowPool} from './schedule/pool.js';
 import {ratePerMinute, type BudgetMode, type RateSource} from './schedule/rate.js';
+import {busiestWindow} from './schedule/window-peak.js';
 import {Lane} from './lane.js';
 import {CmsTarget} from './targets/cms/target.js';
 import type {CmsJob} from './targets/cms/merge.js';
@@ -410,6 +411,10 @@ class RowRouter {
 	/** The row's outcome when it is known before any request, in this order of precedence. */
 	#settled(work: RowWork & {readonly job: ValidJob}, route: Route | undefined): Outcome | undefined {
 		const {job} = work;
+		if (job.designerOnly === true) {
+			return DESIGNER_ONLY_OUTCOME;
+		}
+
 		const refused = work.warnings.filter(code => this.#config.refuseWarnings?.has(code));
 		if (refused.length > 0) {
 			return {status: 'invalid', errorCode: refused[0], errorMessage: `--refuse-warnings: the alt text ${describeWarnings(refused)}; not sent`, ownMessage: true, attempts: 0};
@@ -479,6 +484,9 @@ function introspectsOfARealRun(config: RunConfig, siteIds: ReadonlySet<string>):
 	const tokens = new Set(planLanes(config, siteIds).map(lane => lane.token));
 	return tokens.size > 0 || config.tokens !== undefined ? tokens.size : 1;
 }
+
+/** An audit row only the Designer can fix (`fix_with` = `designer`): the Data API cannot write an image element's own alt. */
+const DESIGNER_ONLY_OUTCOME: Outcome = {status: 'skipped', errorCode: 'designer_only', errorMessage: 'only the Designer can change this alt text (an image element\'s own alt, or a component\'s); fix it there (page and node in the audit)', attempts: 0};
 
 /** A session per token (sites that share a token share its session and budget), a lane per planned lane. */
 function openLanes({config, siteIds, hooks, now}: {config: RunConfig; siteIds: ReadonlySet<string>; hooks: RunHooks; now: () => number}): Map<string, Lane> {
@@ -564,6 +572,8 @@ function summarize({config, tally, lanes, offline, offlineEstimate, rows, elapse
 		rateSource: oneSource(tokens.map(token => token.source)),
 		budget: leastShared(tokens.map(token => token.budget)),
 		sites: config.tokens !== undefined || config.prefetch === true ? sites : undefined,
+		window: busiestWindow(sessionsOf(lanes).map(session => ({timeline: session.timeline(), rate: session.stats().rate}))),
+		coverage: [...lanes.values()].flatMap(lane => coverageRows(lane)),
 		stopped: publicStop(stopped),
 	};
 }

@@ -1,3 +1,4 @@
+import {problemOf} from './rows/render.js';
 import type {Attempted} from './schedule/attempts.js';
 import type {Session, Stop} from './session.js';
 import type {CurrentAsset, SiteSnapshot} from './rows/snapshot.js';
@@ -113,17 +114,22 @@ export function listStop({site, attempted, session}: {site: string; attempted: A
 		: undefined;
 }
 
-/** Per locale: how many assets have alt text. */
-export type Coverage = ReadonlyMap<string, {readonly total: number; readonly withAlt: number}>;
+/** Per locale: how many assets have alt text, and how many of those have one without a problem (coverage). */
+export type Coverage = ReadonlyMap<string, {readonly total: number; readonly withAlt: number; readonly covered: number}>;
 
+/** Coverage counts only alt text without a problem: `image` or a file name in five assets is not coverage (rows/render.ts). */
 export function coverageOf(snapshot: SiteSnapshot): Coverage {
-	const coverage = new Map<string, {total: number; withAlt: number}>();
+	const coverage = new Map<string, {total: number; withAlt: number; covered: number}>();
 	for (const asset of snapshot.assets.values()) {
 		for (const [locale, alt] of asset.altText) {
-			const entry = coverage.get(locale) ?? {total: 0, withAlt: 0};
+			const entry = coverage.get(locale) ?? {total: 0, withAlt: 0, covered: 0};
 			entry.total++;
 			if ((alt ?? '').trim() !== '') {
 				entry.withAlt++;
+			}
+
+			if (problemOf({altText: alt ?? '', decorative: false, fileName: undefined}) === undefined) {
+				entry.covered++;
 			}
 
 			coverage.set(locale, entry);

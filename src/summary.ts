@@ -2,6 +2,10 @@ import type {ExportSummary} from './export.js';
 import {PROBLEM_STATUSES, type Status} from './rows/result.js';
 import type {BudgetMode, RateSource} from './schedule/rate.js';
 import type {RunStopped} from './session.js';
+import {describeWindow, type WindowUse} from './schedule/window-peak.js';
+
+/** Of `total` assets (in a locale), `withAlt` have alt text, `covered` one without a problem: only those count as coverage. */
+export type CoverageCount = {readonly total: number; readonly withAlt: number; readonly covered: number};
 
 export type Progress = {
 	readonly done: number;
@@ -28,8 +32,12 @@ export type Summary = {
 	readonly tooManyRequests: number;
 	readonly pausedSeconds: number;
 	readonly elapsedSeconds: number;
-	/** Requests per minute actually sent. */
+	/** Requests per minute actually sent (from the first to the last: a short burst shows far more than its window allows; `window` states it against the budget). */
 	readonly effectiveRatePerMinute: number;
+	/** The most requests sent in one window of the budget (the token closest to its budget): "11 of 120 in any minute". */
+	readonly window?: WindowUse | undefined;
+	/** With `--site` or `--prefetch`: alt-text coverage per site and locale, before and after (alt text without a problem). */
+	readonly coverage?: ReadonlyArray<{readonly site: string; readonly locale: string; readonly before: CoverageCount; readonly after: CoverageCount}> | undefined;
 	/** The rate paced to at the end (all tokens together), and where it came from. */
 	readonly rateLimitPerMinute: number;
 	/** `none` when nothing was paced (no token opened), `mixed` when the tokens' rates came from different places. */
@@ -110,7 +118,13 @@ export function formatSummary(summary: Summary): string {
 	}
 
 	if (summary.requests > 0 || !summary.dryRun) {
-		lines.push(`  ${plural(summary.requests, 'request')}, ${summary.tooManyRequests} answered 429, paused ${summary.pausedSeconds} s; ${summary.effectiveRatePerMinute}/min sent, ${describeRate(summary.rateLimitPerMinute, summary.rateSource)}`);
+		const window = summary.window ? `at most ${summary.window.peak} of ${summary.window.perWindow} in ${describeWindow(summary.window.windowSeconds)}, ` : '';
+		lines.push(`  ${plural(summary.requests, 'request')}, ${summary.tooManyRequests} answered 429, paused ${summary.pausedSeconds} s; ${window}${describeRate(summary.rateLimitPerMinute, summary.rateSource)}`);
+	}
+
+	for (const c of summary.coverage ?? []) {
+		const pct = (count: CoverageCount) => count.total === 0 ? 'n/a' : `${Math.floor(count.covered * 100 / count.total)}%`;
+		lines.push(`  alt-text coverage${summary.coverage && summary.coverage.length > 1 ? ` (site ${c.site}, ${c.locale || 'primary'})` : ''}: ${pct(c.before)} before, ${pct(c.after)} after (${c.after.covered} of ${c.after.total} with alt text without a problem; ${c.after.withAlt} with any)`);
 	}
 
 	if (summary.budget.kind !== 'local') {

@@ -26,12 +26,27 @@ describe('the run summary as data', () => {
 		expect(formatSummary(summary)).not.toMatch(/budget/);
 	});
 
-	it('states the rate as a budget, not a pace a burst seems to break, and a told --rate as a ceiling', () => {
+	it('states the requests against the budget of the window they fell in, not a pace a burst seems to break, and a told --rate as a ceiling', () => {
 		const summary = {input: 'in.csv', out: 'out.csv', dryRun: false, rows: 50, statuses: {updated: 50, unchanged: 0, skipped: 0, would_update: 0, invalid: 0, failed: 0, not_attempted: 0, conflict: 0}, errorCodes: {}, warnings: {}, requests: 51, listRequests: 0, estimatedRequests: undefined, tooManyRequests: 0, pausedSeconds: 0, elapsedSeconds: 2.5, effectiveRatePerMinute: 1232.9, rateLimitPerMinute: 600, rateSource: 'introspect', budget: {kind: 'local'}, sites: undefined, stopped: undefined} as const;
 		const text = formatSummary(summary);
-		expect(text).toContain('1232.9/min sent, budget 600/min (introspect)');
+		expect(text).toContain('budget 600/min (introspect)');
 		expect(text).not.toContain('paced to');
+		// A 2.5 s burst is stated against the window it fell in, never as a per-minute pace above the budget.
+		expect(text).not.toContain('/min sent');
+		expect(formatSummary({...summary, window: {peak: 51, perWindow: 600, windowSeconds: 60}})).toContain('at most 51 of 600 in any minute, budget 600/min (introspect)');
 		expect(formatSummary({...summary, rateSource: 'told', rateLimitPerMinute: 30})).toContain('at most 30/min (--rate)');
+	});
+
+	it('counts as coverage only alt text without a problem: writing "image" into five assets is not 100%', async () => {
+		const site = makeSite({label: 'summary-coverage', count: 10});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 100, windowMs: 1000}});
+		const input = await writeCsv(join(await tempDir(), 'jobs.csv'), jobsFor(site, {altText: (id, i) => i < 5 ? 'image' : `A real description of ${id}`}));
+		const summary = await runJob({input, apiBase: sandbox.url, site: site.id});
+		expect(summary.statuses.updated).toBe(10);
+		expect(summary.coverage).toEqual([{site: site.id, locale: '', before: {total: 10, withAlt: 0, covered: 0}, after: {total: 10, withAlt: 10, covered: 5}}]);
+		expect(formatSummary(summary)).toContain('alt-text coverage: 0% before, 50% after (5 of 10 with alt text without a problem; 10 with any)');
+		// introspect, one list page, ten PATCHes: all in one minute of introspect's 6000/min.
+		expect(summary.window).toEqual({peak: 12, perWindow: 6000, windowSeconds: 60});
 	});
 
 	it('says how a shared budget was kept, in words, from the budget\'s data', () => {

@@ -5,6 +5,7 @@
  * lists them); a case that cannot measure what it says fails the bench (exit 1).
  */
 import {loadavg} from 'node:os';
+import {auditBench} from './audit-bench.js';
 import {cmsBulk} from './cms.js';
 import {agencies, killAndResume, nightly, threeSites, undoCost} from './costs.js';
 import {millionRows} from './million.js';
@@ -43,6 +44,9 @@ const cases: Array<[string, () => Promise<void>]> = [
 	['million', () => millionRows()],
 	['cms', () => cmsBulk()],
 	['sheets', () => sheets()],
+	['audit', async () => {
+		table.push(await auditBench());
+	}],
 ];
 
 function load(): string {

@@ -4,7 +4,7 @@ import {unneutralize} from './formula.js';
 import {imageRef, type ImageRef} from './image-url.js';
 
 /** The fields a jobs file can carry; every other column is passed through untouched. */
-export type Field = 'assetId' | 'localeId' | 'displayName' | 'altText' | 'siteId' | 'exportedDisplayName' | 'exportedAltText' | 'imageUrl';
+export type Field = 'assetId' | 'localeId' | 'displayName' | 'altText' | 'siteId' | 'exportedDisplayName' | 'exportedAltText' | 'imageUrl' | 'fixWith';
 
 const ALIASES: Readonly<Record<string, Field>> = {
 	assetid: 'assetId',
@@ -17,6 +17,7 @@ const ALIASES: Readonly<Record<string, Field>> = {
 	siteid: 'siteId',
 	exporteddisplayname: 'exportedDisplayName',
 	exportedalttext: 'exportedAltText',
+	fixwith: 'fixWith',
 };
 
 /**
@@ -25,6 +26,9 @@ const ALIASES: Readonly<Record<string, Field>> = {
  * others through.
  */
 const IMAGE_URL_HEADERS: readonly string[] = ['imageurl', 'imagesrc', 'imageaddress', 'image', 'src', 'destination', 'address'];
+
+/** An audit row's `fix_with` for a place only the Designer can fix (the Data API cannot write it). */
+export const DESIGNER_ONLY = 'designer';
 
 /** The columns `export` writes beside the editable ones: what the site held when it was exported. */
 export const BASE_COLUMNS = {displayName: 'exportedDisplayName', altText: 'exportedAltText'} as const;
@@ -74,6 +78,8 @@ type JobFields = {
 	readonly liveCell?: number | 'append' | undefined;
 	/** A row found by its image URL (no asset id cell): the URL as written, and what it says about the asset. */
 	readonly image?: {readonly url: string; readonly ref: ImageRef} | undefined;
+	/** An audit row that only the Designer can fix (`fix_with` = `designer`): never sent, `skipped`. */
+	readonly designerOnly?: boolean | undefined;
 };
 
 /** A row that can be sent. */
@@ -191,7 +197,8 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 	const displayName = textField(get('displayName'));
 	const altText = textField(get('altText'));
 	const base = readBase();
-	return withProblem({row, line, cells, assetId, localeId, displayName, altText, siteId, base, liveCell, image}, findProblem());
+	const designerOnly = get('fixWith')?.trim().toLowerCase() === DESIGNER_ONLY;
+	return withProblem({row, line, cells, assetId, localeId, displayName, altText, siteId, base, liveCell, image, ...designerOnly ? {designerOnly} : {}}, findProblem());
 
 	/** A CMS row: the image it names; its alt text, base and site as for an asset row. */
 	function cmsJob(): Job {
@@ -236,6 +243,10 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 			return {code: 'too_many_fields', message: `line ${line} has ${fields.length} cells but the header has ${width}; quote cells that contain the separator`};
 		}
 
+		if (designerOnly) {
+			return undefined; // Never sent: its ids need not name an asset (an image without one).
+		}
+
 		const byUrl = image?.ref.kind === 'url';
 		if (assetId === '' && !byUrl) {
 			return url === undefined
@@ -255,7 +266,8 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 			return {code: 'invalid_site_id', message: `site id "${siteId}" is not a 24-character hex id`};
 		}
 
-		if (displayName === undefined && altText === undefined) {
+		// A row with a base and an empty alt text (an audit row of a place with none) is left as it was: unchanged.
+		if (displayName === undefined && altText === undefined && base?.altText === undefined) {
 			return {code: 'nothing_to_update', message: 'both display name and alt text are empty'};
 		}
 

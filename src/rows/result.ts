@@ -43,6 +43,7 @@ export type RowCode =
 	| 'alt_text_cleared' // undo --allow-clear
 	| 'input_changed' // the input changed while the run read it: rows not reached
 	| 'not_in_collection' | 'not_an_image_field' | 'image_not_in_field' // CMS rows decided against the items read
+	| 'designer_only' | 'same_asset' // an audit file run back
 	| 'timeout' | 'bad_response' | 'internal_error'; // the request's end
 
 export type ErrorCode = RowCode | ApiCode;

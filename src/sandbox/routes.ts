@@ -1,5 +1,6 @@
 import type {SandboxRate} from './budget.js';
 import {editAsset, localeOf, type AssetEdit, type SandboxAsset, type SandboxSite} from './state.js';
+import {answerPages, isPageRoute, pageRouteOf, type PageRoute} from './pages.js';
 import {reaches, scopesOf, type SandboxToken} from './tokens.js';
 import {errorBody, type Answer} from './wire.js';
 
@@ -7,7 +8,8 @@ import {errorBody, type Answer} from './wire.js';
 export type Route =
 	| {readonly name: 'introspect'}
 	| {readonly name: 'list'; readonly siteId: string}
-	| {readonly name: 'get' | 'patch'; readonly assetId: string};
+	| {readonly name: 'get' | 'patch'; readonly assetId: string}
+	| PageRoute;
 
 /** What a route reads: who asks, what is there, the query and (for a PATCH) the body. */
 export type RouteContext = {
@@ -35,7 +37,7 @@ export function routeOf(method: string, path: string): Route | undefined {
 		return {name: method === 'GET' ? 'get' : 'patch', assetId: asset};
 	}
 
-	return undefined;
+	return pageRouteOf(method, path);
 }
 
 export function noRoute(method: string, path: string): Answer {
@@ -43,6 +45,10 @@ export function noRoute(method: string, path: string): Answer {
 }
 
 export function answer(route: Route, context: RouteContext): Answer {
+	if (isPageRoute(route)) {
+		return answerPages(route, context);
+	}
+
 	switch (route.name) {
 		case 'introspect': {
 			return introspect(context);

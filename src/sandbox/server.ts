@@ -5,6 +5,7 @@ import {addDemoCollections} from './cms-demo.js';
 import {cmsAnswer, cmsHasBody, cmsLocaleOf, cmsRouteOf, findCollection} from './cms-routes.js';
 import {applyBulk, publish, type FieldData, type SandboxCollection, type SandboxItem} from './cms.js';
 import {Faults, instead, spoiled, type FaultKind, type FaultRates} from './faults.js';
+import {withDemoPages} from './pages.js';
 import {answer, findAsset, noRoute, routeOf} from './routes.js';
 import {demoSite, editAsset, localeOf, type AssetEdit, type SandboxAsset, type SandboxSite} from './state.js';
 import type {SandboxToken} from './tokens.js';
@@ -80,7 +81,7 @@ export class Sandbox {
 
 	constructor(options: SandboxOptions = {}) {
 		this.#options = options;
-		const sites = options.sites ?? [addDemoCollections(demoSite())];
+		const sites = options.sites ?? [withDemoPages(addDemoCollections(demoSite()))];
 		this.sites = new Map(sites.map(s => [s.id, s]));
 		const tokens = options.tokens ?? [{token: 'sandbox-token'}];
 		this.#tokens = new Map(tokens.map(t => [t.token, t]));

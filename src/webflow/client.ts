@@ -161,6 +161,26 @@ export class WebflowClient {
 		return this.#request({method: 'PATCH', path: `v2/collections/${collectionId}/items${live ? '/live' : ''}`, query: {}, json: body, signal});
 	}
 
+	/** `list-pages` (scope pages:read). */
+	listPages({siteId, localeId, offset, limit}: {siteId: string; localeId: string | undefined; offset: number; limit: number}, signal?: AbortSignal): Promise<ApiReply> {
+		return this.#request({method: 'GET', path: `v2/sites/${siteId}/pages`, query: {localeId, offset: String(offset), limit: String(limit)}, signal});
+	}
+
+	/** `get-page-content`: one page of a static page's nodes (scope pages:read). */
+	getPageDom({pageId, localeId, offset, limit}: {pageId: string; localeId: string | undefined; offset: number; limit: number}, signal?: AbortSignal): Promise<ApiReply> {
+		return this.#request({method: 'GET', path: `v2/pages/${pageId}/dom`, query: {localeId, offset: String(offset), limit: String(limit)}, signal});
+	}
+
+	/** `list-components` (scope components:read). */
+	listComponents({siteId, offset, limit}: {siteId: string; offset: number; limit: number}, signal?: AbortSignal): Promise<ApiReply> {
+		return this.#request({method: 'GET', path: `v2/sites/${siteId}/components`, query: {offset: String(offset), limit: String(limit)}, signal});
+	}
+
+	/** `get-component-content` and `get-component-properties` (scope components:read). */
+	getComponent({siteId, componentId, part, localeId, offset, limit}: {siteId: string; componentId: string; part: 'dom' | 'properties'; localeId: string | undefined; offset: number; limit: number}, signal?: AbortSignal): Promise<ApiReply> {
+		return this.#request({method: 'GET', path: `v2/sites/${siteId}/components/${encodeURIComponent(componentId)}/${part}`, query: {localeId, offset: String(offset), limit: String(limit)}, signal});
+	}
+
 	introspect(signal?: AbortSignal): Promise<ApiReply> {
 		return this.#request({method: 'GET', path: 'v2/token/introspect', query: {}, signal});
 	}

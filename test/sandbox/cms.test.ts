@@ -128,7 +128,7 @@ describe('the sandbox serves CMS collections and items as Webflow describes them
 		expect((write.body as {message: string}).message).toMatch(/cms:write/);
 		expect((await api('GET', `/v2/collections/${collection.id}`, undefined, 'elsewhere')).status).toBe(404);
 		const introspect = (await api('GET', '/v2/token/introspect')).body as {authorization: {scope: string}};
-		expect(introspect.authorization.scope).toBe('assets:read,assets:write,cms:read,cms:write');
+		expect(introspect.authorization.scope).toBe('assets:read,assets:write,cms:read,cms:write,pages:read,components:read');
 	});
 
 	it('gives the built-in demo site collections with Image and MultiImage fields, published and draft items', async () => {

@@ -8,11 +8,13 @@ import {FIXTURES} from '../helpers.js';
 type Operation = {responses: Record<string, {content?: {'application/json'?: {schema: unknown}}; headers?: Record<string, unknown>}>};
 type Spec = {paths: Record<string, Record<string, Operation>>};
 const read = (name: string) => JSON.parse(readFileSync(`${FIXTURES}webflow-openapi/${name}`, 'utf8')) as Spec;
-/** The asset and token operations, and the CMS ones (cms.json), as one description. */
+/** The asset and token operations, the CMS ones (cms.json) and the audit's reads of pages and components, as one description. */
 export const spec: Spec = (() => {
 	const assets = read('assets-and-token.json');
-	return {...assets, paths: {...assets.paths, ...read('cms.json').paths}};
+	return {...assets, paths: {...assets.paths, ...read('cms.json').paths, ...read('pages-and-components.json').paths}};
 })();
+/** `list-pages`, `get-page-content`, `list-components`, `get-component-content`, `get-component-properties`: the audit's reads. */
+export const pagesSpec: Spec = spec;
 
 /**
  * The description's slips: `items` written as a list ("either of these"); `externalReference: string`
@@ -31,8 +33,8 @@ function repair(schema: unknown): unknown {
 
 	const out: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(schema)) {
-		if (key === 'example' || key === 'x-fern-sdk-group-name') {
-			continue;
+		if (key === 'example' || key === 'x-fern-sdk-group-name' || (key === 'properties' && value === null)) {
+			continue; // A DOM node's `properties: null` beside its `oneOf` is a third slip: no constraint.
 		}
 
 		out[key] = key === 'items' && Array.isArray(value) ? {anyOf: value.map(repair)} : repair(value);
@@ -62,8 +64,8 @@ ajv.addFormat('mime-type', /^[\w.+-]+\/[\w.+-]+$/);
 ajv.addFormat('date-string', {validate: (s: string) => !Number.isNaN(Date.parse(s))});
 ajv.addFormat('int32', {type: 'number', validate: (n: number) => Number.isInteger(n)});
 
-export function check({path, method, status, body}: {path: string; method: string; status: number; body: unknown}): void {
-	const responses = spec.paths[path]![method]!.responses;
+export function check({path, method, status, body, from = spec}: {path: string; method: string; status: number; body: unknown; from?: Spec}): void {
+	const responses = from.paths[path]![method]!.responses;
 	const response = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses['401'];
 	const schema = response!.content!['application/json']!.schema;
 	const validate = ajv.compile(repair(schema) as object);

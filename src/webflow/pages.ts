@@ -1,0 +1,109 @@
+/**
+ * Webflow's answers about pages and components, read into plain data (the calls are in client.ts).
+ * Only what the audit uses is kept; anything missing or of another type reads as undefined, and an
+ * answer without its list reads as `undefined` (a bad page).
+ */
+
+export type PageInfo = {
+	readonly id: string;
+	readonly title: string | undefined;
+	readonly slug: string | undefined;
+	readonly publishedPath: string | undefined;
+	/** Set on a CMS template page (it has no static DOM). */
+	readonly collectionId: string | undefined;
+	readonly archived: boolean;
+	readonly draft: boolean;
+};
+
+/** An image node: its own alt when it has one (`null` or absent: none), the asset it shows. */
+export type ImageNode = {readonly kind: 'image'; readonly id: string; readonly alt: string | undefined; readonly assetId: string | undefined};
+
+/** A property value (`Alt Text`, `Plain Text`, …) of a component, or an instance's override of it. */
+export type PropertyValue = {readonly propertyId: string; readonly type: string; readonly label: string; readonly text: string | undefined};
+
+export type InstanceNode = {readonly kind: 'instance'; readonly id: string; readonly componentId: string; readonly overrides: readonly PropertyValue[]};
+
+export type DomNode = ImageNode | InstanceNode;
+
+export type ComponentInfo = {readonly id: string; readonly name: string | undefined};
+
+export type Listed<T> = {readonly items: T[]; readonly total: number | undefined};
+
+const text = (value: unknown) => typeof value === 'string' ? value : undefined;
+const record = (value: unknown) => typeof value === 'object' && value !== null ? value as Record<string, unknown> : undefined;
+const totalOf = (body: Record<string, unknown>) => {
+	const total = record(body.pagination)?.total;
+	return typeof total === 'number' ? total : undefined;
+};
+
+function list<T>(body: unknown, key: string, read: (item: Record<string, unknown>) => T | undefined): Listed<T> | undefined {
+	const page = record(body);
+	const items = page?.[key];
+	if (!page || !Array.isArray(items)) {
+		return undefined;
+	}
+
+	return {items: items.flatMap(item => {
+		const one = record(item);
+		const read1 = one ? read(one) : undefined;
+		return read1 === undefined ? [] : [read1];
+	}), total: totalOf(page)};
+}
+
+export function readPages(body: unknown): Listed<PageInfo> | undefined {
+	return list(body, 'pages', page => {
+		const id = text(page.id);
+		return id === undefined ? undefined : {
+			id: id.toLowerCase(),
+			title: text(page.title),
+			slug: text(page.slug),
+			publishedPath: text(page.publishedPath),
+			collectionId: text(page.collectionId)?.toLowerCase(),
+			archived: page.archived === true,
+			draft: page.draft === true,
+		};
+	});
+}
+
+function readProperty(value: Record<string, unknown>): PropertyValue | undefined {
+	const propertyId = text(value.propertyId);
+	const inner = record(value.text);
+	return propertyId === undefined ? undefined : {propertyId, type: text(value.type) ?? '', label: text(value.label) ?? '', text: text(inner?.text) ?? undefined};
+}
+
+/** The image and component-instance nodes of one page of a DOM (other nodes are left out). */
+export function readDom(body: unknown): Listed<DomNode> | undefined {
+	return list<DomNode>(body, 'nodes', node => {
+		const id = text(node.id);
+		if (id === undefined) {
+			return undefined;
+		}
+
+		if (node.type === 'image') {
+			const image = record(node.image);
+			return {kind: 'image', id, alt: text(image?.alt), assetId: text(image?.assetId)?.toLowerCase()};
+		}
+
+		if (node.type === 'component-instance') {
+			const overrides = Array.isArray(node.propertyOverrides) ? node.propertyOverrides.flatMap(o => {
+				const one = record(o);
+				const read = one ? readProperty(one) : undefined;
+				return read ? [read] : [];
+			}) : [];
+			return {kind: 'instance', id, componentId: text(node.componentId) ?? '', overrides};
+		}
+
+		return undefined;
+	});
+}
+
+export function readComponents(body: unknown): Listed<ComponentInfo> | undefined {
+	return list(body, 'components', component => {
+		const id = text(component.id);
+		return id === undefined ? undefined : {id, name: text(component.name)};
+	});
+}
+
+export function readProperties(body: unknown): Listed<PropertyValue> | undefined {
+	return list(body, 'properties', readProperty);
+}
