@@ -1,7 +1,7 @@
 import type {Attempted} from './schedule/attempts.js';
 import type {SiteShare} from './site.js';
 import type {ApiReply, AssetSummary} from './webflow/client.js';
-import {readComponents, readDom, readPages, readProperties, type ComponentInfo, type DomNode, type Listed, type PageInfo, type PropertyValue} from './webflow/pages.js';
+import {readCollections, readComponents, readDom, readImageFields, readItems, readPages, readProperties, type CollectionInfo, type ComponentInfo, type DomNode, type ImageField, type ItemImages, type Listed, type PageInfo, type PropertyValue} from './webflow/pages.js';
 
 /**
  * What an audit reads of one site, on its token's budget: list pages of assets (per locale),
@@ -16,6 +16,9 @@ export const PAGE_SIZE = 100;
 export type AuditAsset = {readonly id: string; readonly hostedUrl: string | undefined; readonly originalFileName: string | undefined; readonly altText: Map<string, string | null>};
 
 export type PageRead = {readonly page: PageInfo; readonly nodes: ReadonlyMap<string, readonly DomNode[]>};
+/** A collection with image fields, and its live items per locale (what renders: published items). */
+export type CollectionRead = {readonly collection: CollectionInfo; readonly fields: readonly ImageField[]; readonly items: ReadonlyMap<string, readonly ItemImages[]>};
+
 export type ComponentRead = {readonly component: ComponentInfo; readonly nodes: ReadonlyMap<string, readonly DomNode[]>; readonly properties: ReadonlyMap<string, readonly PropertyValue[]>};
 
 /** A part of the site not read, and why (a missing scope, a failure). */
@@ -28,6 +31,7 @@ export type SiteRead = {
 	readonly assets: ReadonlyMap<string, AuditAsset>;
 	readonly pages: readonly PageRead[];
 	readonly components: readonly ComponentRead[];
+	readonly collections: readonly CollectionRead[];
 	readonly unread: Unread[];
 	readonly counts: ReadCounts;
 	/** Locales the site refused (400 on their first asset page). */
@@ -183,7 +187,31 @@ export async function readSite({share, siteId, locales, width}: {share: SiteShar
 		}), width);
 	}) ?? [];
 
-	return {assets, pages, components, unread, counts, badLocales: listed.badLocales};
+	const collections = await part('cms', 'cms:read', async () => {
+		const all = await allPages(async () => call('cms', async () => client.listCollections({siteId}, session.abort)), readCollections);
+		const read = await inParallel(all.map(collection => async (): Promise<CollectionRead | undefined> => {
+			const details = await call('cms', async () => client.getCollection({collectionId: collection.id}, session.abort));
+			const fields = details.kind === 'ok' ? readImageFields(details.reply.body) : undefined;
+			if (!fields) {
+				throw new PartFailed(details);
+			}
+
+			if (fields.length === 0) {
+				return undefined; // No image field: nothing of it renders an image.
+			}
+
+			const items = new Map<string, readonly ItemImages[]>();
+			for (const locale of locales) {
+				// The live items: what the site renders (a draft never published renders nowhere).
+				items.set(locale, (await allPages(async offset => call('cms', async () => client.listItems({collectionId: collection.id, live: true, cmsLocaleId: localeParam(locale), offset, limit: PAGE_SIZE}, session.abort)), readItems)).filter(item => !item.isArchived));
+			}
+
+			return {collection, fields, items};
+		}), width);
+		return read.filter((one): one is CollectionRead => one !== undefined);
+	}) ?? [];
+
+	return {assets, pages, components, collections, unread, counts, badLocales: listed.badLocales};
 }
 
 function withLocale(known: AuditAsset | undefined, summary: AssetSummary, localeId: string): AuditAsset {

@@ -1,7 +1,7 @@
 import type {AuditAsset, SiteRead} from './audit-read.js';
 import {neutralize} from './rows/formula.js';
 import {coverageOfPlaces, duplicatesOnPage, problemOf, renderedAlt, type AltSource, type FixWith, type PlaceCoverage, type PlaceProblem, type Seen} from './rows/render.js';
-import type {DomNode} from './webflow/pages.js';
+import {fieldImages, type DomNode} from './webflow/pages.js';
 
 /** The audit's columns, in order (the contract's names). The file is a jobs file: `altText` is the column to fill. */
 export const AUDIT_COLUMNS = ['siteId', 'where', 'pageId', 'nodeId', 'assetId', 'collectionId', 'itemId', 'field', 'fileId', 'localeId', 'url', 'altText', 'alt_source', 'problem', 'fix_with', 'exportedAltText'] as const;
@@ -76,6 +76,23 @@ export function placesOf({siteId, read, locales}: {siteId: string; read: SiteRea
 				return {...EMPTY, ...context, nodeId: p.propertyId, localeId: locale, altText: shown.altText, altSource: shown.source, fixWith: shown.fixWith, decorative: false, fileName: undefined};
 			});
 			places.push(...judged([...own, ...defaults]));
+		}
+	}
+
+	for (const {collection, fields, items} of read.collections) {
+		for (const locale of locales) {
+			for (const item of items.get(locale) ?? []) {
+				// One item's images render together on its template page: duplicates are judged per item.
+				places.push(...judged(fields.flatMap(field => fieldImages(item.fieldData[field.slug]).map((image): Draft => {
+					const asset = read.assets.get(image.fileId);
+					const shown = renderedAlt({kind: 'cms', alt: image.alt, assetAlt: asset?.altText.get(locale) ?? asset?.altText.get('')});
+					return {
+						...EMPTY, siteId, where: `${collection.slug ?? collection.id}/${item.slug ?? item.id}/${field.slug}`, group: collection.name ?? collection.slug ?? collection.id, kind: 'cms',
+						assetId: shown.source === 'asset' ? image.fileId : '', collectionId: collection.id, itemId: item.id, field: field.slug, fileId: image.fileId, url: image.url ?? asset?.hostedUrl ?? '',
+						localeId: locale, altText: shown.altText, altSource: shown.source, fixWith: shown.fixWith, decorative: shown.decorative, fileName: asset?.originalFileName,
+					};
+				}))));
+			}
 		}
 	}
 

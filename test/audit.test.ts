@@ -50,12 +50,16 @@ describe('altbatch audit', () => {
 		const out = join(dir, 'audit.csv');
 		const report = join(dir, 'audit.html');
 		const result = await runCli(['audit', '--site', site!, '--api-base', sandbox.url, '--out', out, '--report', report, '--json'], {env: {WEBFLOW_TOKEN: 'sandbox-token'}});
-		expect(result.stderr).toMatch(/Audited 16 places/);
+		expect(result.stderr).toMatch(/Audited 24 places/);
 		expect(result.code).toBe(1); // Problems found.
 		const rows = await auditRows(out);
 		expect(Object.keys(rows[0]!)).toEqual(['siteId', 'where', 'pageId', 'nodeId', 'assetId', 'collectionId', 'itemId', 'field', 'fileId', 'localeId', 'url', 'altText', 'alt_source', 'problem', 'fix_with', 'exportedAltText']);
-		expect(rows).toHaveLength(16);
-		expect(new Set(rows.map(row => row.alt_source))).toEqual(new Set(['asset', 'element', 'component', 'none']));
+		expect(rows).toHaveLength(24);
+		expect(new Set(rows.map(row => row.alt_source))).toEqual(new Set(['asset', 'element', 'component', 'none', 'cms']));
+		// The blog's published post shows its field's alt (none): a CMS place, fixed in the CMS.
+		expect(rows.find(row => row.where === 'blog-posts/hello-mountains/main-image')).toMatchObject({alt_source: 'cms', problem: 'missing', fix_with: 'cms', field: 'main-image'});
+		// A draft never published renders nowhere.
+		expect(rows.some(row => row.where.includes('coming-soon'))).toBe(false);
 		const founder = rows.find(row => row.altText === 'IMG_2041.jpg');
 		expect(founder).toMatchObject({where: '/about', alt_source: 'element', problem: 'file_name', fix_with: 'designer'});
 		expect(rows.find(row => row.altText === 'image')).toMatchObject({where: '/', alt_source: 'asset', problem: 'placeholder', fix_with: 'asset'});
@@ -64,8 +68,9 @@ describe('altbatch audit', () => {
 
 		const summary = JSON.parse(result.stdout) as {places: number; covered: number; requests: number; sites: Record<string, {reads: Record<string, number>}>};
 		expect(summary.covered).toBeLessThan(summary.places);
-		// introspect, 1 asset page, 1 page list, 3 page DOMs, 1 component list + its DOM + its properties: 9, for 16 places.
-		expect(summary.requests).toBe(9);
+		// introspect, 1 asset page, 1 page list, 3 page DOMs, 1 component list + its DOM + its properties,
+		// 1 collection list + 2 collections' details + their live items: 14, for 24 places.
+		expect(summary.requests).toBe(14);
 		expect(sandbox.requests.filter(request => request.path.startsWith('/v2/assets/'))).toHaveLength(0);
 		const html = await readFile(report, 'utf8');
 		expect(html).toMatch(/Coverage per page, worst first/);
@@ -120,7 +125,7 @@ describe('altbatch audit', () => {
 		}
 
 		addPage(site, {slug: 'home', nodes: [imageNode('scope/1', {assetId: a}), imageNode('scope/2', {assetId: b})]});
-		const sandbox = await startSandbox({sites: [site], rate: FAST, tokens: [{token: 'full'}, {token: 'assets-only', scopes: ['assets:read', 'components:read']}]});
+		const sandbox = await startSandbox({sites: [site], rate: FAST, tokens: [{token: 'full'}, {token: 'assets-only', scopes: ['assets:read', 'components:read', 'cms:read']}]});
 		const dir = await tempDir();
 		const full = await runCli(['audit', '--site', site.id, '--api-base', sandbox.url, '--out', join(dir, 'full.csv')], {env: {WEBFLOW_TOKEN: 'full'}});
 		expect(full.stderr).toMatch(/100% covered/);

@@ -107,3 +107,46 @@ export function readComponents(body: unknown): Listed<ComponentInfo> | undefined
 export function readProperties(body: unknown): Listed<PropertyValue> | undefined {
 	return list(body, 'properties', readProperty);
 }
+
+/** A CMS collection: its id, name and slug; with details, its Image and MultiImage fields' slugs. */
+export type CollectionInfo = {readonly id: string; readonly name: string | undefined; readonly slug: string | undefined};
+export type ImageField = {readonly slug: string; readonly multi: boolean};
+
+/** One image of an Image or MultiImage field. */
+export type FieldImage = {readonly fileId: string; readonly url: string | undefined; readonly alt: string | null | undefined};
+
+export type ItemImages = {readonly id: string; readonly slug: string | undefined; readonly isArchived: boolean; readonly fieldData: Readonly<Record<string, unknown>>};
+
+export function readCollections(body: unknown): Listed<CollectionInfo> | undefined {
+	return list(body, 'collections', c => {
+		const id = text(c.id);
+		return id === undefined ? undefined : {id: id.toLowerCase(), name: text(c.displayName), slug: text(c.slug)};
+	});
+}
+
+/** `collection-details`: the slugs of its Image and MultiImage fields. */
+export function readImageFields(body: unknown): ImageField[] | undefined {
+	return list(body, 'fields', field => {
+		const slug = text(field.slug);
+		return slug !== undefined && (field.type === 'Image' || field.type === 'MultiImage') ? {slug, multi: field.type === 'MultiImage'} : undefined;
+	})?.items;
+}
+
+export function readItems(body: unknown): Listed<ItemImages> | undefined {
+	return list(body, 'items', item => {
+		const id = text(item.id);
+		const fieldData = record(item.fieldData) ?? {};
+		return id === undefined ? undefined : {id: id.toLowerCase(), slug: text(fieldData.slug), isArchived: item.isArchived === true, fieldData};
+	});
+}
+
+/** The images of one field's value (an Image: one; a MultiImage: each, in order). */
+export function fieldImages(value: unknown): FieldImage[] {
+	const one = (v: unknown): FieldImage[] => {
+		const image = record(v);
+		const fileId = text(image?.fileId);
+		return image && fileId !== undefined ? [{fileId: fileId.toLowerCase(), url: text(image.url), alt: image.alt === null ? null : text(image.alt)}] : [];
+	};
+
+	return Array.isArray(value) ? value.flatMap(one) : one(value);
+}
