@@ -1,9 +1,9 @@
 /**
  * `npm run bench audit`: the audit of a big site — 200 static pages holding 3,000 image nodes (and
- * text nodes and component instances), components with images — on a per-minute budget scaled
- * 1:10 in time (60 requests per 6 s). Stated: the requests by kind (nothing per image), our time
- * against what the budget's windows need for that many requests, 429s. The CMS images are added by
- * `cmsForBench` when the sandbox has collections.
+ * text nodes and component instances), components with images, 2,000 CMS images (100 items of a
+ * 20-image gallery) — on a per-minute budget scaled 1:10 in time (60 requests per 6 s). Stated: the
+ * requests by kind (nothing per image), our time against what the budget's windows need for that
+ * many requests, 429s.
  */
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
@@ -13,6 +13,7 @@ import {DEFAULTS} from '../options.js';
 import {silentLogger} from '../logger.js';
 import {addComponent, addPage, imageNode, nodeId, textNode, type SandboxNode} from '../sandbox/pages.js';
 import {Sandbox} from '../sandbox/server.js';
+import {addGalleryCollection} from '../sandbox/cms-demo.js';
 import {newAsset, newSite, objectId, type SandboxSite} from '../sandbox/state.js';
 
 export type BenchRow = Record<string, string | number>;
@@ -60,6 +61,8 @@ export async function auditBench({extend, what}: {extend?: (site: SandboxSite) =
 	const limit = {count: 60, windowMs: 6000};
 	const dir = await mkdtemp(join(tmpdir(), 'altbatch-bench-audit-'));
 	const site = bigSite('bench-audit');
+	// 2,000 CMS images: 100 published items, each a MultiImage gallery of 20.
+	addGalleryCollection({site, label: 'Gallery', items: 100, images: 20});
 	extend?.(site);
 	const sandbox = new Sandbox({sites: [site], rate: limit, tokens: [{token: 'bench', reportedRateLimit: 600}]});
 	const url = await sandbox.listen();
@@ -73,7 +76,7 @@ export async function auditBench({extend, what}: {extend?: (site: SandboxSite) =
 		const need = (Math.ceil(summary.requests / limit.count) - 1) * limit.windowMs / 1000;
 		const atMinute = (perMinute: number) => `${Math.ceil(summary.requests / perMinute)} min`;
 		return {
-			case: `audit: ${PAGES} pages, ${IMAGE_NODES} image nodes, ${COMPONENTS} components${what ?? ''}`,
+			case: `audit: ${PAGES} pages, ${IMAGE_NODES} image nodes, ${COMPONENTS} components, 2000 CMS images${what ?? ''}`,
 			places: summary.places,
 			requests: summary.requests,
 			'by kind': reads ? `introspect ${reads.introspect}, assets ${reads.assets}, page lists ${reads.pages}, DOM ${reads.dom}, components ${reads.components}, CMS ${reads.cms}` : '',
