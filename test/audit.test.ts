@@ -167,4 +167,25 @@ describe('altbatch audit', () => {
 		expect(audit?.summary.problems.file_name).toBe(1);
 		expect((await auditRows(join(dir, 'jobs.example.results.audit.csv'))).length).toBe(audit?.summary.places);
 	});
+
+	it('a CMS place audited in a secondary locale runs back into that locale of the item, not the primary', async () => {
+		const sandbox = await startSandbox({rate: FAST});
+		const site = [...sandbox.sites.values()][0]!;
+		const secondary = site.secondaryLocales[0]!;
+		const dir = await tempDir();
+		const env = {WEBFLOW_TOKEN: 'sandbox-token'};
+		const out = join(dir, 'audit.csv');
+		await runCli(['audit', '--site', site.id, '--api-base', sandbox.url, '--out', out, '--locale', secondary], {env});
+		const rows = await auditRows(out);
+		const place = rows.find(row => row.where === 'blog-posts/hello-mountains/main-image')!;
+		expect(place).toMatchObject({localeId: secondary, fix_with: 'cms'});
+		place.altText = 'Bergkamm im Schnee';
+		const filled = join(dir, 'filled.csv');
+		await writeFile(filled, toCsv(rows));
+		const run = await runCli(['run', filled, '--site', site.id, '--api-base', sandbox.url], {env});
+		expect(run.code, run.stderr).toBe(0);
+		const item = sandbox.item(place.itemId!)!.item;
+		expect((item.variants.get(secondary)!.fieldData['main-image'] as {alt: string}).alt).toBe('Bergkamm im Schnee');
+		expect((item.variants.get(site.primaryLocale)!.fieldData['main-image'] as {alt: string | null}).alt).toBeNull();
+	});
 });

@@ -177,7 +177,8 @@ export function toJob({columns, fields, row, line}: {columns: Columns; fields: r
 
 	const liveCell: number | 'append' | undefined = columns.cms?.itemId === undefined ? undefined : columns.cms.live ?? 'append';
 	const cmsCell = (field: CmsField) => {
-		const i = columns.cms?.[field];
+		// An audit file names a CMS place's locale in its `localeId` column (it has no `cmsLocaleId`).
+		const i = field === 'cmsLocaleId' && columns.cms?.cmsLocaleId === undefined && columns.index.fixWith !== undefined ? columns.index.localeId : columns.cms?.[field];
 		const value = i === undefined ? undefined : cells[i];
 		return value === undefined || value.trim() === '' ? undefined : value;
 	};
