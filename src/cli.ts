@@ -134,7 +134,7 @@ async function commandRun(config: RunConfig, output: OutputConfig, go: typeof ru
 	const unlock = lockResults({out: config.out, pid: process.pid, isAlive});
 	const signals = watchSignals(view);
 	try {
-		const summary = await go(config, {logger, interrupt: signals.interrupt.signal, abort: signals.abort.signal, onProgress: view.onProgress});
+		const summary = await go(config, {logger, interrupt: signals.interrupt.signal, abort: signals.abort.signal, onProgress: view.onProgress, command: process.argv.slice(2), pid: process.pid, isAlive});
 		view.clear();
 		process.stderr.write(`${formatSummary(summary)}\n`);
 		if (output.json) {

@@ -1,4 +1,5 @@
 import {readFileSync, statSync} from 'node:fs';
+import {homedir} from 'node:os';
 import {basename, dirname, extname, join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import type {Encoding} from './csv/decode.js';
@@ -6,6 +7,7 @@ import {ENCODINGS} from './csv/decode.js';
 import {UsageError} from './errors.js';
 import type {AuditConfig} from './audit.js';
 import type {ExportConfig} from './export.js';
+import {ledgerDir} from './ledger/ledger.js';
 import {
 	COMMANDS, DEFAULTS, FAULT_KINDS, LOG_LEVELS, optionsOf, type CommandName, type LogLevel,
 } from './options.js';
@@ -67,6 +69,10 @@ export type RunConfig = {
 	readonly sheet?: string | undefined;
 	/** First retry backoff. @default 500 */
 	readonly backoffBaseMs: number;
+	/** The ledger folder (`--ledger`, `ALTBATCH_LEDGER`, the XDG data folder): every write on record. None: not recorded (callers of `run()` other than the CLI). */
+	readonly ledger?: string | undefined;
+	/** `undo --run <id>` / `--last`: the run undone, from the ledger (then `input` is its ledger file). */
+	readonly undoOf?: string | undefined;
 };
 
 const UNITS: Readonly<Record<string, number>> = {
@@ -503,7 +509,13 @@ function writingConfig({flags, input, env, out, outWhy}: {flags: Flags; input: s
 		concurrency: flags.read('concurrency', parsePositiveInteger, defaults.concurrency),
 		site: flags.read('site', parseSiteId, undefined),
 		prefetch: flags.flag('prefetch'),
+		ledger: ledgerFolder(flags, env),
 	};
+}
+
+/** `--ledger`, else `ALTBATCH_LEDGER`, else the XDG data folder, else `~/.local/share/altbatch`. */
+function ledgerFolder(flags: Flags, env: Environment): string {
+	return resolve(ledgerDir({flag: flags.text('ledger'), env, home: env.HOME ?? homedir()}));
 }
 
 function undoConfig(flags: Flags, positionals: readonly string[], env: Environment): RunConfig {

@@ -1,8 +1,10 @@
 import type {RunConfig} from './config.js';
+import {writesOf, writeOutcome} from './ledger/hook.js';
+import type {RunLedger} from './ledger/ledger.js';
 import type {Logger} from './logger.js';
 import {applyToSnapshot, decide, decideAgainst, decideUnseen} from './rows/decide.js';
 import {jobKey, type Job, type ValidJob} from './rows/job.js';
-import type {Outcome} from './rows/result.js';
+import type {Outcome, Previous} from './rows/result.js';
 import type {Attempted} from './schedule/attempts.js';
 import {ratePerMinute} from './schedule/rate.js';
 import {learnBudget, siteRefusal, type Session, type Stop} from './session.js';
@@ -42,10 +44,13 @@ export class Lane {
 	#tokenChecked: Promise<unknown> | undefined;
 	readonly #config: RunConfig;
 	readonly #logger: Logger;
+	/** The run's ledger (a real run's; none for a dry run): every write is recorded there before it is sent. */
+	readonly ledger: RunLedger | undefined;
 
-	constructor({session, site, config, logger}: {session: Session; site: string | undefined; config: RunConfig; logger: Logger}) {
+	constructor({session, site, config, logger, ledger}: {session: Session; site: string | undefined; config: RunConfig; logger: Logger; ledger?: RunLedger | undefined}) {
 		this.session = session;
 		this.site = site;
+		this.ledger = ledger;
 		this.#share = new SiteShare(session);
 		this.#config = config;
 		this.#logger = logger;
@@ -180,7 +185,7 @@ export class Lane {
 			return {status: 'would_update', attempts: 0, previous, ...note};
 		}
 
-		const outcome = await this.#patch(send);
+		const outcome = await this.#patch(send, previous);
 		if (snapshot && outcome.status === 'updated') {
 			applyToSnapshot(send, snapshot);
 		}
@@ -223,9 +228,39 @@ export class Lane {
 		return this.#config.undo === true ? undefined : this.#config.force ?? false;
 	}
 
-	async #patch(job: Job): Promise<Outcome> {
+	/**
+	 * The one place an asset write leaves: its ledger records synced to disk first, then the PATCH
+	 * (with its retries), then its outcome on record.
+	 */
+	async #patch(job: Job, previous: Previous | undefined): Promise<Outcome> {
 		const {session} = this;
-		const call = () => this.#share.request(() => session.client.patchAsset(job, session.abort));
+		let pending;
+		try {
+			pending = await this.ledger?.pending(writesOf({job, site: this.site, previous}));
+		} catch (error) {
+			session.stop.trigger({reason: 'ledger', rowCode: 'aborted', message: error instanceof Error ? error.message : String(error)});
+			return this.stoppedOutcome();
+		}
+
+		// Whether any try may have reached the server without its answer coming back whole.
+		let uncertain = false;
+		const call = () => this.#share.request(async () => {
+			const reply = await session.client.patchAsset(job, session.abort);
+			uncertain ||= reply.kind === 'transport';
+			return reply;
+		});
+		const attempted = await this.#send(call);
+		if (attempted === undefined) {
+			pending?.end({result: 'not_written', code: 'not_sent'});
+			return this.stoppedOutcome();
+		}
+
+		pending?.end(writeOutcome(attempted, uncertain));
+		return session.outcome(attempted);
+	}
+
+	/** The call, after the token's first PATCH (sent alone) vouched for it; undefined when the lane stopped before. */
+	async #send(call: () => Promise<Attempted>): Promise<Attempted | undefined> {
 		let attempted: Attempted;
 		if (this.#tokenChecked === undefined) {
 			const probe = call();
@@ -234,13 +269,13 @@ export class Lane {
 		} else {
 			await this.#tokenChecked;
 			if (this.stopped) {
-				return this.stoppedOutcome();
+				return undefined;
 			}
 
 			attempted = await call();
 		}
 
-		return session.outcome(attempted);
+		return attempted;
 	}
 
 	/**

@@ -118,6 +118,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'json', kind: 'flag', commands: CONNECTION, help: 'print the summary as JSON on stdout'},
 	{name: 'report', kind: 'value', value: '<file.html>', commands: WRITES, help: 'a self-contained HTML report of the run', complete: 'file'},
 	{name: 'redis', kind: 'value', value: '<url>', commands: WRITES, help: 'share the rate budget and 429 pauses with every process using the same token', default: 'REDIS_URL, else none'},
+	{name: 'ledger', kind: 'value', value: '<dir>', commands: WRITES, help: 'the folder of the ledger, where every write is on record before it is sent', default: 'ALTBATCH_LEDGER, else $XDG_DATA_HOME/altbatch, else ~/.local/share/altbatch', complete: 'file'},
 	{name: 'log-level', kind: 'value', value: '<level>', commands: CONNECTION, help: `one of ${LOG_LEVELS.join(', ')}`, default: DEFAULTS.logLevel, complete: LOG_LEVELS},
 	{name: 'log-file', kind: 'value', value: '<path>', commands: CONNECTION, help: 'NDJSON logs to this file instead of stderr', complete: 'file'},
 	{name: 'quiet', kind: 'flag', commands: CONNECTION, help: 'only the summary and errors on stderr: no progress line, no info or warn logs (a --log-file keeps --log-level)'},

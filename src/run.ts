@@ -17,6 +17,8 @@ import {busiestWindow} from './schedule/window-peak.js';
 import {Lane} from './lane.js';
 import {CmsTarget} from './targets/cms/target.js';
 import type {CmsJob} from './targets/cms/merge.js';
+import {openRunLedger} from './ledger/open.js';
+import type {RunLedger} from './ledger/ledger.js';
 import {lockPath} from './lock.js';
 import {assertFilesSafe, type PlannedFile} from './paths.js';
 import {Results} from './results.js';
@@ -41,6 +43,11 @@ export type RunHooks = {
 	readonly abort?: AbortSignal | undefined;
 	readonly onProgress?: ((progress: Progress) => void) | undefined;
 	readonly now?: () => number;
+	/** The command line as typed (the ledger keeps it, without secrets). */
+	readonly command?: readonly string[] | undefined;
+	/** This process's id, and whether a process is alive (a run still going is not settled by another). */
+	readonly pid?: number | undefined;
+	readonly isAlive?: ((pid: number) => boolean) | undefined;
 };
 
 /** One row on its way: its job, its warnings, and the lane (token) it goes through. */
@@ -67,7 +74,10 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 		throw error;
 	});
 	const signals = stopSignals(hooks);
-	const lanes = input.checked && needsNetwork(config) ? openLanes({config, siteIds: input.checked.siteIds, hooks: signals.hooks, now}) : new Map<string, Lane>();
+	const networked = input.checked !== undefined && needsNetwork(config);
+	// A real run (or undo) is on record before its first request: where the ledger is, it is opened first.
+	const ledger = networked && !config.dryRun ? openRunLedger({config, hooks, siteIds: input.checked?.siteIds, now}) : undefined;
+	const lanes = networked && input.checked ? openLanes({config, siteIds: input.checked.siteIds, hooks: signals.hooks, now, ledger}) : new Map<string, Lane>();
 	// A run with no network still stops on Ctrl-C.
 	const offline = new RunStop();
 	const unfollowInterrupt = offline.followInterrupt(signals.hooks.interrupt);
@@ -119,6 +129,7 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 		clearInterval(ticker);
 		unfollowInterrupt();
 		await Promise.all(sessionsOf(lanes).map(session => session.close()));
+		await ledger?.close({statuses: tally.statuses, now: new Date(now())});
 	}
 
 	results.assertAllWritten();
@@ -489,7 +500,7 @@ function introspectsOfARealRun(config: RunConfig, siteIds: ReadonlySet<string>):
 const DESIGNER_ONLY_OUTCOME: Outcome = {status: 'skipped', errorCode: 'designer_only', errorMessage: 'only the Designer can change this alt text (an image element\'s own alt, or a component\'s); fix it there (page and node in the audit)', attempts: 0};
 
 /** A session per token (sites that share a token share its session and budget), a lane per planned lane. */
-function openLanes({config, siteIds, hooks, now}: {config: RunConfig; siteIds: ReadonlySet<string>; hooks: RunHooks; now: () => number}): Map<string, Lane> {
+function openLanes({config, siteIds, hooks, now, ledger}: {config: RunConfig; siteIds: ReadonlySet<string>; hooks: RunHooks; now: () => number; ledger: RunLedger | undefined}): Map<string, Lane> {
 	const lanes = new Map<string, Lane>();
 	const sessions = new Map<string, Session>();
 	for (const {key, token, site} of planLanes(config, siteIds)) {
@@ -501,7 +512,7 @@ function openLanes({config, siteIds, hooks, now}: {config: RunConfig; siteIds: R
 			sessions.set(token, session);
 		}
 
-		lanes.set(key, new Lane({session, site, config, logger: hooks.logger}));
+		lanes.set(key, new Lane({session, site, config, logger: hooks.logger, ledger}));
 	}
 
 	return lanes;

@@ -25,8 +25,8 @@ export function followedByMany(signal: AbortSignal): AbortSignal {
 	return own;
 }
 
-/** `locale`: an export's `--locale` that no site has (not the token's fault: no `auth`). */
-export type StopReason = 'auth' | 'unreachable' | 'max_wait' | 'interrupted' | 'locale';
+/** `locale`: an export's `--locale` that no site has (not the token's fault: no `auth`). `ledger`: the ledger could not be written, so nothing more may be sent. */
+export type StopReason = 'auth' | 'unreachable' | 'max_wait' | 'interrupted' | 'locale' | 'ledger';
 
 export type Stop = {readonly reason: StopReason; readonly rowCode: StopCode; readonly message: string};
 

@@ -1,4 +1,5 @@
 import {spawn, type ChildProcess} from 'node:child_process';
+import {mkdtempSync} from 'node:fs';
 import {mkdtemp, readFile, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -57,6 +58,14 @@ export async function results(path: string): Promise<Array<Record<string, string
 	return [...rows.values()].map(r => Object.fromEntries(r.values));
 }
 
+let testLedger: string | undefined;
+
+/** The ledger spawned CLIs use unless a test gives its own: a temporary folder, never the user's real history. */
+export function defaultTestLedger(): string {
+	testLedger ??= mkdtempSync(join(tmpdir(), 'altbatch-ledger-'));
+	return testLedger;
+}
+
 export type CliRun = {code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string};
 
 /** Spawns the real CLI. */
@@ -67,7 +76,7 @@ export function spawnCli(args: string[], {env = {}, cwd, fileSizeLimitKb}: {env?
 		: ['bash', ['-c', `ulimit -f ${fileSizeLimitKb} && exec "$@"`, 'bash', process.execPath, CLI, ...args]];
 	const child = spawn(command, commandArgs, {
 		cwd,
-		env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env},
+		env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ALTBATCH_LEDGER: defaultTestLedger(), ...env},
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
 	let stdout = '';

@@ -2,7 +2,7 @@ import {execFile} from 'node:child_process';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {describe, expect, it} from 'vitest';
-import {assetIds, CLI, makeSite, runCli, startSandbox, tempDir, writeCsv} from '../helpers.js';
+import {assetIds, CLI, defaultTestLedger, makeSite, runCli, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
 const TOKEN = 'wf-terminal-token-1a2b3c';
 const COLOUR = /\u001B\[\d+(?:;\d+)*m/;
@@ -21,7 +21,7 @@ async function pausedJob(label: string): Promise<{input: string; apiBase: string
 async function onTerminal(args: string[], env: Record<string, string>): Promise<string> {
 	const command = [process.execPath, CLI, ...args].map(word => `'${word}'`).join(' ');
 	const {stdout} = await promisify(execFile)('script', ['-qefc', command, '/dev/null'], {
-		env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', WEBFLOW_TOKEN: TOKEN, ...env},
+		env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ALTBATCH_LEDGER: defaultTestLedger(), WEBFLOW_TOKEN: TOKEN, ...env},
 	});
 	return stdout;
 }
