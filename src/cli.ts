@@ -3,12 +3,14 @@ import {once} from 'node:events';
 import {readFileSync} from 'node:fs';
 import {audit, auditFiles, type AuditConfig} from './audit.js';
 import {formatAuditSummary} from './audit-report.js';
+import {hostname} from 'node:os';
 import {completionScript} from './completion.js';
 import {parseCommandLine, type OutputConfig, type RunConfig, type SandboxConfig} from './config.js';
 import {demo} from './demo.js';
 import {AltbatchError} from './errors.js';
 import {exportFiles, exportSite, type ExportConfig} from './export.js';
 import {formatHelp} from './help.js';
+import {formatHistory, history} from './history.js';
 import {lockResults} from './lock.js';
 import {createLogger, type Logger} from './logger.js';
 import {assertFilesSafe} from './paths.js';
@@ -267,6 +269,12 @@ async function main(argv: string[]): Promise<number> {
 
 		case 'audit': {
 			return commandAudit(invocation.config, invocation.output);
+		}
+
+		case 'history': {
+			const entries = history(invocation.config, {isAlive, host: hostname()});
+			process.stdout.write(invocation.json ? `${JSON.stringify(entries, undefined, 2)}\n` : `${formatHistory(entries, invocation.config.ledger)}\n`);
+			return 0;
 		}
 
 		case 'sandbox': {

@@ -7,7 +7,9 @@ import {ENCODINGS} from './csv/decode.js';
 import {UsageError} from './errors.js';
 import type {AuditConfig} from './audit.js';
 import type {ExportConfig} from './export.js';
-import {ledgerDir} from './ledger/ledger.js';
+import type {HistoryConfig} from './history.js';
+import {ledgerDir, runFile} from './ledger/ledger.js';
+import {readRunFile, runIds} from './ledger/read.js';
 import {
 	COMMANDS, DEFAULTS, FAULT_KINDS, LOG_LEVELS, optionsOf, type CommandName, type LogLevel,
 } from './options.js';
@@ -243,6 +245,7 @@ export type Invocation =
 	| {readonly command: 'export'; readonly config: ExportConfig; readonly output: OutputConfig}
 	| {readonly command: 'undo'; readonly config: RunConfig; readonly output: OutputConfig}
 	| {readonly command: 'audit'; readonly config: AuditConfig; readonly output: OutputConfig}
+	| {readonly command: 'history'; readonly config: HistoryConfig; readonly json: boolean}
 	| {readonly command: 'sandbox'; readonly config: SandboxConfig}
 	| {readonly command: 'demo'}
 	| {readonly command: 'completion'; readonly shell: 'bash' | 'zsh'};
@@ -304,6 +307,11 @@ export function parseCommandLine(argv: readonly string[], env: Environment): Inv
 
 		case 'audit': {
 			return {command, config: auditConfig(flags, positionals, env), output: outputConfig(flags)};
+		}
+
+		case 'history': {
+			noPositionals(command, positionals);
+			return {command, config: {ledger: ledgerFolder(flags, env), site: flags.read('site', parseSiteId, undefined)}, json: flags.flag('json')};
 		}
 
 		case 'sandbox': {
@@ -519,18 +527,62 @@ function ledgerFolder(flags: Flags, env: Environment): string {
 }
 
 function undoConfig(flags: Flags, positionals: readonly string[], env: Environment): RunConfig {
-	const input = theInput(positionals, 'undo <results.csv>');
+	const fromLedger = ledgerRun(flags, positionals, env);
+	const input = fromLedger?.file ?? theInput(positionals, 'undo <results.csv>');
 
 	const dryRun = flags.flag('dry-run');
+	const out = fromLedger ? fromLedger.out(dryRun) : defaultUndoOut(input, {dryRun});
+	const writing = writingConfig({flags, input, env, out, outWhy: 'undo\'s results are rewritten in order at the end'});
 	const config: RunConfig = {
-		...writingConfig({flags, input, env, out: defaultUndoOut(input, {dryRun}), outWhy: 'undo\'s results are rewritten in order at the end'}),
+		...writing,
+		// A run is undone where it was sent: its API base, unless --api-base says the same.
+		apiBase: fromLedger?.apiBase ?? writing.apiBase,
 		dryRun,
 		undo: true,
+		undoOf: fromLedger?.id,
 		allowClear: flags.flag('allow-clear'),
 		stagedOnly: flags.flag('staged-only'),
 	};
 	checkRunConfig(config);
 	return config;
+}
+
+/** `undo --run <id>` / `--last`: the run on record (its ledger file is undo's input), or undefined for `undo <results.csv>`. */
+function ledgerRun(flags: Flags, positionals: readonly string[], env: Environment): {id: string; file: string; apiBase: string; out: (dryRun: boolean) => string} | undefined {
+	const asked = flags.text('run');
+	const last = flags.flag('last');
+	if (asked === undefined && !last) {
+		return undefined;
+	}
+
+	if (positionals.length > 0 || (asked !== undefined && last)) {
+		throw new UsageError('Usage: altbatch undo <results.csv> | --run <id> | --last [options]: one of the three (see altbatch undo --help)');
+	}
+
+	const ledger = ledgerFolder(flags, env);
+	const apiBaseFlag = flags.text('api-base');
+	const apiBase = apiBaseFlag === undefined ? undefined : parseApiBase(apiBaseFlag);
+	const id = asked ?? runIds(ledger).find(candidate => apiBase === undefined || readRunFile(runFile(ledger, candidate))?.apiBase === apiBase);
+	if (id === undefined) {
+		throw new UsageError(`undo --last: no run on record in ${ledger}${apiBase === undefined ? '' : ` against ${apiBase}`}`, 'no_such_run');
+	}
+
+	const file = runFile(ledger, id);
+	const run = /^[\w-]+$/.test(id) ? readRunFile(file) : undefined;
+	if (run === undefined) {
+		throw new UsageError(`undo --run: no run ${JSON.stringify(id)} on record in ${ledger} (altbatch history lists them)`, 'no_such_run');
+	}
+
+	if (apiBase !== undefined && apiBase !== run.apiBase) {
+		throw new UsageError(`run ${id} was sent to ${run.apiBase}, not --api-base ${apiBase}: it is undone where it was sent (leave out --api-base)`, 'undo_other_api');
+	}
+
+	return {
+		id,
+		file,
+		apiBase: run.apiBase,
+		out: dryRun => run.results === undefined ? `altbatch-undo-${id}${dryRun ? '.dry-run' : ''}.csv` : defaultUndoOut(run.results, {dryRun}),
+	};
 }
 
 /** The rules between options of a run (`run()` checks them too, for callers other than the CLI). */

@@ -1,6 +1,8 @@
 import type {RunConfig} from './config.js';
 import {writesOf, writeOutcome} from './ledger/hook.js';
 import type {RunLedger} from './ledger/ledger.js';
+import {settlePending} from './ledger/settle.js';
+import {adoptOwnWrites, type LedgerView} from './ledger/view.js';
 import type {Logger} from './logger.js';
 import {applyToSnapshot, decide, decideAgainst, decideUnseen} from './rows/decide.js';
 import {jobKey, type Job, type ValidJob} from './rows/job.js';
@@ -46,11 +48,19 @@ export class Lane {
 	readonly #logger: Logger;
 	/** The run's ledger (a real run's; none for a dry run): every write is recorded there before it is sent. */
 	readonly ledger: RunLedger | undefined;
+	/** The earlier runs on record: their pending writes to settle, and what altbatch last wrote (our own writes are the base). */
+	readonly view: LedgerView | undefined;
+	/** Our own writes count as the base in three-way decisions of a run (never of an undo: a later run's write is not what it put back). */
+	readonly #ownBase: LedgerView | undefined;
+	/** Pending writes of earlier runs this lane settled, and the reads it took (beyond the prefetch). */
+	settled = {writes: 0, reads: 0};
 
-	constructor({session, site, config, logger, ledger}: {session: Session; site: string | undefined; config: RunConfig; logger: Logger; ledger?: RunLedger | undefined}) {
+	constructor({session, site, config, logger, ledger, view}: {session: Session; site: string | undefined; config: RunConfig; logger: Logger; ledger?: RunLedger | undefined; view?: LedgerView | undefined}) {
 		this.session = session;
 		this.site = site;
 		this.ledger = ledger;
+		this.view = view;
+		this.#ownBase = config.undo === true ? undefined : view;
 		this.#share = new SiteShare(session);
 		this.#config = config;
 		this.#logger = logger;
@@ -98,7 +108,7 @@ export class Lane {
 	 * Introspect (budget, scopes, site access; once per token), then with `prefetch` the site's
 	 * assets in these locales. A site the token can't reach stops this lane only.
 	 */
-	async start({prefetch, locales, assets = true}: {prefetch: boolean; locales: ReadonlySet<string>; assets?: boolean}): Promise<void> {
+	async start({prefetch, locales, assets = true, settles = new Set([this.site])}: {prefetch: boolean; locales: ReadonlySet<string>; assets?: boolean; settles?: ReadonlySet<string | undefined>}): Promise<void> {
 		// A dry run checks what the real run would: a token without assets:write stops it as it would the real run.
 		// A file of CMS rows only needs no asset scope (its CMS target checks its own).
 		const facts = await learnBudget({session: this.session, scope: assets ? 'assets:write' : undefined, logger: this.#logger});
@@ -121,6 +131,28 @@ export class Lane {
 			this.snapshot = await this.#prefetch(this.site, locales);
 			this.coverageBefore = this.snapshot ? coverageOf(this.snapshot) : undefined;
 		}
+
+		if (this.ledger && this.view && !this.stopped) {
+			await this.#settle(this.ledger, this.view, settles);
+		}
+	}
+
+	/** Before this run writes: the earlier runs' writes to this site whose answer never came, read and put on record. */
+	async #settle(ledger: RunLedger, view: LedgerView, sites: ReadonlySet<string | undefined>): Promise<void> {
+		const {settled, reads} = await settlePending({
+			ledger,
+			view,
+			sites,
+			snapshot: this.snapshot,
+			read: async ({assetId, localeId}) => {
+				const current = await this.#readCurrent({assetId, localeId});
+				return 'status' in current ? undefined : current;
+			},
+		});
+		this.settled = {writes: settled, reads};
+		if (settled > 0) {
+			this.#logger.info({site: this.site, settled, reads}, 'pending writes of earlier runs settled: read back from the site');
+		}
 	}
 
 	stoppedOutcome(): Outcome {
@@ -139,7 +171,8 @@ export class Lane {
 
 		const config = this.#config;
 		const {snapshot} = this;
-		let decision = snapshot ? decide({job, snapshot, onlyMissing: config.onlyMissing, force: this.#force}) : decideUnseen(job);
+		const ours = snapshot ? adoptOwnWrites({job, current: snapshot.assets.get(job.assetId), site: this.site, view: this.#ownBase}) : job;
+		let decision = snapshot ? decide({job: ours, snapshot, onlyMissing: config.onlyMissing, force: this.#force}) : decideUnseen(job);
 		if (decision.kind === 'done') {
 			return this.#sameAsset(job, decision.outcome);
 		}
@@ -161,7 +194,7 @@ export class Lane {
 					return fresh;
 				}
 
-				decision = decideAgainst({job, current: fresh, onlyMissing: config.onlyMissing, force: this.#force});
+				decision = decideAgainst({job: adoptOwnWrites({job, current: fresh, site: this.site, view: this.#ownBase}), current: fresh, onlyMissing: config.onlyMissing, force: this.#force});
 				if (decision.kind === 'done') {
 					return this.#sameAsset(job, decision.outcome);
 				}
@@ -298,7 +331,7 @@ export class Lane {
 	}
 
 	/** `--only-missing`: one asset as it is right now, or the row's outcome when it cannot be read. */
-	async #readCurrent(job: Job): Promise<CurrentAsset | Outcome> {
+	async #readCurrent(job: {assetId: string; localeId: string | undefined}): Promise<CurrentAsset | Outcome> {
 		const {session} = this;
 		const attempted = await this.#share.request(() => session.client.getAsset({assetId: job.assetId, localeId: job.localeId}, session.abort));
 		if (attempted.kind !== 'ok') {

@@ -27,7 +27,7 @@ export const DEFAULTS = {
 	sandboxToken: 'sandbox-token',
 } as const;
 
-export type CommandName = 'run' | 'export' | 'undo' | 'audit' | 'sandbox' | 'demo' | 'completion';
+export type CommandName = 'run' | 'export' | 'undo' | 'history' | 'audit' | 'sandbox' | 'demo' | 'completion';
 
 export type CommandSpec = {
 	readonly name: CommandName;
@@ -41,7 +41,8 @@ export type CommandSpec = {
 export const COMMANDS: readonly CommandSpec[] = [
 	{name: 'run', usage: '<jobs.csv> [options]', summary: 'apply the edits; write the results CSV', positional: 'file'},
 	{name: 'export', usage: '--site <id> | --tokens <file> [options]', summary: 'write the site\'s assets (or every site\'s in a tokens file) as a jobs CSV ready to edit'},
-	{name: 'undo', usage: '<results.csv> [options]', summary: 'put back what a run changed, except where the site changed since', positional: 'file'},
+	{name: 'undo', usage: '<results.csv> | --run <id> | --last [options]', summary: 'put back what a run changed, except where the site changed since', positional: 'file'},
+	{name: 'history', usage: '[--site <id>] [--json]', summary: 'the runs on record in the ledger, newest first (reads the ledger only)'},
 	{name: 'audit', usage: '--site <id> | --tokens <file> [options]', summary: 'every place an image renders, the alt it gets, what is wrong: a sheet to fill in and run back'},
 	{name: 'sandbox', usage: '[options]', summary: 'run a local Webflow-compatible API'},
 	{name: 'demo', usage: '', summary: 'the example job against an in-process sandbox (npm start)'},
@@ -118,7 +119,11 @@ export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'json', kind: 'flag', commands: CONNECTION, help: 'print the summary as JSON on stdout'},
 	{name: 'report', kind: 'value', value: '<file.html>', commands: WRITES, help: 'a self-contained HTML report of the run', complete: 'file'},
 	{name: 'redis', kind: 'value', value: '<url>', commands: WRITES, help: 'share the rate budget and 429 pauses with every process using the same token', default: 'REDIS_URL, else none'},
-	{name: 'ledger', kind: 'value', value: '<dir>', commands: WRITES, help: 'the folder of the ledger, where every write is on record before it is sent', default: 'ALTBATCH_LEDGER, else $XDG_DATA_HOME/altbatch, else ~/.local/share/altbatch', complete: 'file'},
+	{name: 'run', kind: 'value', value: '<id>', commands: ['undo'], help: 'undo this run from the ledger (its id as history lists it) instead of a results file'},
+	{name: 'last', kind: 'flag', commands: ['undo'], help: 'undo the newest run on record in the ledger'},
+	{name: 'site', kind: 'value', value: '<id>', commands: ['history'], help: 'only the runs that touched this site'},
+	{name: 'json', kind: 'flag', commands: ['history'], help: 'print the runs as JSON on stdout'},
+	{name: 'ledger', kind: 'value', value: '<dir>', commands: [...WRITES, 'history'], help: 'the folder of the ledger, where every write is on record before it is sent', default: 'ALTBATCH_LEDGER, else $XDG_DATA_HOME/altbatch, else ~/.local/share/altbatch', complete: 'file'},
 	{name: 'log-level', kind: 'value', value: '<level>', commands: CONNECTION, help: `one of ${LOG_LEVELS.join(', ')}`, default: DEFAULTS.logLevel, complete: LOG_LEVELS},
 	{name: 'log-file', kind: 'value', value: '<path>', commands: CONNECTION, help: 'NDJSON logs to this file instead of stderr', complete: 'file'},
 	{name: 'quiet', kind: 'flag', commands: CONNECTION, help: 'only the summary and errors on stderr: no progress line, no info or warn logs (a --log-file keeps --log-level)'},
@@ -130,7 +135,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'rate', kind: 'value', value: '<n>/<s|min>', commands: ['sandbox'], help: 'per-token rate limit', default: perMinute(DEFAULTS.rate)},
 	{name: 'window', kind: 'value', value: 'fixed|sliding', commands: ['sandbox'], help: 'how the limit is counted', default: 'fixed', complete: ['fixed', 'sliding']},
 	{name: 'faults', kind: 'value', value: '<kind=share,...>', commands: ['sandbox'], help: `share of PATCHes answered with a fault: ${FAULT_KINDS.join(', ')} (e.g. error500=0.08,drop=0.04)`},
-	{name: 'help', kind: 'flag', short: 'h', commands: ['run', 'export', 'undo', 'audit', 'sandbox', 'demo', 'completion'], help: 'show this command\'s options'},
+	{name: 'help', kind: 'flag', short: 'h', commands: ['run', 'export', 'undo', 'history', 'audit', 'sandbox', 'demo', 'completion'], help: 'show this command\'s options'},
 ];
 
 /** The options a command takes, in table order. */

@@ -19,6 +19,7 @@ import {CmsTarget} from './targets/cms/target.js';
 import type {CmsJob} from './targets/cms/merge.js';
 import {openRunLedger} from './ledger/open.js';
 import type {RunLedger} from './ledger/ledger.js';
+import {LedgerView} from './ledger/view.js';
 import {lockPath} from './lock.js';
 import {assertFilesSafe, type PlannedFile} from './paths.js';
 import {Results} from './results.js';
@@ -77,7 +78,8 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	const networked = input.checked !== undefined && needsNetwork(config);
 	// A real run (or undo) is on record before its first request: where the ledger is, it is opened first.
 	const ledger = networked && !config.dryRun ? openRunLedger({config, hooks, siteIds: input.checked?.siteIds, now}) : undefined;
-	const lanes = networked && input.checked ? openLanes({config, siteIds: input.checked.siteIds, hooks: signals.hooks, now, ledger}) : new Map<string, Lane>();
+	const view = config.ledger === undefined ? undefined : new LedgerView({dir: config.ledger, apiBase: config.apiBase, exclude: ledger?.id, isAlive: hooks.isAlive});
+	const lanes = networked && input.checked ? openLanes({config, siteIds: input.checked.siteIds, hooks: signals.hooks, now, ledger, view}) : new Map<string, Lane>();
 	// A run with no network still stops on Ctrl-C.
 	const offline = new RunStop();
 	const unfollowInterrupt = offline.followInterrupt(signals.hooks.interrupt);
@@ -234,7 +236,9 @@ async function startLanes({lanes, config, checked}: {lanes: Map<string, Lane>; c
 	}
 
 	const prefetch = config.site !== undefined || config.prefetch === true;
-	await Promise.all([...lanes.values()].map(lane => lane.start({prefetch, assets: checked.assetRows !== false, locales: lane.site === config.site ? checked.locales : checked.localesBySite.get(lane.site ?? '') ?? checked.locales})));
+	// Pending writes are settled by the lane that writes to their site now (the one lane: every site of the file).
+	const settles = (lane: Lane) => new Set(lane.site !== undefined ? [lane.site] : lanes.size === 1 ? [undefined, ...checked.siteIds] : [undefined]);
+	await Promise.all([...lanes.values()].map(lane => lane.start({prefetch, assets: checked.assetRows !== false, locales: lane.site === config.site ? checked.locales : checked.localesBySite.get(lane.site ?? '') ?? checked.locales, settles: settles(lane)})));
 }
 
 /**
@@ -500,7 +504,7 @@ function introspectsOfARealRun(config: RunConfig, siteIds: ReadonlySet<string>):
 const DESIGNER_ONLY_OUTCOME: Outcome = {status: 'skipped', errorCode: 'designer_only', errorMessage: 'only the Designer can change this alt text (an image element\'s own alt, or a component\'s); fix it there (page and node in the audit)', attempts: 0};
 
 /** A session per token (sites that share a token share its session and budget), a lane per planned lane. */
-function openLanes({config, siteIds, hooks, now, ledger}: {config: RunConfig; siteIds: ReadonlySet<string>; hooks: RunHooks; now: () => number; ledger: RunLedger | undefined}): Map<string, Lane> {
+function openLanes({config, siteIds, hooks, now, ledger, view}: {config: RunConfig; siteIds: ReadonlySet<string>; hooks: RunHooks; now: () => number; ledger: RunLedger | undefined; view: LedgerView | undefined}): Map<string, Lane> {
 	const lanes = new Map<string, Lane>();
 	const sessions = new Map<string, Session>();
 	for (const {key, token, site} of planLanes(config, siteIds)) {
@@ -512,7 +516,7 @@ function openLanes({config, siteIds, hooks, now, ledger}: {config: RunConfig; si
 			sessions.set(token, session);
 		}
 
-		lanes.set(key, new Lane({session, site, config, logger: hooks.logger, ledger}));
+		lanes.set(key, new Lane({session, site, config, logger: hooks.logger, ledger, view}));
 	}
 
 	return lanes;

@@ -5,6 +5,7 @@ import {streamResults} from './csv/journal.js';
 import {InputError, UsageError} from './errors.js';
 import type {CheckedInput} from './input-check.js';
 import {CLEARED_CODE} from './lane.js';
+import {ledgerGroups} from './ledger/undo-run.js';
 import {neutralize, unneutralize} from './rows/formula.js';
 import {EDIT_FIELDS, jobKey, mapHeader, toJob, withProblem, type Columns, type EditField, type Job, type RowProblem} from './rows/job.js';
 import {sameText} from './rows/text.js';
@@ -16,7 +17,7 @@ const PREVIOUS = {displayName: 'previous_display_name', altText: 'previous_alt_t
 type Restore = {before: string; written: string};
 
 /** Everything undo does to one asset and locale: one PATCH at most. */
-type Group = {
+export type Group = {
 	readonly row: number;
 	readonly cells: readonly string[];
 	readonly assetId: string;
@@ -42,7 +43,10 @@ export async function undo(config: RunConfig, hooks: RunHooks): Promise<Summary>
 	}
 
 	checkRunConfig({...config, undo: true});
-	const {columns, groups} = await readRun(config.input);
+	// `undo --run <id>` / `--last`: the run's writes from the ledger (`input` is its ledger file).
+	const {columns, groups} = config.undoOf !== undefined && config.ledger !== undefined
+		? ledgerGroups({ledger: config.ledger, id: config.undoOf, file: config.input})
+		: await readRun(config.input);
 	const jobs = groups.map(group => toUndoJob({group, columns}))
 		.filter(job => job.problem !== undefined || job.displayName !== undefined || job.altText !== undefined);
 	const localesBySite = new Map<string, Set<string>>();

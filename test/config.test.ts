@@ -1,3 +1,4 @@
+import {homedir} from 'node:os';
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
@@ -58,7 +59,8 @@ function runOf(invocation: Invocation) {
 describe('the command line as a config', () => {
 	it('gives a run with no options exactly the defaults, plus the token from the environment', () => {
 		const {config, output} = runOf(parse(['run', 'jobs.csv']));
-		expect(config).toEqual({...defaultRunConfig('jobs.csv'), token: 'tok'});
+		// The CLI always names a ledger: here the default folder, HOME being unset in this environment.
+		expect(config).toEqual({...defaultRunConfig('jobs.csv'), token: 'tok', ledger: join(homedir(), '.local', 'share', 'altbatch')});
 		expect(config.out).toBe('jobs.results.csv');
 		expect(output).toEqual({json: false, quiet: false, logLevel: 'info', logFile: undefined});
 	});
