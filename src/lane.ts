@@ -88,6 +88,8 @@ export class Lane {
 	#introspected = 0;
 	/** The token's introspect as a real run would send it (1 on the token's first lane, else 0). */
 	#introspects = 0;
+	/** The one site the token can reach, when no site was named (introspect said so). */
+	#tokenSite: string | undefined;
 
 	/** What this lane did, for the summary: its own requests, list pages and 429s, what a real run would send, its stop, and its token's pace. */
 	stats(): LaneStats {
@@ -122,6 +124,8 @@ export class Lane {
 			this.#tokenChecked = Promise.resolve();
 		}
 
+		// Without a site named, a token for one site writes to that site: its writes are on record with it.
+		this.#tokenSite = this.site === undefined && facts.siteIds?.length === 1 ? facts.siteIds[0] : undefined;
 		const refused = this.site === undefined ? undefined : siteRefusal(facts, this.site);
 		if (refused !== undefined) {
 			this.#share.stop({reason: 'auth', rowCode: 'aborted', message: refused});
@@ -133,7 +137,8 @@ export class Lane {
 		}
 
 		if (this.ledger && this.view && !this.stopped) {
-			await this.#settle(this.ledger, this.view, settles);
+			// A lane without a site settles every site its token can reach.
+			await this.#settle(this.ledger, this.view, this.site === undefined ? new Set([...settles, ...facts.siteIds ?? []]) : settles);
 		}
 	}
 
@@ -171,7 +176,7 @@ export class Lane {
 
 		const config = this.#config;
 		const {snapshot} = this;
-		const ours = snapshot ? adoptOwnWrites({job, current: snapshot.assets.get(job.assetId), site: this.site, view: this.#ownBase}) : job;
+		const ours = snapshot ? adoptOwnWrites({job, current: snapshot.assets.get(job.assetId), site: this.site ?? this.#tokenSite, view: this.#ownBase}) : job;
 		let decision = snapshot ? decide({job: ours, snapshot, onlyMissing: config.onlyMissing, force: this.#force}) : decideUnseen(job);
 		if (decision.kind === 'done') {
 			return this.#sameAsset(job, decision.outcome);
@@ -194,7 +199,7 @@ export class Lane {
 					return fresh;
 				}
 
-				decision = decideAgainst({job: adoptOwnWrites({job, current: fresh, site: this.site, view: this.#ownBase}), current: fresh, onlyMissing: config.onlyMissing, force: this.#force});
+				decision = decideAgainst({job: adoptOwnWrites({job, current: fresh, site: this.site ?? this.#tokenSite, view: this.#ownBase}), current: fresh, onlyMissing: config.onlyMissing, force: this.#force});
 				if (decision.kind === 'done') {
 					return this.#sameAsset(job, decision.outcome);
 				}
@@ -269,7 +274,7 @@ export class Lane {
 		const {session} = this;
 		let pending;
 		try {
-			pending = await this.ledger?.pending(writesOf({job, site: this.site, previous}));
+			pending = await this.ledger?.pending(writesOf({job, site: this.site ?? this.#tokenSite, previous}));
 		} catch (error) {
 			session.stop.trigger({reason: 'ledger', rowCode: 'aborted', message: error instanceof Error ? error.message : String(error)});
 			return this.stoppedOutcome();

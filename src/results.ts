@@ -1,5 +1,6 @@
 import type {RunConfig} from './config.js';
 import {ResultsJournal} from './csv/journal.js';
+import {keepEarlier} from './ledger/keep.js';
 import {AltbatchError} from './errors.js';
 import type {CheckedInput} from './input-check.js';
 import type {Logger} from './logger.js';
@@ -14,6 +15,8 @@ import {ResumePlan, type InputPrints} from './resume.js';
  */
 export class Results {
 	plan: ResumePlan | undefined;
+	/** Where the earlier results at `--out` were kept, when there were some. */
+	keptAside: string | undefined;
 	#journal: ResultsJournal | undefined;
 	#failure: {error: unknown} | undefined;
 	readonly #config: RunConfig;
@@ -39,6 +42,8 @@ export class Results {
 			({plan: this.plan, journal: this.#journal} = await ResumePlan.open({path: config.out, header, columns, prints: this.#prints}));
 			this.#logger.info({carried: this.plan.carried, out: config.out}, 'resuming');
 		} else {
+			// Earlier results are never lost: a real run keeps the file it would replace (the summary says where).
+			this.keptAside = config.dryRun ? undefined : keepEarlier(config.out);
 			// A dry run changes nothing, so its results need not survive a kill line by line.
 			this.#journal = ResultsJournal.create({path: config.out, header, durable: !config.dryRun});
 		}

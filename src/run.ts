@@ -1,3 +1,4 @@
+import {resolve} from 'node:path';
 import {checkRunConfig, needsNetwork, type RunConfig} from './config.js';
 import {AltbatchError, InputError} from './errors.js';
 import {withRoom} from './csv/journal.js';
@@ -131,6 +132,10 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 		clearInterval(ticker);
 		unfollowInterrupt();
 		await Promise.all(sessionsOf(lanes).map(session => session.close()));
+		if (results.keptAside !== undefined) {
+			ledger?.moved({from: resolve(config.out), to: results.keptAside});
+		}
+
 		await ledger?.close({statuses: tally.statuses, now: new Date(now())});
 	}
 
@@ -142,7 +147,14 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	await sheet?.publish();
 
 	const offlineEstimate = rows.offlineEstimate + (config.dryRun && lanes.size === 0 ? introspectsOfARealRun(config, input.checked?.siteIds ?? new Set()) : 0);
-	const summary = {...summarize({config, tally, lanes, offline, offlineEstimate, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)}), ...config.resume ? {carriedOver: rows.carriedOver} : {}};
+	const settled = [...lanes.values()].reduce((sum, lane) => ({writes: sum.writes + lane.settled.writes, reads: sum.reads + lane.settled.reads}), {writes: 0, reads: 0});
+	const summary: Summary = {
+		...summarize({config, tally, lanes, offline, offlineEstimate, rows: scanned.rows, elapsedMs: Math.max(1, now() - started)}),
+		...config.resume ? {carriedOver: rows.carriedOver} : {},
+		earlierResults: results.keptAside,
+		ledgerRun: ledger?.id,
+		settled: ledger ? settled : undefined,
+	};
 	logger.info({summary}, 'run finished');
 	if (config.report === undefined) {
 		return summary;

@@ -51,6 +51,12 @@ export type Summary = {
 	readonly carriedOver?: number | undefined;
 	/** `--report`: where, and whether it was written (the results stand either way; `error` says why not). */
 	readonly report?: ReportOutcome | undefined;
+	/** Where the earlier results at `out` were kept (a real run never replaces them). */
+	readonly earlierResults?: string | undefined;
+	/** The run's id in the ledger (`undo --run <id>`), when it is on record. */
+	readonly ledgerRun?: string | undefined;
+	/** Pending writes of earlier runs read back and put on record before this run wrote, and the reads it took. */
+	readonly settled?: {readonly writes: number; readonly reads: number} | undefined;
 };
 
 export type ReportOutcome = {readonly path: string; readonly written: boolean; readonly error?: string | undefined};
@@ -152,7 +158,19 @@ export function formatSummary(summary: Summary): string {
 		lines.push(`  stopped early (${summary.stopped.reason}): ${summary.stopped.message}`);
 	}
 
+	if (summary.settled && summary.settled.writes > 0) {
+		lines.push(`  ${plural(summary.settled.writes, 'earlier write')} whose answer never came read back from the site (${plural(summary.settled.reads, 'read')}): on record in the ledger`);
+	}
+
 	lines.push(`Results: ${summary.out}`);
+	if (summary.earlierResults !== undefined) {
+		lines.push(`Earlier results kept: ${summary.earlierResults}`);
+	}
+
+	if (summary.ledgerRun !== undefined) {
+		lines.push(`On record: ${summary.ledgerRun} (altbatch history; altbatch undo --run ${summary.ledgerRun})`);
+	}
+
 	if (summary.report) {
 		lines.push(summary.report.written ? `Report: ${summary.report.path}` : `The report could not be written to ${summary.report.path} (${summary.report.error ?? 'error'}); the results above stand`);
 	}

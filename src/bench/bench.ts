@@ -8,6 +8,7 @@ import {loadavg} from 'node:os';
 import {auditBench} from './audit-bench.js';
 import {cmsBulk} from './cms.js';
 import {agencies, killAndResume, nightly, threeSites, undoCost} from './costs.js';
+import {ledgerCost, settleCost} from './ledger.js';
 import {millionRows} from './million.js';
 import {sheets} from './sheets.js';
 import {burst, otherClient, paced, sharedBudget, unlimited} from './pacing.js';
@@ -41,6 +42,8 @@ const cases: Array<[string, () => Promise<void>]> = [
 	['three-sites', () => threeSites()],
 	['agencies', () => agencies()],
 	['kill', () => killAndResume()],
+	['ledger', () => ledgerCost()],
+	['settle', () => settleCost()],
 	['million', () => millionRows()],
 	['cms', () => cmsBulk()],
 	['sheets', () => sheets()],

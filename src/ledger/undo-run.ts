@@ -1,6 +1,16 @@
 import {mapHeader, type Columns, type EditField} from '../rows/job.js';
-import type {Group} from '../undo.js';
 import {mayHaveLanded, readLedger, type StoredWrite} from './read.js';
+
+/** Everything undo does to one asset and locale: one PATCH at most (undo.ts makes them from a results file, this module from the ledger). */
+export type UndoGroup = {
+	readonly row: number;
+	readonly cells: readonly string[];
+	readonly assetId: string;
+	readonly localeId: string | undefined;
+	readonly siteId: string | undefined;
+	readonly fields: Partial<Record<EditField, {before: string; written: string}>>;
+	unknown: boolean;
+};
 
 /** The columns of `undo --run`'s results (its own results can be undone like any). */
 const HEADER = ['siteId', 'assetId', 'localeId', 'displayName', 'altText'] as const;
@@ -14,11 +24,11 @@ const isEditField = (field: string): field is EditField => field === 'displayNam
  * first write of each field and what its last write sent. The three-way guard then decides each
  * against the site (a write that never landed finds the value before there: `unchanged`).
  */
-export function ledgerGroups({ledger, id, file}: {ledger: string; id: string; file: string}): {columns: Columns; groups: Group[]} {
+export function ledgerGroups({ledger, id, file}: {ledger: string; id: string; file: string}): {columns: Columns; groups: UndoGroup[]} {
 	const columns = mapHeader({header: [...HEADER], file, line: 1});
 	const run = readLedger(ledger).find(r => r.id === id);
-	const groups = new Map<string, Group>();
-	const displayNames = new Map<string, Group>();
+	const groups = new Map<string, UndoGroup>();
+	const displayNames = new Map<string, UndoGroup>();
 	const writes: StoredWrite[] = run?.writes.filter(write => write.target.kind === 'asset' && isEditField(write.field) && mayHaveLanded(write)) ?? [];
 	for (const write of writes) {
 		if (write.target.kind !== 'asset' || !isEditField(write.field)) {
