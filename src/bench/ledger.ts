@@ -46,7 +46,7 @@ export async function ledgerCost(): Promise<void> {
 			's': seconds.toFixed(2),
 			'ms per row': (seconds * 1000 / rows).toFixed(3),
 			'ledger bytes per row': withLedger ? (bytes / rows).toFixed(1) : '-',
-			'time vs no ledger (best of 2)': withLedger && times.without !== undefined ? (times.with! / times.without).toFixed(2) : '-',
+			'time vs no ledger (best of 2)': withLedger && times.without !== undefined ? ((times.with ?? 0) / times.without).toFixed(2) : '-',
 		});
 	}
 }

@@ -83,9 +83,9 @@ export type Line =
 
 export const RUNS_FOLDER = 'runs';
 
-/** `20261202-171752-3f9a1c`: sorts by start time; the random part keeps two runs of one second apart. */
+/** `20261202-171752-042-3f9a1c`: sorts by start time (to the millisecond); the random part keeps two runs of one millisecond apart. */
 export function newRunId(now: Date): string {
-	const stamp = now.toISOString().replace(/\.\d+Z$/, '').replaceAll('-', '').replaceAll(':', '').replace('T', '-');
+	const stamp = now.toISOString().replace(/Z$/, '').replaceAll('-', '').replaceAll(':', '').replace('T', '-').replace('.', '-');
 	return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
