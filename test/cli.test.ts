@@ -166,7 +166,8 @@ describe('the altbatch command', () => {
 		const site = makeSite({label: 'cli-full-disk', count: 60});
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 200, windowMs: 1000}});
 		const dir = await tempDir();
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText', 'note'], ...assetIds(site).map((id, i) => [id, `alt ${i}`, 'n'.repeat(120)])]);
+		// Rows with a long note: the results file, not the ledger (about 240 bytes a row), is the file that fills up first.
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText', 'note'], ...assetIds(site).map((id, i) => [id, `alt ${i}`, 'n'.repeat(400)])]);
 		const out = join(dir, 'jobs.results.csv');
 		const env = {WEBFLOW_TOKEN: TOKEN};
 		const full = await runCli(['run', input, '--api-base', sandbox.url, '--concurrency', '2'], {env, fileSizeLimitKb: 4});
