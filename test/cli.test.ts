@@ -221,7 +221,8 @@ describe('the altbatch command', () => {
 	});
 
 	it('refuses a second run on the same results file, naming the holder, and takes over a killed run\'s lock', async () => {
-		const site = makeSite({label: 'cli-lock', count: 30});
+		// 60 rows at 10/s: the first run is still going (about 6 s) while a loaded machine starts the second.
+		const site = makeSite({label: 'cli-lock', count: 60});
 		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 10, windowMs: 1000}});
 		const dir = await tempDir();
 		const input = await writeCsv(join(dir, 'jobs.csv'), jobsFor(site, {altText: () => 'alt'}));
