@@ -5,11 +5,11 @@ const owners = [
 	['got', 'src/webflow/client.ts'],
 	['p-queue', 'src/schedule/pool.ts'],
 	['bottleneck', 'src/schedule/limiter.ts'],
-	['csv-parse', 'src/csv/parse.ts'],
-	['csv-stringify', 'src/csv/stringify.ts'],
+	['csv-parse', 'src/files/csv/parse.ts'],
+	['csv-stringify', 'src/files/csv/stringify.ts'],
 	['pino', 'src/logger.ts'],
 	['pino-pretty', 'src/logger.ts'],
-	['exceljs', 'src/xlsx.ts'],
+	['exceljs', 'src/files/xlsx.ts'],
 ];
 
 export default tseslint.config(

@@ -1,25 +1,25 @@
 #!/usr/bin/env node
 import {once} from 'node:events';
 import {readFileSync} from 'node:fs';
-import {audit, auditFiles, type AuditConfig} from './audit.js';
-import {formatAuditSummary} from './audit-report.js';
+import {audit, auditFiles, type AuditConfig} from './commands/audit/audit.js';
+import {formatAuditSummary} from './commands/audit/report.js';
 import {hostname} from 'node:os';
-import {completionScript} from './completion.js';
-import {parseCommandLine, type OutputConfig, type RunConfig, type SandboxConfig} from './config.js';
-import {demo} from './demo.js';
+import {completionScript} from './cli/completion.js';
+import {parseCommandLine, type OutputConfig, type RunConfig, type SandboxConfig} from './cli/config.js';
+import {demo} from './commands/demo.js';
 import {AltbatchError} from './errors.js';
-import {exportFiles, exportSite, type ExportConfig} from './export.js';
-import {formatHelp} from './help.js';
-import {formatHistory, history} from './history.js';
-import {lockResults} from './lock.js';
+import {exportFiles, exportSite, type ExportConfig} from './commands/export.js';
+import {formatHelp} from './cli/help.js';
+import {formatHistory, history} from './commands/history.js';
+import {lockResults} from './files/lock.js';
 import {createLogger, type Logger} from './logger.js';
-import {assertFilesSafe} from './paths.js';
+import {assertFilesSafe} from './files/paths.js';
 import {PROBLEM_STATUSES} from './rows/result.js';
-import {run, runFiles, type Progress, type StopReason, type Summary} from './run.js';
+import {run, runFiles, type Progress, type StopReason, type Summary} from './commands/run.js';
 import {loadSeed} from './sandbox/seed.js';
 import {Sandbox, siteTokens} from './sandbox/server.js';
-import {formatExportSummary, formatProgress, formatSummary} from './summary.js';
-import {undo} from './undo.js';
+import {formatExportSummary, formatProgress, formatSummary} from './report/summary.js';
+import {undo} from './commands/undo.js';
 
 const version = () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version;
 

@@ -1,6 +1,6 @@
 import pino, {type Logger} from 'pino';
 import {prettyFactory} from 'pino-pretty';
-import type {LogLevel} from './options.js';
+import type {LogLevel} from './cli/options.js';
 
 export type {Logger} from 'pino';
 

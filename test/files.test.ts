@@ -3,13 +3,13 @@ import {link, mkdir, open, readdir, readFile, stat, symlink, utimes, writeFile} 
 import {hostname} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {DEFAULTS} from '../src/config.js';
-import {exportSite} from '../src/export.js';
-import {lockResults} from '../src/lock.js';
+import {DEFAULTS} from '../src/cli/config.js';
+import {exportSite} from '../src/commands/export.js';
+import {lockResults} from '../src/files/lock.js';
 import {silentLogger} from '../src/logger.js';
 import {newAsset, objectId} from '../src/sandbox/state.js';
 import {assetIds, CLI, jobsFor, makeSite, patchesSent, runCli, runJob, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
-import {parseStrict} from './csv/rfc4180.js';
+import {parseStrict} from './files/csv/rfc4180.js';
 
 const TOKEN = 'sandbox-token';
 const FAST = {count: 2000, windowMs: 1000};

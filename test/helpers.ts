@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {afterEach} from 'vitest';
-import {readResults} from '../src/csv/journal.js';
+import {readResults} from '../src/files/csv/journal.js';
 import {Sandbox, type LoggedRequest, type SandboxOptions} from '../src/sandbox/server.js';
 import {newAsset, newSite, objectId, type SandboxSite} from '../src/sandbox/state.js';
 
@@ -121,9 +121,9 @@ export async function until(predicate: () => boolean | Promise<boolean>, timeout
 	}
 }
 
-import {defaultRunConfig, type RunConfig} from '../src/config.js';
+import {defaultRunConfig, type RunConfig} from '../src/cli/config.js';
 import {silentLogger} from '../src/logger.js';
-import {run, type RunHooks, type Summary} from '../src/run.js';
+import {run, type RunHooks, type Summary} from '../src/commands/run.js';
 
 /** A run config for tests: fast backoff, the sandbox's URL and token. */
 export function runConfig(overrides: Partial<RunConfig> & {input: string}): RunConfig {

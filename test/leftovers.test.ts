@@ -1,8 +1,8 @@
 import {readdir, readFile, stat, utimes, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {temporaryBeside} from '../src/csv/write.js';
-import {lockPath} from '../src/lock.js';
+import {temporaryBeside} from '../src/files/csv/write.js';
+import {lockPath} from '../src/files/lock.js';
 import {objectId} from '../src/sandbox/state.js';
 import {jobsFor, makeSite, runCli, spawnCli, startSandbox, tempDir, until, writeCsv} from './helpers.js';
 

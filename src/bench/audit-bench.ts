@@ -8,8 +8,8 @@
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {audit, type AuditConfig} from '../audit.js';
-import {DEFAULTS} from '../options.js';
+import {audit, type AuditConfig} from '../commands/audit/audit.js';
+import {DEFAULTS} from '../cli/options.js';
 import {silentLogger} from '../logger.js';
 import {addComponent, addPage, imageNode, nodeId, textNode, type SandboxNode} from '../sandbox/pages.js';
 import {Sandbox} from '../sandbox/server.js';

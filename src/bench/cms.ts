@@ -1,7 +1,7 @@
 import {rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {silentLogger} from '../logger.js';
-import {run} from '../run.js';
+import {run} from '../commands/run.js';
 import {addGalleryCollection} from '../sandbox/cms-demo.js';
 import type {ImageValue} from '../sandbox/cms.js';
 import {mulberry32} from '../sandbox/faults.js';

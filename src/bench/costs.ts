@@ -8,8 +8,8 @@ import {createWriteStream} from 'node:fs';
 import {rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {silentLogger} from '../logger.js';
-import {run} from '../run.js';
-import {undo} from '../undo.js';
+import {run} from '../commands/run.js';
+import {undo} from '../commands/undo.js';
 import {Sandbox} from '../sandbox/server.js';
 import {benchDir, CLI, cliRun, config, site, table, writeJobs, type CliSummary} from './support.js';
 

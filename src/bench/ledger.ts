@@ -7,7 +7,7 @@ import {readdir, rm} from 'node:fs/promises';
 import {join} from 'node:path';
 import {RunLedger} from '../ledger/ledger.js';
 import {silentLogger} from '../logger.js';
-import {run} from '../run.js';
+import {run} from '../commands/run.js';
 import {Sandbox} from '../sandbox/server.js';
 import {benchDir, config, site, table, writeJobs} from './support.js';
 

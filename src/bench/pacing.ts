@@ -6,7 +6,7 @@
 import {rm} from 'node:fs/promises';
 import {join} from 'node:path';
 import {silentLogger} from '../logger.js';
-import {run} from '../run.js';
+import {run} from '../commands/run.js';
 import type {Rate} from '../schedule/rate.js';
 import {Sandbox, type SandboxOptions} from '../sandbox/server.js';
 import {benchDir, CaseFailed, cliRun, config, ratio, sentDuringRetryAfter, site, spanMs, startRedis, table, utilisation, windowsNeedMs, writeJobs} from './support.js';

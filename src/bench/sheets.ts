@@ -1,6 +1,6 @@
 import {rm} from 'node:fs/promises';
 import {join} from 'node:path';
-import {XlsxWriter} from '../xlsx.js';
+import {XlsxWriter} from '../files/xlsx.js';
 import {benchDir, runAlone, table, writeLines} from './support.js';
 
 const SHEET_ROWS = 100_000;

@@ -9,7 +9,7 @@ import {mkdtemp} from 'node:fs/promises';
 import {createConnection} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {defaultRunConfig, type RunConfig} from '../config.js';
+import {defaultRunConfig, type RunConfig} from '../cli/config.js';
 import type {Rate} from '../schedule/rate.js';
 import type {LoggedRequest, Sandbox} from '../sandbox/server.js';
 import {newAsset, newSite, objectId} from '../sandbox/state.js';
@@ -129,8 +129,8 @@ export type AloneResult = {rows: number; statuses: Record<string, number>; secon
 export async function runAlone(overrides: Partial<RunConfig> & {input: string}, nodeArgs: string[] = []): Promise<AloneResult> {
 	const module = (name: string) => JSON.stringify(new URL(`../${name}`, import.meta.url).href);
 	const script = `
-		const {run} = await import(${module('run.js')});
-		const {defaultRunConfig} = await import(${module('config.js')});
+		const {run} = await import(${module('commands/run.js')});
+		const {defaultRunConfig} = await import(${module('cli/config.js')});
 		const {silentLogger} = await import(${module('logger.js')});
 		const overrides = ${JSON.stringify(overrides)};
 		const started = performance.now();

@@ -1,6 +1,6 @@
 import {existsSync, linkSync, renameSync, statSync} from 'node:fs';
 import {basename, dirname, extname, join} from 'node:path';
-import {resolvedPath} from '../paths.js';
+import {resolvedPath} from '../files/paths.js';
 
 /** `20261202-171752`: when the earlier file was last written, UTC. */
 function stamp(mtimeMs: number): string {

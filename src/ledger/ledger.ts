@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto';
 import {closeSync, fsync, mkdirSync, openSync} from 'node:fs';
 import {join} from 'node:path';
 import {AltbatchError} from '../errors.js';
-import {writeAll} from '../csv/write.js';
+import {writeAll} from '../files/csv/write.js';
 
 /**
  * The ledger: every write altbatch sends, on record before it leaves (product.md, "Every write on

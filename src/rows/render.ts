@@ -2,7 +2,7 @@ import {altTextWarnings} from './warnings.js';
 
 /**
  * Which alt text renders where an image renders, and what is wrong with it. Pure: the audit
- * (src/audit.ts) reads the site, this decides.
+ * (src/commands/audit/read.ts) reads the site, this decides.
  */
 
 export type AltSource = 'asset' | 'cms' | 'element' | 'component' | 'none';

@@ -1,4 +1,4 @@
-import {readCsvFile} from '../csv/input.js';
+import {readCsvFile} from '../files/csv/input.js';
 import {InputError} from '../errors.js';
 import {finishCmsSeed, seedCmsRow} from './seed-cms.js';
 import {newAsset, newSite, objectId, type SandboxSite} from './state.js';

@@ -1,4 +1,4 @@
-import type {ApiReply} from '../reply.js';
+import type {ApiReply} from '../engine/reply.js';
 import type {Pacer} from './pacer.js';
 import type {RateReply} from './rate.js';
 import {sleep, StoppedError, WaitTooLongError} from './sleep.js';

@@ -2,9 +2,9 @@ import http from 'node:http';
 import https from 'node:https';
 import got, {type Got, type RequestError} from 'got';
 import {apiCode} from '../errors.js';
-import type {ApiReply, RateHeaders} from '../reply.js';
+import type {ApiReply, RateHeaders} from '../engine/reply.js';
 
-export type {ApiReply, RateHeaders} from '../reply.js';
+export type {ApiReply, RateHeaders} from '../engine/reply.js';
 
 export type AssetPatch = {
 	readonly assetId: string;

@@ -1,7 +1,7 @@
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {readCsvFile} from '../../src/csv/input.js';
+import {readCsvFile} from '../../src/files/csv/input.js';
 import {siteTokens, type Sandbox} from '../../src/sandbox/server.js';
 import {assetIds, makeSite, patchesSent, results, runCli, runJob, startSandbox, tempDir, text, writeCsv} from '../helpers.js';
 

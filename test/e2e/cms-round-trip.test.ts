@@ -1,13 +1,13 @@
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {DEFAULTS} from '../../src/config.js';
-import {readCsvFile} from '../../src/csv/input.js';
-import {exportSite} from '../../src/export.js';
+import {DEFAULTS} from '../../src/cli/config.js';
+import {readCsvFile} from '../../src/files/csv/input.js';
+import {exportSite} from '../../src/commands/export.js';
 import {silentLogger} from '../../src/logger.js';
 import {addDemoCollections} from '../../src/sandbox/cms-demo.js';
 import type {ImageValue} from '../../src/sandbox/cms.js';
 import {demoSite} from '../../src/sandbox/state.js';
-import {undo} from '../../src/undo.js';
+import {undo} from '../../src/commands/undo.js';
 import {results, runConfig, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
 const FAST = {count: 100_000, windowMs: 1000};

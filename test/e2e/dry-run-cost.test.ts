@@ -1,7 +1,7 @@
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {EXAMPLE_JOBS} from '../../src/demo.js';
+import {EXAMPLE_JOBS} from '../../src/commands/demo.js';
 import {siteTokens, type Sandbox} from '../../src/sandbox/server.js';
 import {assetIds, makeSite, runCli, startSandbox, tempDir, writeCsv} from '../helpers.js';
 

@@ -1,6 +1,6 @@
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {demo} from '../../src/demo.js';
+import {demo} from '../../src/commands/demo.js';
 import {silentLogger} from '../../src/logger.js';
 import {results, tempDir} from '../helpers.js';
 

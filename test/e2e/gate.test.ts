@@ -1,8 +1,8 @@
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {DEFAULTS} from '../../src/config.js';
-import {readCsvFile} from '../../src/csv/input.js';
-import {exportSite} from '../../src/export.js';
+import {DEFAULTS} from '../../src/cli/config.js';
+import {readCsvFile} from '../../src/files/csv/input.js';
+import {exportSite} from '../../src/commands/export.js';
 import {silentLogger} from '../../src/logger.js';
 import {WARNING_CODES} from '../../src/rows/warnings.js';
 import {makeSite, patchesSent, results, runCli, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';

@@ -1,10 +1,10 @@
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {DEFAULTS} from '../../src/config.js';
-import {readCsvFile} from '../../src/csv/input.js';
-import {exportSite} from '../../src/export.js';
+import {DEFAULTS} from '../../src/cli/config.js';
+import {readCsvFile} from '../../src/files/csv/input.js';
+import {exportSite} from '../../src/commands/export.js';
 import {silentLogger} from '../../src/logger.js';
-import {undo} from '../../src/undo.js';
+import {undo} from '../../src/commands/undo.js';
 import {makeSite, patchesSent, results, runConfig, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
 const FAST = {count: 5000, windowMs: 1000};

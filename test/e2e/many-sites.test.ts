@@ -2,7 +2,7 @@ import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {objectId} from '../../src/sandbox/state.js';
-import type {Summary} from '../../src/summary.js';
+import type {Summary} from '../../src/report/summary.js';
 import {assetIds, makeSite, runCli, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
 describe('200 sites at a glance', () => {

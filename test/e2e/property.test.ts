@@ -5,7 +5,7 @@ import {AltbatchError, InputError} from '../../src/errors.js';
 import {mulberry32} from '../../src/sandbox/faults.js';
 import {objectId} from '../../src/sandbox/state.js';
 import {runCli, runJob, tempDir} from '../helpers.js';
-import {parseStrict} from '../csv/rfc4180.js';
+import {parseStrict} from '../files/csv/rfc4180.js';
 
 const TEXTS = ['A red bicycle', 'Un vélo rouge, contre un mur', 'He said "hi"', 'Line one\nline two', '=SUM(A1)', '\'@x', '  ', '', 'IMG_1234', 'émoji 🚲', 'tab\there', 'semi;colon'];
 

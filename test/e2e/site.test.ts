@@ -1,9 +1,9 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {exportSite} from '../../src/export.js';
+import {exportSite} from '../../src/commands/export.js';
 import {silentLogger} from '../../src/logger.js';
-import {DEFAULTS} from '../../src/config.js';
+import {DEFAULTS} from '../../src/cli/config.js';
 import {assetIds, makeSite, patchesSent, results, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
 const FAST = {count: 2000, windowMs: 1000};

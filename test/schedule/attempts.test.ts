@@ -1,7 +1,7 @@
 import {afterEach, describe, expect, it} from 'vitest';
 import {apiCode} from '../../src/errors.js';
 import {silentLogger} from '../../src/logger.js';
-import type {ApiReply} from '../../src/reply.js';
+import type {ApiReply} from '../../src/engine/reply.js';
 import {backoffMs, Reachability, withRetries, type RetryPolicy} from '../../src/schedule/attempts.js';
 import {Pacer} from '../../src/schedule/pacer.js';
 

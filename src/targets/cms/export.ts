@@ -1,4 +1,4 @@
-import type {SiteShare} from '../../site.js';
+import type {SiteShare} from '../assets/read.js';
 import {imagesOf} from './merge.js';
 import {readCollection, readCollections, variantKey, type ReadFailure, type Request} from './read.js';
 

@@ -1,4 +1,4 @@
-import type {ApiReply} from '../../reply.js';
+import type {ApiReply} from '../../engine/reply.js';
 import type {Attempted} from '../../schedule/attempts.js';
 import {ITEMS_PER_WRITE as PAGE, type WebflowClient} from '../../webflow/client.js';
 import type {FieldType, ItemState} from './merge.js';

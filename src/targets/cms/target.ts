@@ -1,9 +1,9 @@
-import type {RunConfig} from '../../config.js';
+import type {RunConfig} from '../../cli/config.js';
 import type {Logger} from '../../logger.js';
 import type {Outcome} from '../../rows/result.js';
 import type {Attempted} from '../../schedule/attempts.js';
-import type {Session} from '../../session.js';
-import type {SiteShare} from '../../site.js';
+import type {Session} from '../../engine/session.js';
+import type {SiteShare} from '../assets/read.js';
 import {ITEMS_PER_WRITE} from '../../webflow/client.js';
 import type {RowTarget} from '../target.js';
 import {planItem, type CmsJob, type ItemPlan, type Live} from './merge.js';

@@ -1,0 +1,127 @@
+import {closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync} from 'node:fs';
+import {randomBytes} from 'node:crypto';
+import {basename, dirname, join} from 'node:path';
+import {resolvedPath} from '../paths.js';
+import {hash53} from '../../rows/hash.js';
+
+/**
+ * Writes all of `data` at the file's position: `writeSync` may write less than asked (a file-size
+ * limit, a full disk), and the rest is written again until done or the write fails.
+ */
+export function writeAll(fd: number, data: string | Uint8Array): void {
+	const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+	let done = 0;
+	while (done < bytes.length) {
+		done += writeSync(fd, bytes, done, bytes.length - done);
+	}
+}
+
+/** Makes a rename in `folder` survive a power cut (where the platform can sync a folder). */
+function syncFolder(folder: string): void {
+	let fd: number | undefined;
+	try {
+		fd = openSync(folder, 'r');
+		fsyncSync(fd);
+	} catch {
+		// Some platforms and file systems cannot sync a folder; the data itself was synced.
+	} finally {
+		if (fd !== undefined) {
+			closeSync(fd);
+		}
+	}
+}
+
+/** Our temporary files: `.altbatch-<tag of the file they become>-<random>.tmp`. */
+const TEMPORARY = /^\.altbatch-([\da-z]+)-[\da-f]+\.tmp$/;
+
+/** A short tag of a file's name: its temporary files carry it, so a sweep knows whose they are. */
+function temporaryTag(name: string): string {
+	return hash53(name).toString(36);
+}
+
+/**
+ * A temporary name beside the real file `path` stands for (symlinks followed: same folder, so the
+ * rename is atomic, and the same folder as its lock), short whatever the name, tagged with the
+ * file's name.
+ */
+export function temporaryBeside(path: string): string {
+	const real = resolvedPath(path);
+	return join(dirname(real), `.altbatch-${temporaryTag(basename(real))}-${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Puts a finished temporary file in place of `path` (through a symlink: in place of its target) and syncs the folder. */
+export function replaceWith(temporary: string, path: string): void {
+	const real = resolvedPath(path);
+	renameSync(temporary, real);
+	syncFolder(dirname(real));
+}
+
+/**
+ * Removes the temporary files in `folder` that belong to the files named in `names` (a killed
+ * run's, left behind): only ours (by name), and only for files the caller knows no live run writes.
+ */
+export function sweepTemporaries({folder, names, olderThan}: {folder: string; names: Iterable<string>; olderThan: number}): void {
+	const tags = new Set([...names].map(name => temporaryTag(name)));
+	let entries: string[];
+	try {
+		entries = readdirSync(folder);
+	} catch {
+		return;
+	}
+
+	for (const entry of entries) {
+		const tag = TEMPORARY.exec(entry)?.[1];
+		if (tag !== undefined && tags.has(tag)) {
+			try {
+				if (statSync(join(folder, entry)).mtimeMs < olderThan) {
+					rmSync(join(folder, entry), {force: true});
+				}
+			} catch {
+				// Gone already.
+			}
+		}
+	}
+}
+
+/**
+ * A whole file, written to a temporary file beside it, synced and renamed into place: the file is
+ * complete or as it was. A failed write removes the temporary file.
+ */
+export function writeFileAtomically(path: string, chunks: Iterable<string | Uint8Array>): void {
+	const real = resolvedPath(path);
+	const temporary = temporaryBeside(real);
+	const fd = openSync(temporary, 'wx');
+	try {
+		try {
+			// Chunks are copied into one buffer and written a megabyte at a time.
+			const out = Buffer.allocUnsafe(1 << 20);
+			let used = 0;
+			for (const chunk of chunks) {
+				const length = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+				if (used + length > out.length) {
+					writeAll(fd, out.subarray(0, used));
+					used = 0;
+				}
+
+				if (length > out.length) {
+					writeAll(fd, chunk);
+				} else if (typeof chunk === 'string') {
+					used += out.write(chunk, used);
+				} else {
+					out.set(chunk, used);
+					used += length;
+				}
+			}
+
+			writeAll(fd, out.subarray(0, used));
+			fsyncSync(fd);
+		} finally {
+			closeSync(fd);
+		}
+
+		replaceWith(temporary, real);
+	} catch (error) {
+		rmSync(temporary, {force: true});
+		throw error;
+	}
+}

@@ -1,0 +1,37 @@
+import {readFile, writeFile} from 'node:fs/promises';
+import {join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {readResults, ResultsJournal} from '../../../src/files/csv/journal.js';
+import {tempDir} from '../../helpers.js';
+
+const HEADER = ['row', 'assetId', 'altText', 'status'];
+
+describe('the results journal', () => {
+	it('drops a last line torn by a kill, and keeps every whole line before it', async () => {
+		const dir = await tempDir();
+		const path = join(dir, 'out.csv');
+		await writeFile(path, 'row,assetId,altText,status\r\n2,a,one,updated\r\n3,b,"two,\r\nlines",updated\r\n4,c,thr');
+		const {rows} = await readResults(path);
+		expect([...rows.keys()]).toEqual([2, 3]);
+		expect(rows.get(3)!.values.get('altText')).toBe('two,\r\nlines');
+	});
+
+	it('drops a last record torn inside a quoted cell', async () => {
+		const dir = await tempDir();
+		const path = join(dir, 'out.csv');
+		await writeFile(path, 'row,assetId,altText,status\r\n2,a,one,updated\r\n3,b,"two\r\nli');
+		const {rows} = await readResults(path);
+		expect([...rows.keys()]).toEqual([2]);
+	});
+
+	it('writes rows that finish out of order back in input order, one line per row', async () => {
+		const dir = await tempDir();
+		const path = join(dir, 'out.csv');
+		const journal = ResultsJournal.create({path, header: HEADER});
+		journal.write(['3', 'b', 'two', 'updated']);
+		journal.write(['2', 'a', 'one', 'updated']);
+		expect(await readFile(path, 'utf8')).toBe('row,assetId,altText,status\r\n3,b,two,updated\r\n2,a,one,updated\r\n');
+		await journal.finish({lastRow: 3});
+		expect(await readFile(path, 'utf8')).toBe('row,assetId,altText,status\r\n2,a,one,updated\r\n3,b,two,updated\r\n');
+	});
+});
