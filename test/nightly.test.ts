@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs';
 import {mkdir, readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-// js-yaml comes with the dev tools already (eslint's config loader); no YAML dependency of our own.
+// js-yaml: a devDependency of its own (the workflow file is YAML; parsing it by hand would be a YAML parser of our own).
 import {load} from 'js-yaml';
 import {describe, expect, it} from 'vitest';
 import {objectId} from '../src/sandbox/state.js';
