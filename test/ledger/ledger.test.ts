@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest';
 import {ledgerDir, RunLedger} from '../../src/ledger/ledger.js';
 import {readRunFile} from '../../src/ledger/read.js';
 import type {SandboxSite} from '../../src/sandbox/state.js';
-import {parseCommandLine} from '../../src/cli/config.js';
+import {parseCommandLine} from '../../src/cli/command-line.js';
 import {history} from '../../src/commands/history.js';
 import {silentLogger} from '../../src/logger.js';
 import {undo} from '../../src/commands/undo.js';
