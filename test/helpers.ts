@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {afterEach} from 'vitest';
-import {readResults} from '../src/files/csv/journal.js';
+import {readResults} from '../src/files/csv/read-back.js';
 import {Sandbox, type LoggedRequest, type SandboxOptions} from '../src/sandbox/server.js';
 import {newAsset, newSite, objectId, type SandboxSite} from '../src/sandbox/state.js';
 

@@ -1,4 +1,4 @@
-import {writeCsvFile} from '../files/csv/journal.js';
+import {writeCsvFile} from '../files/csv/write.js';
 import {AltbatchError} from '../errors.js';
 import {lockPath} from '../files/lock.js';
 import type {Logger} from '../logger.js';

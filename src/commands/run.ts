@@ -1,7 +1,7 @@
 import {resolve} from 'node:path';
 import {checkRunConfig, needsNetwork, type RunConfig} from '../cli/config.js';
 import {AltbatchError, InputError} from '../errors.js';
-import {withRoom} from '../files/csv/journal.js';
+import {withRoom} from '../files/csv/in-order.js';
 import {checkInput, type CheckedInput, type JobSource} from '../files/input-check.js';
 import type {Logger} from '../logger.js';
 import {decideUnseen} from '../rows/decide.js';

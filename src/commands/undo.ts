@@ -1,7 +1,7 @@
 import {checkRunConfig, type RunConfig} from '../cli/config.js';
 import {sniffFile} from '../files/csv/decode.js';
 import {detectDelimiter, readCsvFile} from '../files/csv/input.js';
-import {streamResults} from '../files/csv/journal.js';
+import {streamResults} from '../files/csv/read-back.js';
 import {InputError, UsageError} from '../errors.js';
 import type {CheckedInput} from '../files/input-check.js';
 import {CLEARED_CODE} from '../engine/lane.js';

@@ -1,4 +1,6 @@
-import {columnMap, ResultsJournal, streamResults, withRoom} from '../files/csv/journal.js';
+import {withRoom} from '../files/csv/in-order.js';
+import {columnMap, ResultsJournal} from '../files/csv/journal.js';
+import {streamResults} from '../files/csv/read-back.js';
 import {statSync} from 'node:fs';
 import {UsageError} from '../errors.js';
 import {hash53} from '../rows/hash.js';

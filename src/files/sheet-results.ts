@@ -1,5 +1,5 @@
 import {closeSync, existsSync, fsyncSync, openSync, rmSync} from 'node:fs';
-import {streamResults} from './csv/journal.js';
+import {streamResults} from './csv/read-back.js';
 import {csvLine} from './csv/stringify.js';
 import {replaceWith, temporaryBeside, writeAll} from './csv/write.js';
 import {AltbatchError} from '../errors.js';

@@ -1,5 +1,5 @@
 import {readCsvFile} from '../../files/csv/input.js';
-import {writeCsvFile} from '../../files/csv/journal.js';
+import {writeCsvFile} from '../../files/csv/write.js';
 import {AltbatchError, InputError} from '../../errors.js';
 import {readSite, type SiteRead} from './read.js';
 import {writeAuditReport, type AuditSiteSummary, type AuditSummary} from './report.js';

@@ -3,6 +3,7 @@ import {randomBytes} from 'node:crypto';
 import {basename, dirname, join} from 'node:path';
 import {resolvedPath} from '../paths.js';
 import {hash53} from '../../rows/hash.js';
+import {csvLine} from './stringify.js';
 
 /**
  * Writes all of `data` at the file's position: `writeSync` may write less than asked (a file-size
@@ -124,4 +125,17 @@ export function writeFileAtomically(path: string, chunks: Iterable<string | Uint
 		rmSync(temporary, {force: true});
 		throw error;
 	}
+}
+
+/** A whole CSV file, written to a temporary file and renamed into place (never half a file). */
+export function writeCsvFile({path, rows, bom = false}: {path: string; rows: Iterable<readonly string[]>; bom?: boolean}): void {
+	writeFileAtomically(path, (function * () {
+		if (bom) {
+			yield '\uFEFF';
+		}
+
+		for (const row of rows) {
+			yield csvLine(row);
+		}
+	})());
 }

@@ -1,7 +1,8 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {readResults, ResultsJournal} from '../../../src/files/csv/journal.js';
+import {ResultsJournal} from '../../../src/files/csv/journal.js';
+import {readResults} from '../../../src/files/csv/read-back.js';
 import {tempDir} from '../../helpers.js';
 
 const HEADER = ['row', 'assetId', 'altText', 'status'];
