@@ -5,7 +5,8 @@ import {streamResults} from '../files/csv/read-back.js';
 import {InputError, UsageError} from '../errors.js';
 import type {CheckedInput} from '../files/input-check.js';
 import {CLEARED_CODE} from '../engine/lane.js';
-import {ledgerGroups} from '../ledger/undo-run.js';
+import type {StoredWrite} from '../ledger/read.js';
+import {ledgerGroups, ledgerWritesOf, takeWrite, type UndoGroup} from '../ledger/undo-run.js';
 import {neutralize, unneutralize} from '../rows/formula.js';
 import {EDIT_FIELDS, jobKey, mapHeader, toJob, withProblem, type Columns, type EditField, type Job, type RowProblem} from '../rows/job.js';
 import {sameText} from '../rows/text.js';
@@ -16,18 +17,8 @@ const PREVIOUS = {displayName: 'previous_display_name', altText: 'previous_alt_t
 /** One field to put back: the value before the run's first write to it, and what the run's last write left. */
 type Restore = {before: string; written: string};
 
-/** Everything undo does to one asset and locale: one PATCH at most. */
-export type Group = {
-	readonly row: number;
-	readonly cells: readonly string[];
-	readonly assetId: string;
-	readonly localeId: string | undefined;
-	readonly siteId: string | undefined;
-	readonly fields: Partial<Record<EditField, Restore>>;
-	unknown: boolean;
-	/** A CMS row's image (its alt is put back staged, and live where the run wrote it live). */
-	readonly cms?: Job['cms'];
-};
+/** Everything undo does to one asset and locale (one PATCH at most), or to one CMS image (staged, and live where the run wrote it live). */
+export type Group = UndoGroup;
 
 /**
  * `altbatch undo <results.csv>`: for every `updated` row of a run, puts back what the site held
@@ -46,9 +37,9 @@ export async function undo(config: RunConfig, hooks: RunHooks): Promise<Summary>
 	// `undo --run <id>` / `--last`: the run's writes from the ledger (`input` is its ledger file).
 	const {columns, groups} = config.undoOf !== undefined && config.ledger !== undefined
 		? ledgerGroups({ledger: config.ledger, id: config.undoOf, file: config.input})
-		: await readRun(config.input);
+		: await readRun(config.input, config.ledger === undefined ? undefined : ledgerWritesOf({ledger: config.ledger, apiBase: config.apiBase, results: config.input}));
 	const jobs = groups.map(group => toUndoJob({group, columns}))
-		.filter(job => job.problem !== undefined || job.displayName !== undefined || job.altText !== undefined);
+		.filter(job => job.problem !== undefined || job.displayName !== undefined || job.altText !== undefined || (job.cms?.undoLive !== undefined && job.cms.undoLive !== null));
 	const localesBySite = new Map<string, Set<string>>();
 	for (const job of jobs) {
 		if (job.siteId !== undefined && !job.problem) {
@@ -81,13 +72,18 @@ export async function undo(config: RunConfig, hooks: RunHooks): Promise<Summary>
 
 /**
  * The run's results, read: its jobs columns (every column before `status`, without the export's
- * base columns, which undo's own results do not need) and the groups of `updated` rows.
+ * base columns, which undo's own results do not need) and the groups of `updated` rows. Where the
+ * ledger knows the run (`onRecord`: its writes that may be on the site, by row), a row's writes are
+ * taken from there, whatever its status: a row that said `failed` whose write landed (a timeout, a
+ * truncated answer) is taken back too, and a CMS image's live item gets its own value back.
  */
-async function readRun(path: string): Promise<{columns: Columns; groups: Group[]}> {
+async function readRun(path: string, onRecord: ReadonlyMap<number, readonly StoredWrite[]> | undefined): Promise<{columns: Columns; groups: Group[]}> {
 	const notResults = () => new InputError({file: path, line: 1, code: 'input_not_results', message: 'is not the results of an altbatch run that records previous values (it needs the row, status, previous_display_name and previous_alt_text columns)'});
 	let header: string[] | undefined;
 	let statusAt = -1;
 	const updated = new Map<number, string[]>();
+	// Rows not `updated` whose writes the ledger says may be on the site.
+	const landed = new Map<number, string[]>();
 	try {
 		await readResultsAsSaved({
 			path,
@@ -111,8 +107,14 @@ async function readRun(path: string): Promise<{columns: Columns; groups: Group[]
 				// A journal may hold a row twice (a kill, then --resume): its last line wins.
 				if (fields[statusAt] === 'updated') {
 					updated.set(row, fields);
+					landed.delete(row);
 				} else {
 					updated.delete(row);
+					if (onRecord?.has(row)) {
+						landed.set(row, fields);
+					} else {
+						landed.delete(row);
+					}
 				}
 			},
 		});
@@ -137,18 +139,29 @@ async function readRun(path: string): Promise<{columns: Columns; groups: Group[]
 	const at = (name: string) => all.lastIndexOf(name);
 	const groups = new Map<string, Group>();
 	const displayNames = new Map<string, Group>();
-	for (const [row, fields] of [...updated].sort((a, b) => a[0] - b[0])) {
+	for (const [row, fields] of [...updated, ...landed].sort((a, b) => a[0] - b[0])) {
 		const job = toJob({columns: runColumns, fields: fields.slice(1, statusAt), row, line: row});
 		// An undo's row that cleared alt text has no value in its cells (the code says it was cleared).
 		if (job.problem && job.problem.code !== 'nothing_to_update') {
 			continue;
 		}
 
+		const writes = onRecord?.get(row);
 		let group = groups.get(jobKey(job));
 		if (!group) {
 			const cells = keep.map(i => fields[1 + i] ?? '');
-			group = {row, cells, assetId: job.assetId, localeId: job.localeId, siteId: job.siteId, fields: {}, unknown: false, cms: job.cms};
+			// Where the ledger has this row's writes, a live item it does not name was not written by the run.
+			const cms = job.cms && writes !== undefined ? {...job.cms, undoLive: null} : job.cms;
+			group = {row, cells, assetId: job.assetId, localeId: job.localeId, siteId: job.siteId, fields: {}, unknown: false, cms};
 			groups.set(jobKey(job), group);
+		}
+
+		if (writes !== undefined) {
+			for (const write of writes) {
+				takeWrite({group, write, displayNames});
+			}
+
+			continue;
 		}
 
 		// An asset always has a display name: an empty previous one means the run did not read the site.
@@ -177,7 +190,7 @@ async function readRun(path: string): Promise<{columns: Columns; groups: Group[]
 		}
 	}
 
-	return {columns, groups: [...groups.values()].filter(g => g.unknown || Object.keys(g.fields).length > 0).sort((a, b) => a.row - b.row)};
+	return {columns, groups: [...groups.values()].filter(g => g.unknown || Object.keys(g.fields).length > 0 || (g.cms?.undoLive !== undefined && g.cms.undoLive !== null)).sort((a, b) => a.row - b.row)};
 }
 
 /**

@@ -2,6 +2,8 @@ import type {RunConfig} from '../cli/config.js';
 import {writesOf, writeOutcome} from '../ledger/hook.js';
 import type {RunLedger} from '../ledger/ledger.js';
 import {settlePending} from '../ledger/settle.js';
+import {settleCmsPending} from '../targets/cms/settle.js';
+import {shareRequest} from '../targets/cms/read.js';
 import {adoptOwnWrites, type LedgerView} from '../ledger/view.js';
 import type {Logger} from '../logger.js';
 import {applyToSnapshot, decide, decideAgainst, decideUnseen} from '../rows/decide.js';
@@ -80,6 +82,11 @@ export class Lane {
 		return this.#share;
 	}
 
+	/** The site this lane's writes are on record under: its own, or the one site its token reaches. */
+	get recordSite(): string | undefined {
+		return this.site ?? this.#tokenSite;
+	}
+
 	/** Why this lane stopped: its token's stop, or its site's alone. */
 	get stopped(): Stop | undefined {
 		return this.#share.stopped;
@@ -154,9 +161,10 @@ export class Lane {
 				return 'status' in current ? undefined : current;
 			},
 		});
-		this.settled = {writes: settled, reads};
-		if (settled > 0) {
-			this.#logger.info({site: this.site, settled, reads}, 'pending writes of earlier runs settled: read back from the site');
+		const cms = await settleCmsPending({ledger, view, sites, client: this.session.client, request: shareRequest(this.#share, this.session)});
+		this.settled = {writes: settled + cms.settled, reads: reads + cms.reads};
+		if (settled + cms.settled > 0) {
+			this.#logger.info({site: this.site, ...this.settled}, 'pending writes of earlier runs settled: read back from the site');
 		}
 	}
 

@@ -9,7 +9,7 @@ export function writesOf({job, site, previous}: {job: Job; site: string | undefi
 	const target = {kind: 'asset', site: job.siteId ?? site, assetId: job.assetId, localeId: job.localeId} as const;
 	return EDIT_FIELDS.flatMap(field => {
 		const sent = job[field];
-		return sent === undefined ? [] : [{target, field, sent, before: previous?.[field]}];
+		return sent === undefined ? [] : [{target, field, sent, before: previous?.[field], row: job.row}];
 	});
 }
 

@@ -16,7 +16,7 @@ import {writeAll} from '../files/csv/write.js';
  * // Before a request leaves: one record per field it writes. Resolves once they are synced to disk.
  * const pending = await ledger.pending([
  *   {target: {kind: 'asset', site, assetId, localeId}, field: 'altText', before: 'old', sent: 'new'},
- *   {target: {kind: 'cms', site, collectionId, itemId, cmsLocaleId, field: 'hero', fileId, live: false}, field: 'alt', before, sent},
+ *   {target: {kind: 'cms', site, collectionId, itemId, cmsLocaleId, field: 'hero', fileId, index: 1, live: false}, field: 'alt', before, sent, row: 7},
  * ]);
  * // ... send the request (one PATCH, or one bulk PATCH of up to 100 items) ...
  * pending.end({result: 'written', httpStatus: 200});          // the server said it applied it
@@ -37,7 +37,7 @@ import {writeAll} from '../files/csv/write.js';
 /** What a write changes: an asset's field in a locale, or one image's alt in a CMS item's field (staged or live). */
 export type WriteTarget =
 	| {readonly kind: 'asset'; readonly site: string | undefined; readonly assetId: string; readonly localeId: string | undefined}
-	| {readonly kind: 'cms'; readonly site: string | undefined; readonly collectionId: string; readonly itemId: string; readonly cmsLocaleId: string | undefined; readonly field: string; readonly fileId: string; readonly live: boolean};
+	| {readonly kind: 'cms'; readonly site: string | undefined; readonly collectionId: string; readonly itemId: string; readonly cmsLocaleId: string | undefined; readonly field: string; readonly fileId: string; readonly live: boolean; /** 1-based place in the field when written. */ readonly index?: number | undefined};
 
 /** One field written: where, the value before (undefined where it was not read) and the value sent. */
 export type WriteRecord = {
@@ -46,6 +46,8 @@ export type WriteRecord = {
 	readonly field: string;
 	readonly before?: string | null | undefined;
 	readonly sent: string;
+	/** The input row that wrote it (the last one, where rows of one image were merged): undo of a results file finds a row's writes by it. */
+	readonly row?: number | undefined;
 };
 
 /** How a write ended: `written` (the server said so), `not_written` (refused, or never sent), `unknown` (no answer: pending). */
@@ -75,7 +77,7 @@ export type RunHeader = {
 /** Lines as stored (short keys: a line per write on a 10,000-row run adds up). */
 export type Line =
 	| ({readonly t: 'run'; readonly v: 1; readonly id: string; readonly startedAt: string} & RunHeader)
-	| {readonly t: 'w'; readonly n: number; readonly target: WriteTarget; readonly field: string; readonly before?: string | null; readonly sent: string}
+	| {readonly t: 'w'; readonly n: number; readonly target: WriteTarget; readonly field: string; readonly before?: string | null; readonly sent: string; readonly row?: number}
 	| {readonly t: 'o'; readonly n: readonly number[]; readonly result: WriteResult; readonly http?: number; readonly code?: string}
 	| {readonly t: 's'; readonly run: string; readonly n: number; readonly landed: boolean | null; readonly found: string | null}
 	| {readonly t: 'moved'; readonly from: string; readonly to: string}
@@ -202,7 +204,7 @@ export class RunLedger {
 	async pending(records: readonly WriteRecord[]): Promise<PendingWrites> {
 		const numbers = records.map(record => {
 			const n = this.#next++;
-			this.#append({t: 'w', n, target: record.target, field: record.field, ...record.before === undefined ? {} : {before: record.before}, sent: record.sent});
+			this.#append({t: 'w', n, target: record.target, field: record.field, ...record.before === undefined ? {} : {before: record.before}, sent: record.sent, ...record.row === undefined ? {} : {row: record.row}});
 			return n;
 		});
 		await this.#synced();

@@ -16,6 +16,8 @@ export type StoredWrite = {
 	readonly field: string;
 	readonly before: string | null | undefined;
 	readonly sent: string;
+	/** The input row that wrote it (records from before rows were kept have none). */
+	readonly row: number | undefined;
 	result: WriteResult | undefined;
 	http: number | undefined;
 	code: string | undefined;
@@ -101,7 +103,7 @@ export function readRunFile(path: string): StoredRun | undefined {
 
 		switch (line.t) {
 			case 'w': {
-				const write: StoredWrite = {run: run.id, n: line.n, target: line.target, field: line.field, before: line.before, sent: line.sent, result: undefined, http: undefined, code: undefined, settled: undefined};
+				const write: StoredWrite = {run: run.id, n: line.n, target: line.target, field: line.field, before: line.before, sent: line.sent, row: line.row, result: undefined, http: undefined, code: undefined, settled: undefined};
 				writes.set(line.n, write);
 				run.writes.push(write);
 				break;

@@ -39,10 +39,10 @@ export class LedgerView {
 
 	#running = new Set<string>();
 
-	/** The asset writes on these sites (undefined: runs that named none) whose answer never came and that no read has settled. */
-	pendingOn(sites: ReadonlySet<string | undefined>): StoredWrite[] {
+	/** The writes (asset or CMS) on these sites (undefined: runs that named none) whose answer never came and that no read has settled. */
+	pendingOn(sites: ReadonlySet<string | undefined>, kind: 'asset' | 'cms' = 'asset'): StoredWrite[] {
 		return this.#read().filter(run => !this.#running.has(run.id)).flatMap(run => run.writes)
-			.filter(write => write.target.kind === 'asset' && sites.has(write.target.site) && isPending(write));
+			.filter(write => write.target.kind === kind && sites.has(write.target.site) && isPending(write));
 	}
 
 	/** What altbatch last wrote (and may have landed) to this field of this asset and locale. */

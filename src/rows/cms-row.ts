@@ -15,6 +15,12 @@ export type CmsRef = {
 	readonly index: number | undefined;
 	/** Blank: the primary locale. */
 	readonly cmsLocaleId: string | undefined;
+	/**
+	 * Undo only: the live image's own alt before the run and what the run wrote there (from the
+	 * ledger's record of the live write); null: the ledger says the run did not write the live item
+	 * (left as it is). Undefined (no ledger record): undo puts the staged value before back live too.
+	 */
+	readonly undoLive?: {readonly before: string; readonly written: string} | null | undefined;
 };
 
 /** The CMS columns of a jobs file (aliases: case, spaces, `_` and `-` ignored, as for asset columns). */

@@ -237,5 +237,31 @@ describe('the ledger', () => {
 		const noLedger = await runJob({input, apiBase: sandbox.url, site: site.id, out: join(dir, 'other.csv')});
 		expect(noLedger.statuses).toMatchObject({conflict: 1});
 	});
-});
 
+	it('undo <results.csv> takes back rows that said failed but whose write landed (truncated, timed out), where the ledger knows the run; without it, nothing new', async () => {
+		const site = liveSite('ledger-results-landed', 3);
+		const [a, b, c] = [...site.assets.keys()];
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: FAST, slowMs: 3000});
+		sandbox.failNextFor(a!, 'truncate', 'truncate');
+		sandbox.failNextFor(b!, 'slow', 'slow');
+		const dir = await tempDir();
+		const ledger = join(dir, 'ledger');
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [a!, 'New A'], [b!, 'New B'], [c!, 'New C']]);
+		const env = {WEBFLOW_TOKEN: TOKEN, ALTBATCH_LEDGER: ledger};
+		const ran = await runCli(['run', input, '--api-base', sandbox.url, '--site', site.id, '--max-attempts', '2', '--timeout', '300'], {env});
+		expect(ran.code).toBe(1);
+		const out = join(dir, 'jobs.results.csv');
+		expect((await results(out)).map(row => row.status)).toEqual(['failed', 'failed', 'updated']);
+
+		// Without the run on record (another ledger), only the updated row goes back.
+		const blind = await runCli(['undo', out, '--api-base', sandbox.url, '--out', join(dir, 'blind.csv')], {env: {...env, ALTBATCH_LEDGER: join(dir, 'other')}});
+		expect(blind.code, blind.stderr).toBe(0);
+		expect([altOf(site, a!), altOf(site, b!), altOf(site, c!)]).toEqual(['New A', 'New B', 'Original alt 2']);
+		site.assets.get(c!)!.altText.set(site.primaryLocale, 'New C');
+
+		const undone = await runCli(['undo', out, '--api-base', sandbox.url, '--site', site.id], {env});
+		expect(undone.code, undone.stderr).toBe(0);
+		expect([altOf(site, a!), altOf(site, b!), altOf(site, c!)]).toEqual(['Original alt 0', 'Original alt 1', 'Original alt 2']);
+		expect((await results(join(dir, 'jobs.results.undo.csv'))).map(row => [row.row, row.status, row.altText])).toEqual([['2', 'updated', 'Original alt 0'], ['3', 'updated', 'Original alt 1'], ['4', 'updated', 'Original alt 2']]);
+	});
+});

@@ -2,6 +2,7 @@ import {decideAgainst} from '../../rows/decide.js';
 import type {ValidJob} from '../../rows/job.js';
 import type {Outcome, Previous} from '../../rows/result.js';
 import type {CmsRef} from '../../rows/cms-row.js';
+import {sameText} from '../../rows/text.js';
 
 /**
  * One item's CMS rows against the item as read (staged, and live when it is published): each row
@@ -39,8 +40,23 @@ export type ItemPlan = {
 	readonly staged: Record<string, unknown> | undefined;
 	/** The fields to send to the live item (each whole, merged into the live values), when any changed. */
 	readonly live: Record<string, unknown> | undefined;
-	/** For the ledger and undo: per row, the live alt before (where the live item is written). */
-	readonly liveBefore: ReadonlyMap<number, string>;
+	/** For the ledger: every image the writes change, staged and live, with its alt before and the alt sent. */
+	readonly images: readonly ImageWrite[];
+};
+
+/**
+ * One image an item's write changes (staged, or the live item's own): where it is, its alt before
+ * (as read: the live item's own for a live write) and the alt sent; `row` is the last row that set it.
+ */
+export type ImageWrite = {
+	readonly row: number;
+	readonly field: string;
+	readonly fileId: string;
+	/** 1-based place in the field when it was written. */
+	readonly index: number;
+	readonly live: boolean;
+	readonly before: string | null;
+	readonly sent: string;
 };
 
 const asImage = (value: unknown): Image | undefined => {
@@ -105,7 +121,12 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 	undo: boolean;
 }): ItemPlan {
 	const plans = new Map<number, RowPlan>();
-	const liveBefore = new Map<number, string>();
+	const touched = new Map<string, {row: number; field: string; fileId: string; index: number; live: boolean; before: string | null; sent: string}>();
+	const touch = (live: boolean, row: number, field: string, at: number, image: Image, sent: string) => {
+		const key = `${live ? 'live' : 'staged'}\u0000${field}\u0000${at}`;
+		const first = touched.get(key);
+		touched.set(key, {row, field, fileId: image.fileId, index: at + 1, live, before: first ? first.before : image.alt, sent});
+	};
 	const stagedFields = new Map<string, Image[]>();
 	const liveFields = new Map<string, Image[]>();
 	const changed = {staged: new Set<string>(), live: new Set<string>()};
@@ -152,10 +173,14 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 		const current = {id: cms.fileId, displayName: undefined, altText: new Map([[job.localeId ?? '', image.alt]])};
 		const decision = decideAgainst({job: {...job, displayName: undefined}, current, onlyMissing, force});
 		const wanted = decision.kind === 'send' ? decision.job.altText : job.altText;
+		// Undo puts the live image's own value before back (the ledger knows it), where it still
+		// holds what the run wrote there; without that record, the staged value before.
+		const liveUndo = !undo || cms.undoLive === null ? undefined : cms.undoLive ?? (wanted === undefined ? undefined : {before: wanted, written: job.base?.altText ?? ''});
+		const liveWanted = undo ? liveUndo?.before : wanted;
 		// The live item follows only where it holds what the staged one held (or the base): an alt
 		// changed on the live item alone is left as it is.
-		const liveFollows = liveImage !== undefined && wanted !== undefined && (liveImage.alt ?? '') !== wanted
-			&& (undo ? (liveImage.alt ?? '') === (job.base?.altText ?? '') : (liveImage.alt ?? '') === (image.alt ?? '') || (liveImage.alt ?? '') === job.base?.altText);
+		const liveFollows = liveImage !== undefined && liveWanted !== undefined && (liveImage.alt ?? '') !== liveWanted
+			&& (liveUndo ? sameText(liveImage.alt ?? '', liveUndo.written) : (liveImage.alt ?? '') === (image.alt ?? '') || (liveImage.alt ?? '') === job.base?.altText);
 		// `yes`: the item is published (and written live) and holds this image; else only the staged item is written.
 		const liveNow: Live = liveImage === undefined ? 'staged' : 'yes';
 		const sheetEdited = job.base?.altText === undefined || job.altText !== job.base.altText;
@@ -166,13 +191,14 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 
 		const writeStaged = decision.kind === 'send' && wanted !== undefined;
 		if (writeStaged) {
+			touch(false, job.row, cms.field, at, image, wanted);
 			images[at] = {...image, alt: wanted};
 			changed.staged.add(cms.field);
 		}
 
 		if (liveFollows && liveAt !== undefined) {
-			liveBefore.set(job.row, liveImage.alt ?? '');
-			liveImages[liveAt] = {...liveImage, alt: wanted};
+			touch(true, job.row, cms.field, liveAt, liveImage, liveWanted);
+			liveImages[liveAt] = {...liveImage, alt: liveWanted};
 			changed.live.add(cms.field);
 		}
 
@@ -181,5 +207,5 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 	}
 
 	const fieldsOf = (from: Map<string, Image[]>, slugs: Set<string>) => slugs.size === 0 ? undefined : Object.fromEntries([...slugs].map(slug => [slug, valueOf(fields?.get(slug) ?? 'other', from.get(slug) ?? [])]));
-	return {rows: plans, staged: fieldsOf(stagedFields, changed.staged), live: fieldsOf(liveFields, changed.live), liveBefore};
+	return {rows: plans, staged: fieldsOf(stagedFields, changed.staged), live: fieldsOf(liveFields, changed.live), images: [...touched.values()]};
 }

@@ -1,4 +1,6 @@
 import type {ApiReply} from '../../engine/reply.js';
+import type {Session} from '../../engine/session.js';
+import type {SiteShare} from '../assets/read.js';
 import type {Attempted} from '../../schedule/attempts.js';
 import {ITEMS_PER_WRITE as PAGE, type WebflowClient} from '../../webflow/client.js';
 import type {FieldType, ItemState} from './merge.js';
@@ -10,6 +12,17 @@ import type {FieldType, ItemState} from './merge.js';
  */
 
 export type Request = (send: (signal: AbortSignal | undefined) => Promise<ApiReply>, kind: 'list' | 'read' | 'write') => Promise<Attempted>;
+
+/** Requests through a lane's share of its token (its budget, retries and counts; list pages counted as such). */
+export function shareRequest(share: SiteShare, session: Session): Request {
+	return async (send, kind) => share.request(async () => {
+		if (kind === 'list') {
+			share.listRequests++;
+		}
+
+		return send(session.abort);
+	});
+}
 
 export type CollectionInfo = {readonly id: string; readonly displayName: string; readonly slug: string};
 
@@ -157,4 +170,28 @@ export async function readCollection({client, request, collectionId, locales, li
 	}
 
 	return state;
+}
+
+/**
+ * Only items, no fields: the lists asked for (a CMS locale, staged or live) of one collection, 100
+ * a request. Keys `live|staged` + `/` + `variantKey`. Settling pending writes reads these.
+ */
+export async function readItemLists({client, request, collectionId, lists}: {client: WebflowClient; request: Request; collectionId: string; lists: ReadonlyArray<{cmsLocaleId: string | undefined; live: boolean}>}): Promise<Map<string, ItemState> | ReadFailure> {
+	const found = new Map<string, ItemState>();
+	for (const {cmsLocaleId, live} of lists) {
+		const items = await readItems({client, request, collectionId, live, cmsLocaleId});
+		if ('failure' in items) {
+			return items;
+		}
+
+		if ('refused' in items) {
+			continue;
+		}
+
+		for (const item of items) {
+			found.set(`${live ? 'live' : 'staged'}/${variantKey(item.id, cmsLocaleId)}`, item);
+		}
+	}
+
+	return found;
 }

@@ -7,16 +7,22 @@ import type {SiteShare} from '../assets/read.js';
 import {ITEMS_PER_WRITE} from '../../webflow/client.js';
 import type {RowTarget} from '../target.js';
 import {planItem, type CmsJob, type ItemPlan, type Live} from './merge.js';
-import {readCollection, variantKey, type CollectionState, type Request} from './read.js';
+import {readCollection, shareRequest, variantKey, type CollectionState, type Request} from './read.js';
 import {itemKey} from '../../rows/cms-row.js';
 import {writeItems, type ItemWrite, type WriteHooks} from './write.js';
+import {imageRecords, ledgerHooks} from './record.js';
+import type {RunLedger} from '../../ledger/ledger.js';
 
-/** What a CMS target needs of its lane: the token's session, the site's share of it, the token's scopes. */
+/** What a CMS target needs of its lane: the token's session, the site's share of it, the token's scopes, the run's ledger. */
 export type CmsLane = {
 	readonly session: Session;
 	readonly share: SiteShare;
 	readonly site: string | undefined;
 	readonly scopes: readonly string[] | undefined;
+	/** A real run's ledger: every bulk write is on record before it leaves (record.ts). */
+	readonly ledger?: RunLedger | undefined;
+	/** The site its writes are recorded under where a row names none (the lane's, or the one its token reaches). */
+	readonly recordSite?: string | undefined;
 	/** Requests a real run would send (dry run). */
 	wouldSend: number;
 	stoppedOutcome(): Outcome;
@@ -34,16 +40,14 @@ export class CmsTarget implements RowTarget<CmsJob> {
 	readonly #lane: CmsLane;
 	readonly #config: RunConfig;
 	readonly #logger: Logger;
-	readonly #hooks: WriteHooks;
 	readonly #rows: Pending[] = [];
 	/** This lane's CMS rows stopped (a token without cms:write): the message says why. */
 	#stopped: string | undefined;
 
-	constructor({lane, config, logger, hooks = {}}: {lane: CmsLane; config: RunConfig; logger: Logger; hooks?: WriteHooks}) {
+	constructor({lane, config, logger}: {lane: CmsLane; config: RunConfig; logger: Logger}) {
 		this.#lane = lane;
 		this.#config = config;
 		this.#logger = logger;
-		this.#hooks = hooks;
 	}
 
 	key(job: CmsJob): string {
@@ -118,16 +122,9 @@ export class CmsTarget implements RowTarget<CmsJob> {
 		return this.#lane.session.outcome(attempted);
 	}
 
-	#request: Request = async (send, kind) => {
-		const {share, session} = this.#lane;
-		return share.request(async () => {
-			if (kind === 'list') {
-				share.listRequests++;
-			}
-
-			return send(session.abort);
-		});
-	};
+	get #request(): Request {
+		return shareRequest(this.#lane.share, this.#lane.session);
+	}
 
 	async #collection(collectionId: string, pending: readonly Pending[]): Promise<void> {
 		const end = (rows: readonly Pending[], outcome: Outcome) => {
@@ -184,7 +181,8 @@ export class CmsTarget implements RowTarget<CmsJob> {
 			return;
 		}
 
-		const write = async (live: boolean, list: readonly ItemWrite[]) => list.length === 0 ? new Map<string, Attempted>() : writeItems({client: this.#lane.session.client, request: this.#request, collectionId, live, writes: list, concurrency: this.#config.concurrency, hooks: this.#hooks});
+		const hooks = this.#ledgerHooks(collectionId, plans);
+		const write = async (live: boolean, list: readonly ItemWrite[]) => list.length === 0 ? new Map<string, Attempted>() : writeItems({client: this.#lane.session.client, request: this.#request, collectionId, live, writes: list, concurrency: this.#config.concurrency, hooks});
 		const staged = await write(false, writes.staged);
 		// The live item only where the staged one was written (or had nothing to write).
 		const liveWrites = writes.live.filter(item => {
@@ -195,6 +193,23 @@ export class CmsTarget implements RowTarget<CmsJob> {
 		for (const {key, rows, plan} of plans) {
 			this.#settle(rows, plan, (rowPlan) => this.#written({stagedEnd: rowPlan.staged ? staged.get(key) : undefined, liveEnd: rowPlan.liveWrite ? live.get(key) : undefined, liveExpected: rowPlan.liveWrite}));
 		}
+	}
+
+	/** The ledger's hooks for this collection's writes: each item's images on record before its request leaves. */
+	#ledgerHooks(collectionId: string, plans: ReadonlyArray<{key: string; itemId: string; cmsLocaleId: string | undefined; rows: readonly Pending[]; plan: ItemPlan}>): WriteHooks | undefined {
+		const {ledger, session} = this.#lane;
+		if (ledger === undefined) {
+			return undefined;
+		}
+
+		const records = new Map(plans.map(({key, itemId, cmsLocaleId, rows, plan}) => [key, imageRecords({site: rows[0]?.job.siteId ?? this.#lane.recordSite ?? this.#lane.site, collectionId, itemId, cmsLocaleId, images: plan.images})]));
+		return ledgerHooks({
+			ledger,
+			recordsOf: key => records.get(key) ?? [],
+			onUnwritable(error) {
+				session.stop.trigger({reason: 'ledger', rowCode: 'aborted', message: error instanceof Error ? error.message : String(error)});
+			},
+		});
 	}
 
 	#plan(read: CollectionState | undefined, key: string, rows: readonly Pending[]): ItemPlan {

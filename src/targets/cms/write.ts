@@ -13,11 +13,23 @@ import type {Request} from './read.js';
 /** One item variant to write, keyed as the caller knows it. */
 export type ItemWrite = ItemUpdate & {readonly key: string};
 
-/** Hooks around each request: before it leaves (the ledger's pending records) and once it ended. */
+/**
+ * How a request ended, for the ledger: its attempt (undefined: never sent), and whether any try may
+ * have reached the server without its answer coming back whole (a timeout, a dropped connection,
+ * a truncated body: the server may have applied it).
+ */
+export type SendEnd = (attempted: Attempted | undefined, uncertain: boolean) => void;
+
+/**
+ * Before each request leaves: `beforeSend` resolves once the batch is on record (the ledger's
+ * pending records, synced), to what is told how the request ended. A rejection sends nothing: the
+ * batch's items end stopped (the hook stops the run).
+ */
 export type WriteHooks = {
-	readonly beforeSend?: (batch: readonly ItemWrite[], live: boolean) => void | Promise<void>;
-	readonly afterSend?: (batch: readonly ItemWrite[], live: boolean, attempted: Attempted) => void | Promise<void>;
+	readonly beforeSend?: (batch: readonly ItemWrite[], live: boolean) => Promise<SendEnd | undefined>;
 };
+
+const NOT_SENT: Attempted = {kind: 'stopped', reply: undefined, attempts: 0};
 
 /** The answers that can be about single items of a batch (the rest are about the request or the token). */
 const ITEM_STATUSES = new Set([400, 404, 409]);
@@ -72,9 +84,24 @@ export async function writeItems({client, request, collectionId, live, writes, c
 }): Promise<Map<string, Attempted>> {
 	const ends = new Map<string, Attempted>();
 	const send = async (batch: readonly ItemWrite[]): Promise<void> => {
-		await hooks.beforeSend?.(batch, live);
-		const attempted = await request(async signal => client.updateItems({collectionId, live, items: batch}, signal), 'write');
-		await hooks.afterSend?.(batch, live, attempted);
+		let ended: SendEnd | undefined;
+		try {
+			ended = await hooks.beforeSend?.(batch, live);
+		} catch {
+			for (const item of batch) {
+				ends.set(item.key, NOT_SENT);
+			}
+
+			return;
+		}
+
+		let uncertain = false;
+		const attempted = await request(async signal => {
+			const reply = await client.updateItems({collectionId, live, items: batch}, signal);
+			uncertain ||= reply.kind === 'transport';
+			return reply;
+		}, 'write');
+		ended?.(attempted, uncertain);
 		const reply = attempted.kind === 'failed' ? attempted.reply : undefined;
 		if (batch.length === 1 || reply?.kind !== 'error' || !ITEM_STATUSES.has(reply.status)) {
 			for (const item of batch) {
