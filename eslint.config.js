@@ -5,6 +5,7 @@ const owners = [
 	['got', 'src/webflow/client.ts'],
 	['p-queue', 'src/schedule/pool.ts'],
 	['bottleneck', 'src/schedule/limiter.ts'],
+	['ioredis', 'src/schedule/redis.ts'],
 	['csv-parse', 'src/files/csv/parse.ts'],
 	['csv-stringify', 'src/files/csv/stringify.ts'],
 	['pino', 'src/logger.ts'],

@@ -14,9 +14,10 @@ const GATE_RECHECK_MS = 1000;
 const CREDIT_WAIT_MS = 250;
 
 /**
- * Applies the rate model's decisions: waits at the gate, takes a slot from the limiter (Bottleneck,
- * shared through Redis with `share`), asks the model once more just before sending, and hands it
- * every answer. All the waiting is here; all the deciding is in `RateModel`.
+ * Applies the rate model's decisions: waits at the gate, takes a slot from the limiter (Bottleneck;
+ * shared with `share`, a grant from the budget in Redis instead), asks the model once more just
+ * before sending, and hands it (and Redis) every answer. All the waiting is here; all the deciding
+ * is in `RateModel` and, across processes, in Redis's scripts.
  */
 export class Pacer {
 	readonly #model: RateModel;
@@ -57,19 +58,17 @@ export class Pacer {
 	}
 
 	/**
-	 * Shares the budget through Redis with every process using the same key: one spacing for all
-	 * and every pause published to all. If Redis cannot be reached, or goes away later, this process
-	 * carries on with a local limiter at a conservative share.
+	 * Shares the budget through Redis with every process using the same key: one window's budget
+	 * for all, granted a request at a time, and every pause published to all. If Redis cannot be
+	 * reached, or goes away later, this process carries on with a local limiter at a conservative share.
 	 */
 	async share({url, key, onChange}: {url: string; key: string; onChange: (mode: BudgetMode) => void}): Promise<void> {
 		this.#onBudgetChange = onChange;
-		// Shared, the budget is spaced evenly (set before joining: the limiter in Redis takes this spacing).
 		this.#model.share(1);
 		try {
 			this.#shared = await SharedBudget.join({
 				url,
 				key,
-				spacingMs: this.#model.spacingMs,
 				logger: this.#logger,
 				now: this.#now,
 				events: {
@@ -92,7 +91,6 @@ export class Pacer {
 		}
 
 		this.#model.share(this.#shared.processes);
-		this.#replaceLimiter(this.#shared.limiter);
 		this.#setBudget({kind: 'shared', peers: 0});
 	}
 
@@ -102,8 +100,8 @@ export class Pacer {
 	}
 
 	/**
-	 * Sends through the pacer: waits for the gate, takes the next slot, checks the gate again and
-	 * sends. Throws `StoppedError` if `signal` aborts before the request leaves.
+	 * Sends through the pacer: waits for the gate, takes the next slot (or a grant from Redis),
+	 * checks the gate again and sends. Throws `StoppedError` if `signal` aborts before the request leaves.
 	 */
 	async send<T>({request, describe, signal}: {request: () => Promise<T>; describe: (reply: T) => RateReply; signal: AbortSignal}): Promise<T> {
 		for (;;) {
@@ -113,37 +111,32 @@ export class Pacer {
 			}
 
 			await this.#waitForGate(signal);
-			const limiter = this.#limiter;
-			try {
-				await limiter.slot(signal);
-			} catch (error) {
-				if (error instanceof StoppedError) {
-					throw error;
-				}
-
-				if (limiter !== this.#limiter) {
-					continue; // Retired (a rate change, Redis lost): its waiting slots were dropped.
-				}
-
-				if (!limiter.shared) {
-					throw error;
-				}
-
-				this.#shared?.fail(`Redis error: ${(error as Error).message}`);
+			const shared = this.#shared;
+			const slot = shared ? await this.#grant(shared, signal) : await this.#slot(signal);
+			if (slot === 'again') {
 				continue;
 			}
 
+			const grant = typeof slot === 'number' && shared ? {shared, grant: slot} : undefined;
+			const unused = () => {
+				grant?.shared.answer(grant.grant, {sent: false, limit: undefined, remaining: undefined, windowMs: undefined});
+			};
+
 			if (signal.aborted) {
+				unused();
 				throw new StoppedError();
 			}
 
-			if (limiter !== this.#limiter) {
+			// Redis joined or lost meanwhile: the slot belongs to a budget no longer kept.
+			if (grant?.shared !== this.#shared) {
+				unused();
 				continue;
 			}
 
 			// The gate is checked again in the same tick as the send: nothing leaves while it is closed.
 			const now = this.#now();
 			if (!this.#model.maySend(now)) {
+				unused();
 				if (this.#model.spacingMs === 0 && now >= this.#model.openAt) {
 					// No slot spacing to wait on while bursting: wait for an answer to bring credit.
 					await this.#nextAnswer(signal);
@@ -158,14 +151,65 @@ export class Pacer {
 				reply = await request();
 			} catch (error) {
 				this.#model.lost(sequence);
+				grant?.shared.answer(grant.grant, {sent: true, limit: undefined, remaining: undefined, windowMs: undefined});
 				this.#answers.emit('answer');
 				throw error;
 			}
 
-			this.#apply(this.#model.observe(describe(reply), sequence, this.#now()));
+			const said = describe(reply);
+			grant?.shared.answer(grant.grant, {sent: true, limit: said.limit, remaining: said.remaining, windowMs: this.#model.sharedWindow?.windowMs});
+			this.#apply(this.#model.observe(said, sequence, this.#now()));
 			this.#answers.emit('answer');
 			return reply;
 		}
+	}
+
+	/** The next slot of the local limiter: `'slot'`, or `'again'` when the limiter was replaced meanwhile. */
+	async #slot(signal: AbortSignal): Promise<'slot' | 'again'> {
+		const limiter = this.#limiter;
+		try {
+			await limiter.slot(signal);
+		} catch (error) {
+			if (error instanceof StoppedError || limiter === this.#limiter) {
+				throw error;
+			}
+
+			return 'again'; // Retired (a rate change, Redis lost): its waiting slots were dropped.
+		}
+
+		return limiter === this.#limiter ? 'slot' : 'again';
+	}
+
+	/**
+	 * A grant from the budget in Redis, or `'again'` after waiting for one (Redis says how long, up
+	 * to a second: the gate may close meanwhile) or after Redis failed (the budget is local from then on).
+	 */
+	async #grant(shared: SharedBudget, signal: AbortSignal): Promise<number | 'again'> {
+		const now = this.#now();
+		if (!this.#model.maySend(now)) {
+			// The first answer is not in yet (it tells the budget): wait for it, not for Redis.
+			if (now >= this.#model.openAt) {
+				await this.#nextAnswer(signal);
+			}
+
+			return 'again';
+		}
+
+		const window = this.#model.sharedWindow;
+		let taken;
+		try {
+			taken = await shared.take({mode: this.#model.bursting ? 'burst' : 'spaced', limit: window?.limit, windowMs: window?.windowMs, spacingMs: this.#model.spacingMs});
+		} catch (error) {
+			shared.fail(`Redis error: ${(error as Error).message}`);
+			return 'again';
+		}
+
+		if (taken.granted) {
+			return taken.grant;
+		}
+
+		await sleep(Math.min(taken.waitMs, GATE_RECHECK_MS), signal);
+		return 'again';
 	}
 
 	async close(): Promise<void> {
@@ -220,9 +264,9 @@ export class Pacer {
 
 		this.#shared = undefined;
 		const share = 1 / shared.processes;
-		// The shared limiter is retired by the shared budget itself.
-		this.#limiter = Limiter.local(this.#model.spacingMs);
-		this.#apply(this.#model.leaveShared(share));
+		this.#model.leaveShared(share);
+		// A limiter of its own from now on, at this process's share (slots at the old spacing are dropped).
+		this.#replaceLimiter(Limiter.local(this.#model.spacingMs));
 		this.#setBudget({kind: 'fallback', share, reason});
 	}
 

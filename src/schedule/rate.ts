@@ -201,10 +201,8 @@ export class RateModel {
 	get bursting(): boolean {
 		return this.#headers === 'yes'
 			&& !(this.#told !== undefined && this.#budgetPerMinute !== undefined && ratePerMinute(this.#told) < this.#budgetPerMinute)
-			// Not with other processes on the budget (their requests in flight are unknown): one spacing
-			// through Redis keeps them all within it.
-			&& this.#processes === undefined
-			// Nor while another client is seen spending the window: racing it for the budget costs 429s.
+			// Not while another client is seen spending the window: racing it for the budget costs 429s.
+			// (Never seen with a budget shared through Redis: there every process's grants are counted.)
 			&& this.#crowdedAt === undefined;
 	}
 
@@ -218,7 +216,18 @@ export class RateModel {
 		return Math.max(this.#notBefore, this.#spacedFrom);
 	}
 
-	/** Whether a request may leave at `now`: the gate is open and the last Remaining heard leaves room. */
+	/**
+	 * The server's budget per window and the window, once an answer said it: what a budget shared
+	 * through Redis grants against (see redis-scripts.ts).
+	 */
+	get sharedWindow(): {readonly limit: number; readonly windowMs: number} | undefined {
+		return this.#burst === undefined ? undefined : {limit: this.#burst, windowMs: this.#spentWindowMs};
+	}
+
+	/**
+	 * Whether a request may leave at `now`: the gate is open and the last Remaining heard leaves room
+	 * (bursting with a budget shared through Redis, Redis grants the room instead).
+	 */
 	maySend(now: number): boolean {
 		if (now < this.openAt) {
 			return false;
@@ -226,6 +235,10 @@ export class RateModel {
 
 		if (this.#headers === 'unknown') {
 			return this.#inFlight.size === 0;
+		}
+
+		if (this.#processes !== undefined && this.bursting) {
+			return true;
 		}
 
 		return this.bursting ? this.#hasCredit() : !this.#outOfCredit(now);
@@ -246,7 +259,11 @@ export class RateModel {
 		this.#inFlight.delete(sequence);
 	}
 
-	/** The budget is shared through Redis by `processes` (this one included): evenly spaced, never bursting. */
+	/**
+	 * The budget is shared through Redis by `processes` (this one included): bursting, Redis grants
+	 * the window's room to every process and a spent window closes no gate here; spaced, the spacing
+	 * is every process's.
+	 */
 	share(processes: number): Decision {
 		const spacing = this.spacingMs;
 		this.#processes = processes;
@@ -338,7 +355,9 @@ export class RateModel {
 		// requests may not be all of it.
 		const othersSince = this.bursting ? this.#heard?.windowFrom ?? (others ? now : undefined) : others ? this.#heard?.windowFrom : undefined;
 		const reserve = this.bursting ? OTHERS_IN_FLIGHT : OTHERS_RESERVE;
-		if (remaining === 0 || (others && othersSince !== undefined && remaining <= reserve)) {
+		// Bursting through Redis, every process's grants are counted there against the window.
+		const sharedBurst = this.#processes !== undefined && this.bursting;
+		if (!sharedBurst && (remaining === 0 || (others && othersSince !== undefined && remaining <= reserve))) {
 			const began = this.#spentWindowBegan(sequence, othersSince, now);
 			const closed = this.#closeGate({until: began + this.#spentWindowMs, reason: 'remaining', now, publish: true});
 			if (closed.pause) {

@@ -1,7 +1,8 @@
 import {createHash, randomUUID} from 'node:crypto';
 import {setTimeout as delay} from 'node:timers/promises';
 import type {Logger} from '../logger.js';
-import {Limiter} from './limiter.js';
+import {RedisLink, type Answered} from './redis.js';
+import type {Take} from './redis-scripts.js';
 
 /** How often each process says it is there, so the others can count it. */
 const HEARTBEAT_MS = 2000;
@@ -26,11 +27,12 @@ export type SharedBudgetEvents = {
 };
 
 /**
- * One token's budget shared through Redis with every process using the same key: one spacing for
- * all (the Redis limiter), a heartbeat to count the processes, and every pause published to all.
+ * One token's budget shared through Redis with every process using the same key: one window's
+ * budget for all, taken a grant at a time (see redis-scripts.ts), a heartbeat to count the
+ * processes, and every pause published to all.
  */
 export class SharedBudget {
-	readonly limiter: Limiter;
+	readonly #link: RedisLink;
 	readonly #self = randomUUID();
 	/** Other processes heard from, and when last. */
 	readonly #peers = new Map<string, number>();
@@ -40,8 +42,8 @@ export class SharedBudget {
 	readonly #now: () => number;
 	#lost = false;
 
-	private constructor({limiter, logger, events, now}: {limiter: Limiter; logger: Logger; events: SharedBudgetEvents; now: () => number}) {
-		this.limiter = limiter;
+	private constructor({link, logger, events, now}: {link: RedisLink; logger: Logger; events: SharedBudgetEvents; now: () => number}) {
+		this.#link = link;
 		this.#logger = logger;
 		this.#events = events;
 		this.#now = now;
@@ -53,13 +55,12 @@ export class SharedBudget {
 	}
 
 	/** Joins the budget kept in Redis under `key`; throws if Redis cannot be reached. */
-	static async join({url, key, spacingMs, logger, now, events}: {url: string; key: string; spacingMs: number; logger: Logger; now: () => number; events: SharedBudgetEvents}): Promise<SharedBudget> {
-		// The limiter's events reach the budget once it exists; before, a failure is thrown from here.
+	static async join({url, key, logger, now, events}: {url: string; key: string; logger: Logger; now: () => number; events: SharedBudgetEvents}): Promise<SharedBudget> {
+		// The link's events reach the budget once it exists; before, a failure is thrown from here.
 		const joined: {budget?: SharedBudget} = {};
-		const limiter = await Limiter.redis({
+		const link = await RedisLink.connect({
 			url,
 			key,
-			spacingMs,
 			onError(error) {
 				joined.budget?.fail(`Redis error: ${error.message}`);
 			},
@@ -69,13 +70,37 @@ export class SharedBudget {
 				}
 			},
 		});
-		joined.budget = new SharedBudget({limiter, logger, events, now});
+		joined.budget = new SharedBudget({link, logger, events, now});
 		return joined.budget;
 	}
 
 	/** Processes on this budget, this one included. */
 	get processes(): number {
 		return this.#peers.size + 1;
+	}
+
+	/** A grant from the budget in Redis, or how long to wait for one. Rejects when Redis fails. */
+	async take(asked: Parameters<RedisLink['take']>[0]): Promise<Take> {
+		return this.#link.take(asked);
+	}
+
+	/**
+	 * Hands a grant back (answered, lost on the way, or never sent). Not awaited by the sender: the
+	 * connection keeps the order, so this process's next grant is taken after it. A failure is
+	 * Redis gone.
+	 */
+	answer(grant: number, answered: Answered): void {
+		if (this.#lost) {
+			return;
+		}
+
+		this.#link.answer(grant, answered).then(foreign => {
+			if (foreign > 0) {
+				this.#logger.debug({foreign}, 'the server counted requests of another client in this window: left to it');
+			}
+		}, (error: unknown) => {
+			this.fail(`Redis error: ${(error as Error).message}`);
+		});
 	}
 
 	/** Tells every other process to pause for `forMs` from now. */
@@ -86,17 +111,18 @@ export class SharedBudget {
 	async close(): Promise<void> {
 		clearInterval(this.#heartbeat);
 		if (!this.#lost) {
-			const closing = this.limiter.close();
+			const closing = this.#link.close(true);
 			const timeout = new AbortController();
 			const gaveUp = await Promise.race([closing.then(() => false), delay(CLOSE_TIMEOUT_MS, true, {signal: timeout.signal})]);
 			timeout.abort();
 			if (gaveUp) {
 				this.#logger.debug('Redis did not answer the disconnect in time; the run ends without it');
+				await this.#link.close(false);
 			}
 		}
 	}
 
-	/** Redis is gone (an error, or a slot that failed): said once, and the limiter let go. */
+	/** Redis is gone (an error, or a call that failed): said once, and the connections let go. */
 	fail(reason: string): void {
 		if (this.#lost) {
 			return;
@@ -105,8 +131,8 @@ export class SharedBudget {
 		this.#lost = true;
 		clearInterval(this.#heartbeat);
 		this.#events.onLost(reason);
-		this.limiter.retire().catch((error: unknown) => {
-			this.#logger.debug({err: error}, 'the Redis limiter did not close cleanly after Redis went away');
+		this.#link.close(false).catch((error: unknown) => {
+			this.#logger.debug({err: error}, 'the Redis connection did not close cleanly after Redis went away');
 		});
 	}
 
@@ -115,8 +141,8 @@ export class SharedBudget {
 	}
 
 	#publish(message: Message): void {
-		// A message lost while Redis is away is not retried: a failing Redis is noticed by the limiter.
-		this.limiter.publish(JSON.stringify(message)).catch((error: unknown) => {
+		// A message lost while Redis is away is not retried: a failing Redis is noticed by the budget's calls.
+		this.#link.publish(JSON.stringify(message)).catch((error: unknown) => {
 			this.#logger.debug({err: error, type: message.t}, 'a message to the other processes was not published');
 		});
 	}
@@ -138,6 +164,8 @@ export class SharedBudget {
 		this.#peers.set(message.id, this.#now());
 		if (!known) {
 			this.#events.onPeers(this.processes);
+			// A newcomer hears of this process at once, not at the next heartbeat: a run may be short.
+			this.#hello();
 		}
 
 		if (message.t === 'pause' && typeof message.forMs === 'number' && message.forMs > 0) {

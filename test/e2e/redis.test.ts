@@ -1,41 +1,12 @@
-import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
-import {createServer} from 'node:net';
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {silentLogger} from '../../src/logger.js';
 import {SharedBudget} from '../../src/schedule/shared-budget.js';
 import {assetIds, makeSite, patchesSent, results, spawnCli, startSandbox, tempDir, until, writeCsv} from '../helpers.js';
+import {HAS_REDIS, startRedis} from '../redis-server.js';
 
-const HAS_REDIS = spawnSync('redis-server', ['--version']).status === 0;
 const TOKEN = 'shared-agency-token-7d1e';
-const servers: ChildProcess[] = [];
-
-afterEach(() => {
-	for (const server of servers.splice(0)) {
-		server.kill('SIGKILL');
-	}
-});
-
-async function freePort(): Promise<number> {
-	return new Promise(resolve => {
-		const server = createServer().listen(0, '127.0.0.1', () => {
-			const {port} = server.address() as {port: number};
-			server.close(() => {
-				resolve(port);
-			});
-		});
-	});
-}
-
-/** A real redis-server on a free port, nothing saved to disk. */
-async function startRedis(): Promise<{url: string; server: ChildProcess}> {
-	const port = await freePort();
-	const server = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], {stdio: 'ignore'});
-	servers.push(server);
-	await until(() => spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() === 'PONG', 10_000);
-	return {url: `redis://127.0.0.1:${port}`, server};
-}
 
 async function twoJobs(label: string, count: number) {
 	const site = makeSite({label, count: count * 2});
@@ -129,7 +100,6 @@ describe.skipIf(!HAS_REDIS)('the shared budget in Redis', () => {
 		const join = async (now: () => number, onPause: (forMs: number, reason: string) => void) => SharedBudget.join({
 			url,
 			key: 'altbatch:test-durations',
-			spacingMs: 10,
 			logger: silentLogger(),
 			now,
 			events: {onPeers() {}, onPause, onLost() {}},

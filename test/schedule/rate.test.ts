@@ -54,8 +54,27 @@ describe('the rate model', () => {
 		expect(decision).toMatchObject({pause: {until: 1095, reason: 'remaining'}});
 	});
 
-	it('times a spent window of a shared budget from our share of the window\'s requests', () => {
+	it('bursting with a budget shared through Redis, leaves the window to Redis: no gate at none left, no spacing', () => {
 		const model = new RateModel({rate: PER_MINUTE(600), source: 'introspect'});
+		model.share(2);
+		expect(model.sharedWindow).toBeUndefined();
+		const sequences = sendMany(model, 10, 0, 10);
+		let decision = {};
+		for (const [i, sequence] of sequences.entries()) {
+			decision = model.observe(answer(9 - i), sequence, i * 10 + 5);
+		}
+
+		expect(model.bursting).toBe(true);
+		expect(model.spacingMs).toBe(0);
+		expect(decision).toEqual({});
+		expect(model.maySend(100)).toBe(true);
+		// What Redis grants against: the header's budget, over the window introspect's rate gives it.
+		expect(model.sharedWindow).toEqual({limit: 10, windowMs: 1000});
+	});
+
+	it('spaced at a told rate with a shared budget, times a spent window from our share of the window\'s requests', () => {
+		const model = new RateModel({rate: PER_MINUTE(300), source: 'told'});
+		model.setRate(PER_MINUTE(600), 'introspect');
 		model.share(2);
 		const sequences = sendMany(model, 10, 0, 10);
 		let decision = {};
