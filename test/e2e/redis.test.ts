@@ -40,6 +40,31 @@ describe.skipIf(!HAS_REDIS)('one budget across processes through Redis', () => {
 		expect(Math.min(...two)).toBeLessThan(Math.max(...one));
 	});
 
+	it('two CLI processes through one Redis spend each window\'s budget at once (a burst), not spaced evenly, with no 429', async () => {
+		const {url} = await startRedis();
+		const {site, first, second} = await twoJobs('redis-burst', 30);
+		// 20 requests per 2 s: spaced evenly, no 500 ms ever held more than 5 of them.
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: {count: 20, windowMs: 2000}});
+		const env = {WEBFLOW_TOKEN: TOKEN};
+		const a = spawnCli(['run', first, '--api-base', sandbox.url, '--redis', url, '--json'], {env});
+		const b = spawnCli(['run', second, '--api-base', sandbox.url, '--redis', url, '--json'], {env});
+		const [ra, rb] = await Promise.all([a.done, b.done]);
+		expect([ra.code, rb.code]).toEqual([0, 0]);
+		for (const {stdout} of [ra, rb]) {
+			expect((JSON.parse(stdout) as {budget: unknown}).budget).toEqual({kind: 'shared', peers: 1});
+		}
+
+		expect(sandbox.requests.filter(r => r.status === 429)).toHaveLength(0);
+		for (const file of [first, second]) {
+			expect((await results(file.replace('.csv', '.results.csv'))).filter(r => r.status === 'updated')).toHaveLength(30);
+		}
+
+		// Some 500 ms held at least three quarters of a window's budget: both processes burst into it together.
+		const at = sandbox.requests.map(r => r.at);
+		const busiest = Math.max(...at.map(from => at.filter(t => t >= from && t < from + 500).length));
+		expect(busiest).toBeGreaterThanOrEqual(15);
+	}, 60_000);
+
 	it('when Redis dies mid-run both processes carry on, on a local budget, and say so; nothing is lost', async () => {
 		const {url, server} = await startRedis();
 		const {site, first, second} = await twoJobs('redis-killed', 40);
@@ -94,6 +119,28 @@ describe.skipIf(!HAS_REDIS)('a results file that cannot be opened', () => {
 });
 
 describe.skipIf(!HAS_REDIS)('the shared budget in Redis', () => {
+	it('grants a window\'s budget across processes at once, then only as the server\'s word or the window frees room', async () => {
+		const {url} = await startRedis();
+		const join = async () => SharedBudget.join({url, key: 'altbatch:test-grants', logger: silentLogger(), now: Date.now, events: {onPeers() {}, onPause() {}, onLost() {}}});
+		const [a, b] = [await join(), await join()];
+		const ask = {mode: 'burst', limit: 3, windowMs: 60_000, spacingMs: 0} as const;
+		const grants = [await a.take(ask), await b.take(ask), await a.take(ask)];
+		expect(grants).toEqual([{granted: true, grant: 1}, {granted: true, grant: 2}, {granted: true, grant: 3}]);
+		// The window's 3 are in flight: the next waits for the window, at most a whole one.
+		const refused = await b.take(ask);
+		expect(refused).toMatchObject({granted: false});
+		expect(refused.granted ? 0 : refused.waitMs).toBeLessThanOrEqual(60_000);
+		// The server's word on grant 3: 5 remain (a new window). Grants 1 and 2 were in flight when 3
+		// was granted, so the server may count them after it: 3 more may go, not 5.
+		a.answer(3, {sent: true, limit: 3, remaining: 5, windowMs: 60_000});
+		// Answers out of order (1 and 2 after 3) teach nothing more.
+		a.answer(1, {sent: true, limit: 3, remaining: 4, windowMs: 60_000});
+		a.answer(2, {sent: true, limit: 3, remaining: 3, windowMs: 60_000});
+		const more = [await a.take(ask), await a.take(ask), await a.take(ask), await a.take(ask)];
+		expect(more.map(take => take.granted)).toEqual([true, true, true, false]);
+		await Promise.all([a.close(), b.close()]);
+	});
+
 	it('publishes a pause as a duration, so a peer on a machine with another clock waits as long', async () => {
 		const {url} = await startRedis();
 		const heard: Array<{forMs: number; reason: string}> = [];
