@@ -195,3 +195,23 @@ export async function readItemLists({client, request, collectionId, lists}: {cli
 
 	return found;
 }
+
+/**
+ * `--only-missing`: the collection's items read again (the same lists: staged, and live unless
+ * `--staged-only`, per CMS locale), its fields kept from the first read.
+ */
+export async function readAgain({client, request, state, locales, live}: {client: WebflowClient; request: Request; state: CollectionState; locales: ReadonlySet<string | undefined>; live: boolean}): Promise<CollectionState | ReadFailure> {
+	const lists = [...locales].filter(cmsLocaleId => !state.badLocales.has(cmsLocaleId ?? '')).flatMap(cmsLocaleId => [false, ...live ? [true] : []].map(isLive => ({cmsLocaleId, live: isLive})));
+	const items = await readItemLists({client, request, collectionId: state.id, lists});
+	if ('failure' in items) {
+		return items;
+	}
+
+	const fresh: CollectionState = {...state, staged: new Map(), live: new Map()};
+	for (const [key, item] of items) {
+		const slash = key.indexOf('/');
+		(key.slice(0, slash) === 'live' ? fresh.live : fresh.staged).set(key.slice(slash + 1), item);
+	}
+
+	return fresh;
+}

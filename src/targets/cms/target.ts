@@ -7,7 +7,7 @@ import type {SiteShare} from '../assets/read.js';
 import {ITEMS_PER_WRITE} from '../../webflow/client.js';
 import type {RowTarget} from '../target.js';
 import {planItem, type CmsJob, type ItemPlan, type Live} from './merge.js';
-import {readCollection, shareRequest, variantKey, type CollectionState, type Request} from './read.js';
+import {readAgain, readCollection, shareRequest, variantKey, type CollectionState, type Request} from './read.js';
 import {itemKey} from '../../rows/cms-row.js';
 import {writeItems, type ItemWrite, type WriteHooks} from './write.js';
 import {imageRecords, ledgerHooks} from './record.js';
@@ -141,7 +141,14 @@ export class CmsTarget implements RowTarget<CmsJob> {
 
 		const {config} = {config: this.#config};
 		const locales = new Set(pending.map(row => row.job.cms.cmsLocaleId));
-		const read = await readCollection({client: this.#lane.session.client, request: this.#request, collectionId, locales, live: config.stagedOnly !== true});
+		let listPages = 0;
+		const request = this.#request;
+		const counted: Request = async (send, kind) => {
+			listPages += kind === 'list' ? 1 : 0;
+			return request(send, kind);
+		};
+
+		let read = await readCollection({client: this.#lane.session.client, request: counted, collectionId, locales, live: config.stagedOnly !== true});
 		if (config.dryRun) {
 			this.#lane.wouldSend++; // The collection's details.
 		}
@@ -160,15 +167,22 @@ export class CmsTarget implements RowTarget<CmsJob> {
 			items.set(key, item);
 		}
 
-		const plans = [...items].map(([key, {itemId, cmsLocaleId, rows}]) => ({key, itemId, cmsLocaleId, rows, plan: this.#plan(read, key, rows)}));
-		const writes = {staged: [] as ItemWrite[], live: [] as ItemWrite[]};
-		for (const {key, itemId, cmsLocaleId, plan} of plans) {
-			if (plan.staged) {
-				writes.staged.push({key, id: itemId, cmsLocaleId, fieldData: plan.staged});
-			}
+		let {plans, writes} = this.#planAll(read, items);
+		if (config.onlyMissing && read !== undefined && writes.staged.length + writes.live.length > 0) {
+			// `--only-missing`: the items are read again just before the write (as an asset is), so
+			// alt text an editor filled since the first read is never overwritten. A dry run counts
+			// those list pages as a real run sends them.
+			if (config.dryRun) {
+				this.#lane.wouldSend += listPages;
+			} else {
+				const fresh = await readAgain({client: this.#lane.session.client, request: this.#request, state: read, locales, live: config.stagedOnly !== true});
+				if ('failure' in fresh) {
+					end(pending, this.#failure(fresh.failure));
+					return;
+				}
 
-			if (plan.live) {
-				writes.live.push({key, id: itemId, cmsLocaleId, fieldData: plan.live});
+				read = fresh;
+				({plans, writes} = this.#planAll(read, items));
 			}
 		}
 
@@ -193,6 +207,23 @@ export class CmsTarget implements RowTarget<CmsJob> {
 		for (const {key, rows, plan} of plans) {
 			this.#settle(rows, plan, (rowPlan) => this.#written({stagedEnd: rowPlan.staged ? staged.get(key) : undefined, liveEnd: rowPlan.liveWrite ? live.get(key) : undefined, liveExpected: rowPlan.liveWrite}));
 		}
+	}
+
+	/** Every item's plan against the collection as read, and the writes they make (staged, live). */
+	#planAll(read: CollectionState | undefined, items: ReadonlyMap<string, {itemId: string; cmsLocaleId: string | undefined; rows: Pending[]}>) {
+		const plans = [...items].map(([key, {itemId, cmsLocaleId, rows}]) => ({key, itemId, cmsLocaleId, rows, plan: this.#plan(read, key, rows)}));
+		const writes = {staged: [] as ItemWrite[], live: [] as ItemWrite[]};
+		for (const {key, itemId, cmsLocaleId, plan} of plans) {
+			if (plan.staged) {
+				writes.staged.push({key, id: itemId, cmsLocaleId, fieldData: plan.staged});
+			}
+
+			if (plan.live) {
+				writes.live.push({key, id: itemId, cmsLocaleId, fieldData: plan.live});
+			}
+		}
+
+		return {plans, writes};
 	}
 
 	/** The ledger's hooks for this collection's writes: each item's images on record before its request leaves. */

@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest';
 import {addGalleryCollection} from '../../../src/sandbox/cms-demo.js';
 import type {ImageValue, SandboxCollection} from '../../../src/sandbox/cms.js';
 import {newSite, objectId, type SandboxSite} from '../../../src/sandbox/state.js';
-import {results, runJob, startSandbox, tempDir, writeCsv} from '../../helpers.js';
+import {results, runJob, startSandbox, tempDir, until, writeCsv} from '../../helpers.js';
 
 const FAST = {count: 100_000, windowMs: 1000};
 const HEADER = ['siteId', 'collectionId', 'itemId', 'field', 'fileId', 'index', 'cmsLocaleId', 'altText', 'exportedAltText'];
@@ -125,6 +125,32 @@ describe('CMS rows in a run', () => {
 		const again = await runJob({input, apiBase: sandbox.url, site: site.id, rate: FAST, onlyMissing: true, resume: true});
 		expect(again.statuses).toMatchObject({updated: 2, skipped: 1});
 		expect(sandbox.requests.filter(r => r.method === 'PATCH').length).toBe(patches);
+	});
+
+	it('--only-missing reads the items again just before writing: alt an editor filled after the first read is kept, and the dry run counts that read', async () => {
+		const {site, collection} = gallerySite('cms-run-missing-late', {items: 1, images: 2});
+		const sandbox = await startSandbox({sites: [site], rate: FAST});
+		const dir = await tempDir();
+		const itemId = [...collection.items.keys()][0]!;
+		const input = await writeCsv(join(dir, 'cms.csv'), [HEADER.slice(0, -1), row(site, collection, 0, 0, 'Sheet 0').slice(0, -1), row(site, collection, 0, 1, 'Sheet 1').slice(0, -1)]);
+		// Requests spaced 400 ms apart: the editor acts between the run's read of the items and its write.
+		const options = {input, apiBase: sandbox.url, site: site.id, onlyMissing: true, rate: {count: 5, windowMs: 2000}};
+		const dry = await runJob({...options, dryRun: true, out: join(dir, 'dry.csv')});
+		expect(dry.statuses).toMatchObject({would_update: 2});
+		const reads = () => sandbox.requests.filter(r => r.method === 'GET' && r.path.includes('/items')).length;
+		const readBefore = reads();
+		const running = runJob(options);
+		await until(() => reads() >= readBefore + 2);
+		const [first, second] = gallery(staged(collection, itemId).fieldData) as [ImageValue, ImageValue];
+		sandbox.editItem({id: itemId, fieldData: {gallery: [{...first, alt: 'Editor'}, second]}});
+		sandbox.publishItem(itemId);
+		const summary = await running;
+		expect(summary.statuses).toMatchObject({updated: 1, skipped: 1});
+		expect(gallery(staged(collection, itemId).fieldData).map(i => i.alt)).toEqual(['Editor', 'Sheet 1']);
+		expect(gallery(staged(collection, itemId).live).map(i => i.alt)).toEqual(['Editor', 'Sheet 1']);
+		const out = await results(`${input}.results.csv`);
+		expect(out[0]).toMatchObject({status: 'skipped', error_code: 'has_alt_text'});
+		expect(dry.estimatedRequests).toBe(summary.requests);
 	});
 
 	it('stops the CMS rows of a site whose token lacks cms:write, naming the scope, and writes its asset rows', async () => {
