@@ -20,7 +20,7 @@ import {PROBLEM_STATUSES} from './rows/result.js';
 import {run, runFiles, type Progress, type StopReason, type Summary} from './commands/run.js';
 import {loadSeed} from './sandbox/seed.js';
 import {Sandbox, siteTokens} from './sandbox/server.js';
-import {formatExportSummary, formatProgress, formatSummary} from './report/summary.js';
+import {formatExportSummary, formatProgress, formatSummary} from './report/format.js';
 import {undo} from './commands/undo.js';
 
 const version = () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version;

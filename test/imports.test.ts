@@ -79,6 +79,25 @@ describe('how the modules of src/ depend on each other', () => {
 		expect([...outside, ...packages]).toEqual([]);
 	});
 
+	it('keeps the commands on top: only cli.ts, cli/ (their configs), bench/ and commands/ themselves import commands/', () => {
+		const above = (module: string) => module === 'cli.ts' || ['cli/', 'bench/', 'commands/'].some(folder => module.startsWith(folder));
+		const below = [...graph].filter(([module]) => !above(module)).flatMap(([module, imports]) => imports.filter(to => to.startsWith('commands/')).map(to => `${module} → ${to}`));
+		expect(below).toEqual([]);
+	});
+
+	it('keeps report/ a reader of the run\'s data: the tally and everything below the engine import nothing from report/', () => {
+		const lower = ['rows/', 'schedule/', 'files/', 'ledger/', 'targets/', 'webflow/', 'sandbox/'];
+		const modules = [...graph].filter(([module]) => module === 'engine/tally.ts' || lower.some(folder => module.startsWith(folder)));
+		expect(modules.length).toBeGreaterThan(1);
+		expect(modules.flatMap(([module, imports]) => imports.filter(to => to.startsWith('report/')).map(to => `${module} → ${to}`))).toEqual([]);
+	});
+
+	it('keeps the summary\'s data apart from how it reads: report/format.ts is for cli.ts alone (the rest hand back data)', () => {
+		expect(graph.has('report/format.ts')).toBe(true);
+		const importers = [...graph].filter(([, imports]) => imports.includes('report/format.ts')).map(([module]) => module);
+		expect(importers).toEqual(['cli.ts']);
+	});
+
 	it('keeps schedule/ apart from the Webflow client: retries and pacing read replies, not the client', () => {
 		const client = [...graph].filter(([module]) => module.startsWith('schedule/')).flatMap(([module, imports]) => imports.filter(to => to.startsWith('webflow/')).map(to => `${module} → ${to}`));
 		expect(client).toEqual([]);

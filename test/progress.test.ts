@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {formatProgress} from '../src/report/summary.js';
+import {formatProgress} from '../src/report/format.js';
 
 describe('the progress line', () => {
 	it('counts a pause going on in the ETA: never less time left than the pause', () => {

@@ -5,11 +5,12 @@ import type {Logger} from '../logger.js';
 import type {PlannedFile} from '../files/paths.js';
 import {neutralize, unneutralize} from '../rows/formula.js';
 import {BASE_COLUMNS} from '../rows/job.js';
-import {followedByMany, learnBudget, publicStop, Session, siteRefusal, type ConnectionConfig, type RunStopped, type Stop} from '../engine/session.js';
+import {followedByMany, learnBudget, publicStop, Session, siteRefusal, type ConnectionConfig, type Stop} from '../engine/session.js';
 import {listStop, SiteShare} from '../targets/assets/read.js';
 import {CMS_EXPORT_COLUMNS, exportCms} from '../targets/cms/export.js';
 import type {AssetSummary} from '../webflow/client.js';
 import {isXlsx, XlsxWriter} from '../files/xlsx.js';
+import type {ExportSiteSummary, ExportSummary} from '../report/summary.js';
 
 export type ExportConfig = ConnectionConfig & {
 	/** `--site`: the one site; with `--tokens`, its token comes from the file. */
@@ -26,31 +27,6 @@ export type ExportConfig = ConnectionConfig & {
 	/** `--include`: asset rows, CMS rows, or both (assets first). @default assets */
 	readonly include?: ReadonlySet<'assets' | 'cms'> | undefined;
 	readonly out: string;
-};
-
-type ExportSiteSummary = {
-	readonly assets: number;
-	readonly rows: number;
-	/** Requests for this site (its token's introspect with the first site of the token). */
-	readonly requests: number;
-	/** Locales asked for that this site does not have (with several sites: left out for it). */
-	readonly skippedLocales: readonly string[];
-	readonly stopped: RunStopped | undefined;
-};
-
-export type ExportSummary = {
-	readonly out: string;
-	/** The one site (`--site`); undefined with `--tokens` alone. */
-	readonly site: string | undefined;
-	readonly assets: number;
-	readonly rows: number;
-	readonly requests: number;
-	/** Whether the file was written (every site stopped: not). */
-	readonly written: boolean;
-	/** With `--tokens`: per site, in the file's order. */
-	readonly sites: Record<string, ExportSiteSummary> | undefined;
-	/** Set when nothing could be exported (every site stopped). */
-	readonly stopped: RunStopped | undefined;
 };
 
 /**

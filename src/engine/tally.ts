@@ -1,7 +1,14 @@
-import type {ChangeRow, ReportRow, WarningRow} from '../report/html.js';
-import {REPORT_ROW_CAP} from '../report/html.js';
 import {EDIT_FIELDS, type Job} from '../rows/job.js';
 import {STATUSES, type Outcome, type Status} from '../rows/result.js';
+
+/** A row the report lists with its problem: failed, invalid or not attempted. */
+export type ReportRow = {readonly row: number; readonly siteId?: string; readonly assetId: string; readonly status: Status; readonly code: string; readonly message: string};
+export type WarningRow = {readonly row: number; readonly assetId: string; readonly altText: string; readonly codes: readonly string[]};
+/** One field of one row: conflicts (the site's value, the file's, and the base) and, for undo, what was put back. */
+export type ChangeRow = {readonly row: number; readonly siteId?: string; readonly assetId: string; readonly localeId: string; readonly field: string; readonly from: string; readonly to: string; readonly base: string};
+
+/** The most rows listed in each table; the rest are counted. */
+export const REPORT_ROW_CAP = 1000;
 
 export const emptyStatuses = (): Record<Status, number> => Object.fromEntries(STATUSES.map(s => [s, 0])) as Record<Status, number>;
 

@@ -1,13 +1,9 @@
 import {statSync, writeFileSync} from 'node:fs';
 import {writeFileAtomically} from '../files/csv/write.js';
-import type {Status} from '../rows/result.js';
 import type {Summary} from './summary.js';
 import type {RateTimeline} from '../schedule/rate.js';
+import type {ChangeRow, ReportRow, WarningRow} from '../engine/tally.js';
 
-export type ReportRow = {readonly row: number; readonly siteId?: string; readonly assetId: string; readonly status: Status; readonly code: string; readonly message: string};
-export type WarningRow = {readonly row: number; readonly assetId: string; readonly altText: string; readonly codes: readonly string[]};
-/** One field of one row: conflicts (the site's value, the file's, and the base) and, for undo, what was put back. */
-export type ChangeRow = {readonly row: number; readonly siteId?: string; readonly assetId: string; readonly localeId: string; readonly field: string; readonly from: string; readonly to: string; readonly base: string};
 export type CoverageRow = {
 	readonly site: string;
 	readonly locale: string;
@@ -33,9 +29,6 @@ export type ReportData = {
 	readonly restored?: readonly ChangeRow[] | undefined;
 	readonly restoredRows?: number;
 };
-
-/** The most rows listed in each table; the rest are counted. */
-export const REPORT_ROW_CAP = 1000;
 
 const STATUS_COLOURS: Readonly<Record<string, string>> = {
 	updated: '#1a7f37', unchanged: '#57606a', skipped: '#8250df', would_update: '#0969da', invalid: '#bf8700', failed: '#cf222e', not_attempted: '#953800', conflict: '#a40e26',

@@ -1,6 +1,6 @@
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {formatSummary} from '../../src/report/summary.js';
+import {formatSummary} from '../../src/report/format.js';
 import {jobsFor, makeSite, patchesSent, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
 describe('the run summary as data', () => {
