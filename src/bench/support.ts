@@ -4,7 +4,7 @@
  * CLI and `run()` in processes of their own, and a redis-server to share a budget through.
  */
 import {spawn} from 'node:child_process';
-import {createWriteStream} from 'node:fs';
+import {createWriteStream, mkdtempSync} from 'node:fs';
 import {mkdtemp} from 'node:fs/promises';
 import {createConnection} from 'node:net';
 import {tmpdir} from 'node:os';
@@ -29,6 +29,14 @@ export function site(label: string, count: number) {
 	}
 
 	return s;
+}
+
+let ledgerDir: string | undefined;
+
+/** The ledger every CLI the bench spawns writes to: a temporary folder, made once per bench. */
+function benchLedger(): string {
+	ledgerDir ??= mkdtempSync(join(tmpdir(), 'altbatch-bench-ledger-'));
+	return ledgerDir;
 }
 
 export async function benchDir(): Promise<string> {
@@ -95,7 +103,8 @@ export function ratio(value: number | undefined): string {
 
 /** How long a command took in a process of its own, with its output; `cwd` as given. */
 export async function spawned(args: string[], {env, cwd}: {env?: Record<string, string>; cwd?: string} = {}): Promise<{code: number | null; stdout: string; stderr: string}> {
-	const child = spawn(process.execPath, args, {env: {...process.env, ...env}, cwd, stdio: ['ignore', 'pipe', 'pipe']});
+	// The bench's runs are on record in a ledger of its own, never in the user's (XDG data folder).
+	const child = spawn(process.execPath, args, {env: {...process.env, ALTBATCH_LEDGER: benchLedger(), ...env}, cwd, stdio: ['ignore', 'pipe', 'pipe']});
 	let stdout = '';
 	let stderr = '';
 	child.stdout.on('data', (chunk: Buffer) => {
