@@ -9,6 +9,7 @@ import {auditBench} from './audit-bench.js';
 import {cmsBulk} from './cms.js';
 import {agencies, killAndResume, nightly, threeSites, undoCost} from './costs.js';
 import {ledgerCost, settleCost} from './ledger.js';
+import {cmsLedgerCost, settleCmsCost} from './ledger-cms.js';
 import {millionRows} from './million.js';
 import {sheets} from './sheets.js';
 import {burst, otherClient, paced, sharedBudget, unlimited} from './pacing.js';
@@ -44,6 +45,8 @@ const cases: Array<[string, () => Promise<void>]> = [
 	['kill', () => killAndResume()],
 	['ledger', () => ledgerCost()],
 	['settle', () => settleCost()],
+	['ledger-cms', () => cmsLedgerCost()],
+	['settle-cms', () => settleCmsCost()],
 	['million', () => millionRows()],
 	['cms', () => cmsBulk()],
 	['sheets', () => sheets()],
