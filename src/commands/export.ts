@@ -6,6 +6,7 @@ import type {PlannedFile} from '../files/paths.js';
 import {neutralize, unneutralize} from '../rows/formula.js';
 import {BASE_COLUMNS} from '../rows/job.js';
 import {followedByMany, learnBudget, publicStop, Session, siteRefusal, type ConnectionConfig, type Stop} from '../engine/session.js';
+import {Sessions} from '../engine/sessions.js';
 import {listStop, SiteShare} from '../targets/assets/read.js';
 import {CMS_EXPORT_COLUMNS, exportCms} from '../targets/cms/export.js';
 import type {AssetSummary} from '../webflow/client.js';
@@ -108,6 +109,7 @@ async function exportOne({site, session, config, logger}: {site: string; session
 	if (include.has('cms')) {
 		const cms = await exportCms({share, siteId: site, locales: config.locales.length > 0 ? config.locales : [''], missingOnly: config.missingOnly});
 		if ('failure' in cms) {
+			session.heed(cms.failure);
 			const stop = listStop({site, attempted: cms.failure, session});
 			const {reply} = cms.failure;
 			share.stop(reply?.kind === 'error' && reply.status === 403 ? {reason: 'auth', rowCode: 'aborted', message: `site ${site}'s CMS cannot be read with this token (403 ${reply.code}: ${reply.message})`} : stop ?? {reason: 'unreachable', rowCode: 'aborted', message: `site ${site}'s CMS could not be read`});
@@ -134,6 +136,7 @@ async function exportOne({site, session, config, logger}: {site: string; session
 		},
 	});
 	if ('attempted' in fetched) {
+		session.heed(fetched.attempted);
 		const stop = listStop({site, attempted: fetched.attempted, session});
 		if (stop) {
 			share.stop(stop);
@@ -154,19 +157,11 @@ async function exportOne({site, session, config, logger}: {site: string; session
  * written.
  */
 export async function exportSite(config: ExportConfig, {logger, interrupt, now = Date.now}: {logger: Logger; interrupt?: AbortSignal | undefined; now?: () => number}): Promise<ExportSummary> {
-	const sessions = new Map<string, Session>();
 	const withSites = config.tokens !== undefined;
 	const stopping = interrupt ? followedByMany(interrupt) : undefined;
+	const sessions = new Sessions((token, site) => new Session({...config, token, logger: logger.child({site}), now, interrupt: stopping}));
 	try {
-		const exports = await Promise.all(targets(config).map(async ({site, token}) => {
-			let session = sessions.get(token);
-			if (!session) {
-				session = new Session({...config, token, logger: logger.child({site}), now, interrupt: stopping});
-				sessions.set(token, session);
-			}
-
-			return exportOne({site, session, config, logger});
-		}));
+		const exports = await Promise.all(targets(config).map(async ({site, token}) => exportOne({site, session: sessions.of(token, site), config, logger})));
 
 		// A locale is refused when a site does not have it. For one site, that stops the export;
 		// with several (each has locale ids of its own), only a locale that no site has does.
@@ -204,12 +199,12 @@ export async function exportSite(config: ExportConfig, {logger, interrupt, now =
 			site: config.site,
 			assets: exports.reduce((sum, one) => sum + one.assets, 0),
 			rows: done.reduce((sum, one) => sum + one.rows.length + one.cmsRows.length, 0),
-			requests: [...sessions.values()].reduce((sum, session) => sum + session.stats().requests, 0),
+			requests: sessions.all().reduce((sum, session) => sum + session.stats().requests, 0),
 			written,
 			sites: withSites ? sites : undefined,
 			stopped: publicStop(stop),
 		};
 	} finally {
-		await Promise.all([...sessions.values()].map(async session => session.close()));
+		await sessions.close();
 	}
 }

@@ -457,7 +457,7 @@ class RowRouter {
 		}
 
 		if (this.#offline.current) {
-			return outcomeOf({kind: 'stopped', reply: undefined, attempts: 0}, this.#offline, this.#config.maxWaitMs);
+			return outcomeOf({kind: 'stopped', reply: undefined, attempts: 0}, this.#offline.current, this.#config.maxWaitMs);
 		}
 
 		return undefined;

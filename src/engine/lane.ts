@@ -302,6 +302,7 @@ export class Lane {
 		}
 
 		pending?.end(writeOutcome(attempted, uncertain));
+		session.heed(attempted);
 		return session.outcome(attempted);
 	}
 
@@ -331,6 +332,7 @@ export class Lane {
 	async #prefetch(site: string, locales: ReadonlySet<string>): Promise<SiteSnapshot | undefined> {
 		const fetched = await this.#share.list({siteId: site, locales: locales.size > 0 ? locales : ['']});
 		if ('attempted' in fetched) {
+			this.session.heed(fetched.attempted);
 			const stop = listStop({site, attempted: fetched.attempted, session: this.session});
 			if (stop) {
 				this.#share.stop(stop);
@@ -348,6 +350,7 @@ export class Lane {
 		const {session} = this;
 		const attempted = await this.#share.request(() => session.client.getAsset({assetId: job.assetId, localeId: job.localeId}, session.abort));
 		if (attempted.kind !== 'ok') {
+			session.heed(attempted);
 			return session.outcome(attempted);
 		}
 

@@ -86,8 +86,35 @@ function authMessage(reply: {status: number; code: string; message: string}, ori
 	return `the token has no access to this asset or site (403 ${reply.code}: ${reply.message})`;
 }
 
-/** What a row's request (with retries) means for its result; may decide to stop the run. */
-export function outcomeOf(attempted: Attempted, stop: RunStop, maxWaitMs: number, tokenOrigin?: string): Outcome {
+/**
+ * Whether a call's end stops every row of its token: a refused token (401, 403), or a pause longer
+ * than --max-wait. Pure: `Session.heed` applies it.
+ */
+export function stopFor(attempted: Attempted, maxWaitMs: number, tokenOrigin?: string): Stop | undefined {
+	switch (attempted.kind) {
+		case 'auth': {
+			return {reason: 'auth', rowCode: 'aborted', message: authMessage(attempted.reply, tokenOrigin)};
+		}
+
+		case 'too_long': {
+			return {reason: 'max_wait', rowCode: 'rate_limited', message: tooLongMessage(attempted, maxWaitMs)};
+		}
+
+		default: {
+			return undefined;
+		}
+	}
+}
+
+function tooLongMessage(attempted: Extract<Attempted, {kind: 'too_long'}>, maxWaitMs: number): string {
+	const seconds = Math.round(attempted.waitMs / 1000);
+	const limit = `longer than --max-wait (${Math.round(maxWaitMs / 1000)} s)`;
+	// Without a reply the wait was seen coming: the spent window opens too late, so nothing was sent into it.
+	return attempted.reply ? `the API asked to wait ${seconds} s (Retry-After), ${limit}` : `the rate budget's window is spent and opens again in ${seconds} s, ${limit}; nothing was sent into it`;
+}
+
+/** What a row's request (with retries) means for its result, `stopped` saying the run's stop (`current`). Pure: it stops nothing. */
+export function outcomeOf(attempted: Attempted, current: Stop | undefined, maxWaitMs: number): Outcome {
 	const {reply, attempts} = attempted;
 	switch (attempted.kind) {
 		case 'ok': {
@@ -95,22 +122,16 @@ export function outcomeOf(attempted: Attempted, stop: RunStop, maxWaitMs: number
 		}
 
 		case 'auth': {
-			stop.trigger({reason: 'auth', rowCode: 'aborted', message: authMessage(attempted.reply, tokenOrigin)});
 			return {status: 'failed', httpStatus: attempted.reply.status, errorCode: attempted.reply.code, errorMessage: attempted.reply.message, attempts};
 		}
 
 		case 'too_long': {
-			const seconds = Math.round(attempted.waitMs / 1000);
-			const limit = `longer than --max-wait (${Math.round(maxWaitMs / 1000)} s)`;
-			// Without a reply the wait was seen coming: the spent window opens too late, so nothing was sent into it.
-			const message = attempted.reply ? `the API asked to wait ${seconds} s (Retry-After), ${limit}` : `the rate budget's window is spent and opens again in ${seconds} s, ${limit}; nothing was sent into it`;
-			stop.trigger({reason: 'max_wait', rowCode: 'rate_limited', message});
-			return {status: 'not_attempted', httpStatus: attempted.reply?.status, errorCode: 'rate_limited', errorMessage: message, attempts};
+			return {status: 'not_attempted', httpStatus: attempted.reply?.status, errorCode: 'rate_limited', errorMessage: tooLongMessage(attempted, maxWaitMs), attempts};
 		}
 
 		case 'stopped': {
-			const current = stop.current ?? {rowCode: 'interrupted', message: 'stopped'};
-			return {status: 'not_attempted', errorCode: current.rowCode, errorMessage: current.message, attempts};
+			const stop = current ?? {rowCode: 'interrupted', message: 'stopped'};
+			return {status: 'not_attempted', errorCode: stop.rowCode, errorMessage: stop.message, attempts};
 		}
 
 		case 'failed': {
@@ -241,9 +262,17 @@ export class Session {
 		return this.governor.pausedUntil;
 	}
 
-	/** Turns a call's end into a row outcome (and stops the run where that is called for). */
+	/** Stops every row of this token where a call's end calls for it (a refused token, a pause beyond --max-wait). */
+	heed(attempted: Attempted): void {
+		const stop = stopFor(attempted, this.#options.maxWaitMs, this.#options.tokenOrigin);
+		if (stop) {
+			this.stop.trigger(stop);
+		}
+	}
+
+	/** A call's end as a row's outcome (answers only: `heed` is what stops). */
 	outcome(attempted: Attempted): Outcome {
-		return outcomeOf(attempted, this.stop, this.#options.maxWaitMs, this.#options.tokenOrigin);
+		return outcomeOf(attempted, this.stop.current, this.#options.maxWaitMs);
 	}
 
 	async close(): Promise<void> {
@@ -285,7 +314,7 @@ async function introspect({session, scope, logger}: {session: Session; scope: st
 	const {governor, stop} = session;
 	const attempted = await session.request(() => session.client.introspect(session.abort), 2);
 	if (attempted.kind === 'too_long') {
-		session.outcome(attempted);
+		session.heed(attempted);
 		return {vouched: false, siteIds: undefined, requests: attempted.attempts};
 	}
 

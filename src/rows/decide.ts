@@ -1,5 +1,5 @@
 import type {CurrentAsset, SiteSnapshot} from './snapshot.js';
-import {EDIT_FIELDS, type EditField, type Job} from './job.js';
+import {EDIT_FIELDS, type EditField, type ValidJob} from './job.js';
 import type {FieldConflict, Outcome, Previous} from './result.js';
 import {sameText} from './text.js';
 
@@ -8,7 +8,7 @@ import {sameText} from './text.js';
  * need writing), or its result.
  */
 export type Decision =
-	| {readonly kind: 'send'; readonly job: Job; readonly previous: Previous | undefined}
+	| {readonly kind: 'send'; readonly job: ValidJob; readonly previous: Previous | undefined}
 	| {readonly kind: 'done'; readonly outcome: Outcome};
 
 function quote(text: string): string {
@@ -18,11 +18,11 @@ function quote(text: string): string {
 const LABELS: Readonly<Record<EditField, string>> = {displayName: 'display name', altText: 'alt text'};
 
 /** The asset's current value of a field in the row's locale ('' when it has none). */
-function siteValue(field: EditField, job: Job, current: CurrentAsset): string {
+function siteValue(field: EditField, job: ValidJob, current: CurrentAsset): string {
 	return field === 'displayName' ? current.displayName ?? '' : current.altText.get(job.localeId ?? '') ?? '';
 }
 
-function previousOf(job: Job, current: CurrentAsset): Previous {
+function previousOf(job: ValidJob, current: CurrentAsset): Previous {
 	return {displayName: siteValue('displayName', job, current), altText: siteValue('altText', job, current)};
 }
 
@@ -50,12 +50,12 @@ function classify({file, base, site}: {file: string; base: string | undefined; s
 }
 
 /** `--only-missing`: the asset's alt text in the row's locale is already there. */
-export function hasAltText(job: Job, current: CurrentAsset): boolean {
+export function hasAltText(job: ValidJob, current: CurrentAsset): boolean {
 	return siteValue('altText', job, current).trim() !== '';
 }
 
 /** The row with only these fields (the rest left out of the PATCH). */
-function narrowed(job: Job, fields: ReadonlySet<EditField>): Job {
+function narrowed(job: ValidJob, fields: ReadonlySet<EditField>): ValidJob {
 	return {...job, displayName: fields.has('displayName') ? job.displayName : undefined, altText: fields.has('altText') ? job.altText : undefined};
 }
 
@@ -63,7 +63,7 @@ function narrowed(job: Job, fields: ReadonlySet<EditField>): Job {
  * Without knowing the site: fields the file left as exported are never written. A row with
  * nothing else is `unchanged`; otherwise the rest of it.
  */
-export function decideUnseen(job: Job): Decision {
+export function decideUnseen(job: ValidJob): Decision {
 	const base = job.base;
 	if (base === undefined) {
 		return {kind: 'send', job, previous: undefined};
@@ -96,7 +96,7 @@ export function decideUnseen(job: Job): Decision {
  * A row with a conflict in either field is not written at all. `force` undefined: the caller
  * offers no way to force (undo).
  */
-export function decideAgainst({job, current, onlyMissing, force}: {job: Job; current: CurrentAsset; onlyMissing: boolean; force?: boolean | undefined}): Decision {
+export function decideAgainst({job, current, onlyMissing, force}: {job: ValidJob; current: CurrentAsset; onlyMissing: boolean; force?: boolean | undefined}): Decision {
 	const previous = previousOf(job, current);
 	const calls = new Map<EditField, Call>();
 	const conflicts: FieldConflict[] = [];
@@ -152,7 +152,7 @@ export function decideAgainst({job, current, onlyMissing, force}: {job: Job; cur
  * With `--site`: rows for assets the site does not have fail without a request; the rest are
  * decided against the asset as the snapshot has it (see `decideAgainst`).
  */
-export function decide({job, snapshot, onlyMissing, force}: {job: Job; snapshot: SiteSnapshot; onlyMissing: boolean; force?: boolean | undefined}): Decision {
+export function decide({job, snapshot, onlyMissing, force}: {job: ValidJob; snapshot: SiteSnapshot; onlyMissing: boolean; force?: boolean | undefined}): Decision {
 	if (job.siteId !== undefined && job.siteId !== snapshot.siteId) {
 		return {kind: 'done', outcome: {status: 'failed', errorCode: 'not_in_site', errorMessage: `the row is for site ${job.siteId}, not --site ${snapshot.siteId}`, attempts: 0}};
 	}
@@ -171,7 +171,7 @@ export function decide({job, snapshot, onlyMissing, force}: {job: Job; snapshot:
 }
 
 /** After a write (or a dry run's would-be write), the snapshot holds the row's values. */
-export function applyToSnapshot(job: Job, snapshot: SiteSnapshot): void {
+export function applyToSnapshot(job: ValidJob, snapshot: SiteSnapshot): void {
 	const current = snapshot.assets.get(job.assetId);
 	if (!current) {
 		return;

@@ -2,7 +2,7 @@ import {EventEmitter, once} from 'node:events';
 import {setTimeout as delay} from 'node:timers/promises';
 import type {Logger} from '../logger.js';
 import {Limiter} from './limiter.js';
-import {RateModel, type BudgetMode, type Decision, type ModelStats, type Rate, type RateReply, type RateSource, type RateTimeline} from './rate.js';
+import {RateModel, type BudgetMode, type Decision, type PauseReason, type ModelStats, type Rate, type RateReply, type RateSource, type RateTimeline} from './rate.js';
 import {SharedBudget} from './shared-budget.js';
 import {sleep, StoppedError, WaitTooLongError} from './sleep.js';
 
@@ -23,7 +23,7 @@ export class Pacer {
 	readonly #model: RateModel;
 	readonly #now: () => number;
 	readonly #logger: Logger;
-	readonly #onPause: ((untilMs: number, reason: string) => void) | undefined;
+	readonly #onPause: ((untilMs: number, reason: PauseReason) => void) | undefined;
 	#limiter: Limiter;
 	#shared: SharedBudget | undefined;
 	#budget: BudgetMode = {kind: 'local'};
@@ -31,7 +31,7 @@ export class Pacer {
 	/** Emits `answer` whenever an answer came back: requests waiting for credit look again. */
 	readonly #answers = new EventEmitter();
 
-	constructor({rate, source, maxWaitMs, now = Date.now, logger, onPause}: {rate: Rate; source: RateSource; maxWaitMs: number; now?: () => number; logger: Logger; onPause?: (untilMs: number, reason: string) => void}) {
+	constructor({rate, source, maxWaitMs, now = Date.now, logger, onPause}: {rate: Rate; source: RateSource; maxWaitMs: number; now?: () => number; logger: Logger; onPause?: (untilMs: number, reason: PauseReason) => void}) {
 		this.#model = new RateModel({rate, source, maxWaitMs});
 		this.#now = now;
 		this.#logger = logger;

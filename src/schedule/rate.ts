@@ -189,7 +189,7 @@ export class RateModel {
 	 * Another process on the shared budget paused every request for `forMs` (a duration: the
 	 * machines' clocks may differ), said at `now`.
 	 */
-	pausedByPeer(forMs: number, reason: string, now: number): Decision {
+	pausedByPeer(forMs: number, reason: PauseReason | undefined, now: number): Decision {
 		const known: PauseReason = reason === '429' ? '429 (another process)' : reason === 'remaining' ? 'remaining (another process)' : 'pause (another process)';
 		return this.#gate.close({until: now + forMs, reason: known, now, publish: false, lastSent: this.#history.sequence});
 	}

@@ -3,6 +3,7 @@ import {setTimeout as delay} from 'node:timers/promises';
 import type {Logger} from '../logger.js';
 import {RedisLink, type Answered} from './redis.js';
 import type {Take} from './redis-scripts.js';
+import type {PauseReason} from './rate.js';
 
 /** How often each process says it is there, so the others can count it. */
 const HEARTBEAT_MS = 2000;
@@ -21,7 +22,7 @@ export type SharedBudgetEvents = {
 	/** Processes on the budget changed (this one included). */
 	readonly onPeers: (processes: number) => void;
 	/** Another process paused every request for `forMs` from now. */
-	readonly onPause: (forMs: number, reason: string) => void;
+	readonly onPause: (forMs: number, reason: PauseReason | undefined) => void;
 	/** Redis went away: the budget is this process's alone from now on. */
 	readonly onLost: (reason: string) => void;
 };
@@ -104,7 +105,7 @@ export class SharedBudget {
 	}
 
 	/** Tells every other process to pause for `forMs` from now. */
-	publishPause(forMs: number, reason: string): void {
+	publishPause(forMs: number, reason: PauseReason): void {
 		this.#publish({t: 'pause', id: this.#self, forMs, reason});
 	}
 
@@ -169,7 +170,12 @@ export class SharedBudget {
 		}
 
 		if (message.t === 'pause' && typeof message.forMs === 'number' && message.forMs > 0) {
-			this.#events.onPause(message.forMs, typeof message.reason === 'string' ? message.reason : 'pause');
+			this.#events.onPause(message.forMs, peerReason(message.reason));
 		}
 	}
+}
+
+/** A pause's reason as another process published it (a process of another version may say anything): one of ours, else none. */
+function peerReason(reason: unknown): PauseReason | undefined {
+	return reason === '429' || reason === 'remaining' ? reason : undefined;
 }

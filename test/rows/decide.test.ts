@@ -1,14 +1,14 @@
 import {describe, expect, it} from 'vitest';
 import {applyToSnapshot, decide, decideAgainst, decideUnseen} from '../../src/rows/decide.js';
-import {withProblem, type Base, type Job} from '../../src/rows/job.js';
+import type {Base, ValidJob} from '../../src/rows/job.js';
 import type {CurrentAsset, SiteSnapshot} from '../../src/rows/snapshot.js';
 
 const ASSET = 'a'.repeat(24);
 const SITE = 'c'.repeat(24);
 const FR = 'f'.repeat(24);
 
-function job(edit: {displayName?: string; altText?: string; base?: Base; localeId?: string; siteId?: string}): Job {
-	return withProblem({row: 2, line: 2, cells: [], assetId: ASSET, localeId: edit.localeId, siteId: edit.siteId, displayName: edit.displayName, altText: edit.altText, base: edit.base}, undefined);
+function job(edit: {displayName?: string; altText?: string; base?: Base; localeId?: string; siteId?: string}): ValidJob {
+	return {row: 2, line: 2, cells: [], assetId: ASSET, localeId: edit.localeId, siteId: edit.siteId, displayName: edit.displayName, altText: edit.altText, base: edit.base, problem: undefined};
 }
 
 function asset(displayName: string, altText: string, locale = ''): CurrentAsset {
@@ -32,7 +32,7 @@ describe('deciding a row without reading the site', () => {
 });
 
 describe('deciding a row against the asset as it is now', () => {
-	const decideNow = (row: Job, current: CurrentAsset, options: {onlyMissing?: boolean; force?: boolean | undefined} = {}) => decideAgainst({job: row, current, onlyMissing: options.onlyMissing ?? false, force: 'force' in options ? options.force : false});
+	const decideNow = (row: ValidJob, current: CurrentAsset, options: {onlyMissing?: boolean; force?: boolean | undefined} = {}) => decideAgainst({job: row, current, onlyMissing: options.onlyMissing ?? false, force: 'force' in options ? options.force : false});
 
 	it('two-way: unchanged when the site already has the value, else sent with what the site held', () => {
 		expect(decideNow(job({altText: 'same'}), asset('Bike', 'same'))).toEqual({kind: 'done', outcome: {status: 'unchanged', attempts: 0, previous: {displayName: 'Bike', altText: 'same'}}});

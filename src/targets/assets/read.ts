@@ -101,7 +101,7 @@ function badPage(reply: ApiReply): ApiReply {
 /**
  * Why a site's listing ended, as the site's own stop: a site this token cannot see (404, 400) is
  * refused; any other failure leaves it unreachable. Anything else (the token refused, a pause beyond
- * --max-wait, an interrupt) goes to the session, which stops every site of the token: undefined.
+ * --max-wait, an interrupt) is the session's to heed (it stops every site of the token): undefined.
  */
 export function listStop({site, attempted, session}: {site: string; attempted: Attempted; session: Session}): Stop | undefined {
 	if (attempted.kind === 'failed' && attempted.reply.kind === 'error' && (attempted.reply.status === 404 || attempted.reply.status === 400)) {

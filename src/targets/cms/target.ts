@@ -119,6 +119,7 @@ export class CmsTarget implements RowTarget<CmsJob> {
 			return {status: 'not_attempted', httpStatus: 403, errorCode: 'aborted', errorMessage: this.#stopped ?? reply.message, attempts: attempted.attempts};
 		}
 
+		this.#lane.session.heed(attempted);
 		return this.#lane.session.outcome(attempted);
 	}
 
