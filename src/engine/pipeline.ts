@@ -1,0 +1,327 @@
+import type {RunConfig} from '../cli/config.js';
+import {withRoom} from '../files/csv/in-order.js';
+import type {CheckedInput} from '../files/input-check.js';
+import type {Results} from '../files/results.js';
+import type {Logger} from '../logger.js';
+import {decideUnseen} from '../rows/decide.js';
+import {hostedUrlIndex} from '../rows/image-url.js';
+import {resolvedJob, toJob, type Job, type ValidJob} from '../rows/job.js';
+import type {LaterRows} from '../rows/later.js';
+import {resultCells, type Outcome} from '../rows/result.js';
+import type {ImageGroups} from '../rows/same-image.js';
+import type {SiteSnapshot} from '../rows/snapshot.js';
+import {sameText} from '../rows/text.js';
+import {altTextWarnings, describeWarnings, DuplicateAltTracker, type WarningCode} from '../rows/warnings.js';
+import {RowPool} from '../schedule/pool.js';
+import type {CmsJob} from '../targets/cms/merge.js';
+import {CmsTarget} from '../targets/cms/target.js';
+import type {Lane} from './lane.js';
+import type {InputPrints} from './resume.js';
+import {DEFAULT_LANE, perSite, routeJob, type Route} from './route.js';
+import {outcomeOf, type RunStop} from './session.js';
+import type {Tally} from './tally.js';
+
+/** One row on its way: its job, its warnings, and the lane (token) it goes through. */
+type RowWork = {readonly job: Job; readonly warnings: readonly WarningCode[]; readonly lane: string};
+
+const READ_AHEAD = 20_000;
+
+/**
+ * Takes each row to its end: carried over by `--resume`, settled before any request (a problem,
+ * a refused warning, superseded, no lane for its site, stopped, decided without reading), or
+ * queued on its lane's pool, in file order per asset and locale. Every row's result is written and
+ * counted.
+ */
+export class RowRouter {
+	/** A dry run that reads nothing: the requests a real run would send. */
+	offlineEstimate = 0;
+	/** `--resume`: rows carried over from the earlier results (they keep their status). */
+	carriedOver = 0;
+	readonly #config: RunConfig;
+	readonly #lanes: ReadonlyMap<string, Lane>;
+	readonly #offline: RunStop;
+	readonly #results: Results;
+	readonly #later: LaterRows | undefined;
+	readonly #logger: Logger;
+	readonly #now: () => number;
+	readonly #count: (entry: Parameters<Tally['add']>[0]) => void;
+	// One pool per lane. With several lanes the reader runs ahead (up to READ_AHEAD rows queued in
+	// all), so a file sorted by site keeps every site's budget busy instead of one at a time.
+	readonly #pools: Map<string, RowPool>;
+	readonly #chains = new Map<string, Promise<void>>();
+	readonly #duplicates = new DuplicateAltTracker();
+	/** Rows finished (or carried over), a bit each: an input that changed part-way leaves the others to `notReached`. */
+	#reached = new Uint32Array(64);
+	/** Per lane, its CMS rows (settled together once the file is read). */
+	readonly #cms = new Map<string, CmsTarget>();
+	readonly #secrets: readonly string[];
+	/** When the last row finished (shared by the rows of one millisecond). */
+	#finishedAt = new Date(Number.NaN);
+	readonly #images: ImageGroups | undefined;
+	readonly #hostedUrls = new WeakMap<SiteSnapshot, Map<string, string>>();
+
+	constructor({config, lanes, offline, results, later, images, logger, now, count}: {config: RunConfig; lanes: ReadonlyMap<string, Lane>; offline: RunStop; results: Results; later: LaterRows | undefined; images: ImageGroups | undefined; logger: Logger; now: () => number; count: (entry: Parameters<Tally['add']>[0]) => void}) {
+		this.#config = config;
+		this.#later = later;
+		this.#images = images;
+		this.#lanes = lanes;
+		this.#offline = offline;
+		this.#results = results;
+		this.#logger = logger;
+		this.#now = now;
+		this.#count = count;
+		this.#pools = new Map([...lanes.keys()].map(key => [key, new RowPool(config.concurrency, lanes.size > 1 ? Math.ceil(READ_AHEAD / lanes.size) : undefined)]));
+		this.#secrets = [config.token, ...config.tokens?.values() ?? []].filter((token): token is string => token !== undefined && token !== '');
+	}
+
+	/** One row: finished now, or queued (the promise is the pool's room for it). */
+	take(read: Job): Promise<void> | undefined {
+		const carrier = this.#images?.carrier(read);
+		if (carrier) {
+			const outcome = {status: 'skipped', errorCode: 'duplicate_image', errorMessage: `the same image as row ${carrier.row} (line ${carrier.line}), which writes it: one write per image`, attempts: 0} as const;
+			this.#finish({job: read, warnings: [], lane: DEFAULT_LANE}, outcome);
+			return undefined;
+		}
+
+		const job = this.#resolve(read);
+		if (!('problem' in job)) {
+			this.#finish({job: read, warnings: [], lane: DEFAULT_LANE}, job);
+			return undefined;
+		}
+
+		const route: Route | undefined = job.problem ? undefined : routeJob(job, this.#config);
+		// Counted under its site even when it has no lane there (invalid, no token): per site, the counts add up to the total.
+		const laneKey = route?.kind === 'lane' ? route.key : perSite(this.#config) && job.siteId !== undefined ? job.siteId : DEFAULT_LANE;
+		const {plan} = this.#results;
+		const carried = plan?.carriedStatus(job);
+		if (plan && carried) {
+			const refreshed = plan.refreshedLine(job);
+			if (refreshed) {
+				this.#results.writeLine(refreshed); // Same edit, other cells edited since: today's cells, the old result.
+			}
+
+			// Its warnings are counted again (and its alt text seen), as a fresh run would.
+			this.#markReached(job.row);
+			this.carriedOver++;
+			this.#count({job, lane: laneKey, warnings: this.#warningsFor(job), outcome: {status: carried}});
+			return undefined;
+		}
+
+		if (job.problem) {
+			this.#finish({job, warnings: [], lane: laneKey}, {status: 'invalid', errorCode: job.problem.code, errorMessage: job.problem.message, attempts: 0});
+			return undefined;
+		}
+
+		// The last row wins per field: what a later row changes is left to it.
+		const left = this.#later?.apply(job) ?? {job};
+		if ('outcome' in left) {
+			this.#finish({job, warnings: [], lane: laneKey}, left.outcome);
+			return undefined;
+		}
+
+		return this.#send(left.job, route, laneKey);
+	}
+
+	/** A valid row (with the fields it is to send): settled before any request, or queued on its lane. */
+	#send(job: ValidJob, route: Route | undefined, laneKey: string): Promise<void> | undefined {
+		const work = {job, warnings: this.#warningsFor(job), lane: laneKey};
+		const settled = this.#settled(work, route);
+		if (settled) {
+			this.#finish(work, settled);
+			return undefined;
+		}
+
+		const lane = this.#lanes.get(laneKey);
+		const pool = this.#pools.get(laneKey);
+		if (!lane || !pool) {
+			// A dry run that reads nothing: fields the file left as exported are still never written.
+			const decision = decideUnseen(job);
+			this.offlineEstimate += decision.kind === 'done' ? 0 : job.base === undefined ? 1 : 2;
+			this.#finish(work, decision.kind === 'done' ? decision.outcome : {status: 'would_update', attempts: 0});
+			return undefined;
+		}
+
+		if (lane.stopped) {
+			this.#finish(work, lane.stoppedOutcome());
+			return undefined;
+		}
+
+		if (job.cms) {
+			let target = this.#cms.get(laneKey);
+			if (!target) {
+				target = new CmsTarget({lane, config: this.#config, logger: this.#logger});
+				this.#cms.set(laneKey, target);
+			}
+
+			target.take(job as CmsJob, outcome => {
+				this.#finish(work, outcome);
+			});
+			return undefined;
+		}
+
+		// Rows of one asset in file order, whatever their locale: the display name is the asset's.
+		return pool.add(() => inKeyOrder(this.#chains, job.assetId, async () => {
+			this.#finish(work, await lane.process(job).catch((error: unknown) => internalFailure({error, logger: this.#logger, row: job.row, secrets: this.#secrets})));
+		}));
+	}
+
+	/**
+	 * A row found by a URL that is not a Webflow CDN URL: its asset from the site's assets'
+	 * `hostedUrl` (its own site's, or with none every site read), `not_in_site` when no asset has
+	 * it. Without any site read it stays `invalid` (`image_url_unresolved`).
+	 */
+	#resolve(job: Job): Job | Outcome {
+		if (job.problem?.code !== 'image_url_unresolved' || job.image?.ref.kind !== 'url') {
+			return job;
+		}
+
+		const {key} = job.image.ref;
+		const lanes = [...this.#lanes.values()].filter(lane => lane.snapshot !== undefined && (job.siteId === undefined || lane.site === job.siteId || lane.site === this.#config.site));
+		for (const {snapshot} of lanes) {
+			if (snapshot === undefined) {
+				continue;
+			}
+
+			let index = this.#hostedUrls.get(snapshot);
+			if (!index) {
+				index = hostedUrlIndex(snapshot.assets.values());
+				this.#hostedUrls.set(snapshot, index);
+			}
+
+			const assetId = index.get(key);
+			if (assetId !== undefined) {
+				return resolvedJob(job, {assetId, siteId: snapshot.siteId});
+			}
+		}
+
+		if (lanes.length === 0) {
+			return job;
+		}
+
+		const sites = lanes.map(lane => lane.site).join(', ');
+		return {status: 'failed', errorCode: 'not_in_site', errorMessage: `no asset of site ${sites} is at ${job.image.url}`, attempts: 0};
+	}
+
+	/** Every row in flight ended; the first pool that failed, if one did. */
+	async drain(): Promise<PromiseRejectedResult | undefined> {
+		const drained = await Promise.allSettled([...[...this.#cms.values()].map(async target => target.flush()), ...[...this.#pools.values()].map(pool => pool.drain())]);
+		return drained.find(result => result.status === 'rejected');
+	}
+
+	/** The row's outcome when it is known before any request, in this order of precedence. */
+	#settled(work: RowWork & {readonly job: ValidJob}, route: Route | undefined): Outcome | undefined {
+		const {job} = work;
+		if (job.designerOnly === true) {
+			return DESIGNER_ONLY_OUTCOME;
+		}
+
+		const refused = work.warnings.filter(code => this.#config.refuseWarnings?.has(code));
+		if (refused.length > 0) {
+			return {status: 'invalid', errorCode: refused[0], errorMessage: `--refuse-warnings: the alt text ${describeWarnings(refused)}; not sent`, ownMessage: true, attempts: 0};
+		}
+
+		const superseded = this.#results.plan?.superseded(job);
+		if (superseded) {
+			return superseded;
+		}
+
+		if (route?.kind === 'refused') {
+			return route.outcome;
+		}
+
+		if (this.#offline.current) {
+			return outcomeOf({kind: 'stopped', reply: undefined, attempts: 0}, this.#offline.current, this.#config.maxWaitMs);
+		}
+
+		return undefined;
+	}
+
+	#finish(work: RowWork, outcome: Outcome): void {
+		this.#markReached(work.job.row);
+		// Not `{...outcome, job, …}`: on Node 20 a spread followed by more properties takes V8's slow
+		// path (about 4 µs), seconds over a million rows; Object.assign is the same object, fast.
+		// Rows finish many to a millisecond: one Date for each millisecond, not one per row.
+		const now = this.#now();
+		if (now !== this.#finishedAt.getTime()) {
+			this.#finishedAt = new Date(now);
+		}
+
+		if (this.#results.write(resultCells(Object.assign({}, outcome, {job: work.job, warnings: work.warnings, finishedAt: this.#finishedAt})))) {
+			this.#count({job: work.job, lane: work.lane, warnings: work.warnings, outcome});
+		}
+	}
+
+	#markReached(row: number): void {
+		this.#reached = withRoom(this.#reached, row >>> 5);
+		this.#reached[row >>> 5] = (this.#reached[row >>> 5] ?? 0) | (1 << (row & 31));
+	}
+
+	/**
+	 * The input changed while the run read it: each checked row not reached gets its result row,
+	 * `not_attempted` with `input_changed` (its cells as checked are not kept: only its row number).
+	 */
+	notReached({checked, prints}: {checked: CheckedInput; prints: InputPrints}): void {
+		const outcome: Outcome = {status: 'not_attempted', errorCode: 'input_changed', errorMessage: 'the input changed while the run was reading it, before this row: not read again and not sent; check the file, then run again with --resume', ownMessage: true, attempts: 0};
+		for (let row = 2; row <= checked.lastRow; row++) {
+			if (prints.cells(row) !== 0 && ((this.#reached[row >>> 5] ?? 0) & (1 << (row & 31))) === 0) {
+				const job = toJob({columns: checked.columns, fields: [], row, line: row});
+				this.#finish({job, warnings: [], lane: DEFAULT_LANE}, outcome);
+			}
+		}
+	}
+
+	#warningsFor(job: Job): WarningCode[] {
+		const snapshot = this.#lanes.get(DEFAULT_LANE)?.snapshot ?? (job.siteId === undefined ? undefined : this.#lanes.get(job.siteId)?.snapshot);
+		return warningsFor(job, snapshot, this.#duplicates);
+	}
+}
+
+/** An audit row only the Designer can fix (`fix_with` = `designer`): the Data API cannot write an image element's own alt. */
+const DESIGNER_ONLY_OUTCOME: Outcome = {status: 'skipped', errorCode: 'designer_only', errorMessage: 'only the Designer can change this alt text (an image element\'s own alt, or a component\'s); fix it there (page and node in the audit)', attempts: 0};
+
+/** A row whose work threw (a bug of ours): `failed` with the reason, and the run goes on. No token in the text. */
+function internalFailure({error, logger, row, secrets}: {error: unknown; logger: Logger; row: number; secrets: readonly string[]}): Outcome {
+	const scrub = (text: string) => secrets.reduce((clean, secret) => clean.replaceAll(secret, '[redacted]'), text);
+	const message = scrub(error instanceof Error ? error.message : String(error));
+	logger.error({row, error: message, stack: error instanceof Error && error.stack ? scrub(error.stack) : undefined}, 'internal error on a row');
+	return {status: 'failed', errorCode: 'internal_error', errorMessage: `internal error: ${message}`, attempts: 0};
+}
+
+/** Runs `task` after every earlier task of the same key has finished (file order per asset and locale). */
+async function inKeyOrder(chains: Map<string, Promise<void>>, key: string, task: () => Promise<void>): Promise<void> {
+	const before = chains.get(key);
+	const mine = (async () => {
+		await before;
+		await task();
+	})();
+	chains.set(key, mine);
+	try {
+		await mine;
+	} finally {
+		if (chains.get(key) === mine) {
+			chains.delete(key);
+		}
+	}
+}
+
+function warningsFor(job: Job, snapshot: SiteSnapshot | undefined, duplicates: DuplicateAltTracker): WarningCode[] {
+	// An empty alt text (undo --allow-clear putting an empty one back) has nothing to warn about.
+	if (job.altText === undefined || job.altText === '') {
+		return [];
+	}
+
+	// Only alt text the row would write is judged: not one left as exported, nor one the site already has.
+	const exported = job.base?.altText;
+	const now = snapshot?.assets.get(job.assetId)?.altText.get(job.localeId ?? '');
+	if ((exported !== undefined && sameText(job.altText, exported)) || (now !== undefined && now !== null && sameText(job.altText, now))) {
+		return [];
+	}
+
+	const displayName = job.displayName ?? snapshot?.assets.get(job.assetId)?.displayName;
+	const warnings: WarningCode[] = altTextWarnings({altText: job.altText, displayName});
+	if (duplicates.seen({altText: job.altText, assetId: job.assetId})) {
+		warnings.push('alt_duplicate');
+	}
+
+	return warnings;
+}
