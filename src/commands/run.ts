@@ -13,7 +13,10 @@ import {assertDryRunMayReplace, assertMayResume} from '../engine/resume.js';
 import {introspectsOfARealRun, noLanes, openLanes, startLanes} from '../engine/lanes.js';
 import {RowRouter} from '../engine/pipeline.js';
 import {followedByMany, RunStop} from '../engine/session.js';
-import {summarize, writeRunReport} from '../engine/summarize.js';
+import {coverageRows, summarize} from '../engine/summarize.js';
+import {writeReport} from '../report/html.js';
+import type {Lane} from '../engine/lane.js';
+import type {Sessions} from '../engine/sessions.js';
 import type {Progress, Summary} from '../report/summary.js';
 import {Tally} from '../engine/tally.js';
 
@@ -150,6 +153,25 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	}
 
 	return {...summary, report: {path: config.report, written: true}};
+}
+
+/** `--report`: the summary, each token's timeline, each site's coverage before and after, and the rows to look at. */
+function writeRunReport({path, undo, summary, started, ended, lanes, sessions, tally}: {path: string; undo: boolean; summary: Summary; started: number; ended: number; lanes: ReadonlyMap<string, Lane>; sessions: Sessions; tally: Tally}): void {
+	writeReport(path, {
+		summary,
+		startedAt: started,
+		endedAt: ended,
+		timelines: sessions.all().map(session => session.timeline()),
+		coverage: [...lanes.values()].flatMap(lane => coverageRows(lane)),
+		problems: tally.problems,
+		warnings: tally.warningRows,
+		problemRows: tally.problemCount,
+		warningRows: tally.warningRowCount,
+		conflicts: tally.conflictRows,
+		conflictRows: tally.conflictRowCount,
+		restored: undo ? tally.restoredRows : undefined,
+		restoredRows: tally.restoredRowCount,
+	});
 }
 
 /** Every file a run (or undo) reads or writes, for `assertFilesSafe` (the CLI adds `--log-file`). */

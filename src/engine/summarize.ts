@@ -1,5 +1,4 @@
 import type {RunConfig} from '../cli/config.js';
-import {writeReport, type CoverageRow} from '../report/html.js';
 import type {SiteSummary, Summary} from '../report/summary.js';
 import {ratePerMinute, type BudgetMode, type RateSource} from '../schedule/rate.js';
 import {busiestWindow} from '../schedule/window-peak.js';
@@ -8,6 +7,9 @@ import type {Lane} from './lane.js';
 import {publicStop, type RunStop} from './session.js';
 import type {Sessions} from './sessions.js';
 import {emptyStatuses, type Tally} from './tally.js';
+
+/** One site's coverage in one locale, before and after. */
+type CoverageRow = NonNullable<Summary['coverage']>[number];
 
 const oneDecimal = (n: number) => Math.round(n * 10) / 10;
 
@@ -87,7 +89,7 @@ function leastShared(modes: readonly BudgetMode[]): BudgetMode {
 }
 
 /** Coverage before (at the prefetch) and after (the snapshot with every applied row). */
-function coverageRows(lane: Lane): CoverageRow[] {
+export function coverageRows(lane: Lane): CoverageRow[] {
 	const {snapshot, coverageBefore} = lane;
 	if (!snapshot || !coverageBefore) {
 		return [];
@@ -95,23 +97,4 @@ function coverageRows(lane: Lane): CoverageRow[] {
 
 	const after = coverageOf(snapshot);
 	return [...coverageBefore].map(([locale, before]) => ({site: snapshot.siteId, locale, before, after: after.get(locale) ?? before}));
-}
-
-/** `--report`: the summary, each token's timeline, each site's coverage before and after, and the rows to look at. */
-export function writeRunReport({path, undo, summary, started, ended, lanes, sessions, tally}: {path: string; undo: boolean; summary: Summary; started: number; ended: number; lanes: ReadonlyMap<string, Lane>; sessions: Sessions; tally: Tally}): void {
-	writeReport(path, {
-		summary,
-		startedAt: started,
-		endedAt: ended,
-		timelines: sessions.all().map(session => session.timeline()),
-		coverage: [...lanes.values()].flatMap(lane => coverageRows(lane)),
-		problems: tally.problems,
-		warnings: tally.warningRows,
-		problemRows: tally.problemCount,
-		warningRows: tally.warningRowCount,
-		conflicts: tally.conflictRows,
-		conflictRows: tally.conflictRowCount,
-		restored: undo ? tally.restoredRows : undefined,
-		restoredRows: tally.restoredRowCount,
-	});
 }
