@@ -1,4 +1,5 @@
 import {open} from 'node:fs/promises';
+import {isUtf8} from 'node:buffer';
 import {Transform, type TransformCallback} from 'node:stream';
 
 export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
@@ -120,11 +121,74 @@ export function lineFeedsBeforeInvalidUtf16(bytes: Uint8Array, bigEndian: boolea
 }
 
 /**
- * Bytes → text in the given encoding, strictly: a byte sequence that is not valid there stops the
- * stream with `onInvalid(line)`, the 1-based line of the bad bytes: the line feeds decoded before
- * it, plus those of the failing chunk up to the bad bytes.
+ * Where the last whole UTF-8 character of `bytes` ends: before a lead byte at the end whose
+ * continuation bytes have not all come yet (the rest of it is in the next chunk).
+ */
+function wholeUtf8End(bytes: Uint8Array): number {
+	for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+		const b = bytes[bytes.length - back] ?? 0;
+		if (b < 0x80) {
+			return bytes.length;
+		}
+
+		if (b >= 0xc0) {
+			const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+			return length > back ? bytes.length - back : bytes.length;
+		}
+	}
+
+	return bytes.length;
+}
+
+/**
+ * Bytes → what csv-parse reads, strictly: a byte sequence that is not valid in the encoding stops
+ * the stream with `onInvalid(line)`, the 1-based line of the bad bytes: the line feeds handed on
+ * before it, plus those of the failing chunk up to the bad bytes. UTF-8 (nearly every file) is
+ * checked and handed on as bytes, never decoded here: csv-parse reads bytes, and text would only
+ * be turned back into bytes (a second of CPU on a million rows). Other encodings are decoded.
  */
 export function createDecoder({encoding, skip, onInvalid}: {encoding: Encoding; skip: number; onInvalid: (line: number) => Error}): Transform {
+	return encoding === 'utf-8' ? utf8Checker({skip, onInvalid}) : textDecoder({encoding, skip, onInvalid});
+}
+
+/** UTF-8 bytes checked and handed on as they are, a character split between chunks kept whole. */
+function utf8Checker({skip, onInvalid}: {skip: number; onInvalid: (line: number) => Error}): Transform {
+	let toSkip = skip;
+	let newlinesBefore = 0;
+	/** The start of a character whose last bytes are in the next chunk. */
+	let carry: Uint8Array = new Uint8Array(0);
+	return new Transform({
+		decodeStrings: true,
+		transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+			let bytes: Uint8Array = chunk;
+			if (toSkip > 0) {
+				const n = Math.min(toSkip, bytes.length);
+				bytes = bytes.subarray(n);
+				toSkip -= n;
+			}
+
+			const joined = carry.length > 0 ? Buffer.concat([carry, bytes]) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+			const end = wholeUtf8End(joined);
+			const whole = joined.subarray(0, end);
+			if (!isUtf8(whole)) {
+				const at = firstInvalidUtf8(whole);
+				callback(onInvalid(newlinesBefore + countNewlines(whole, at < 0 ? whole.length : at) + 1));
+				return;
+			}
+
+			newlinesBefore += countNewlines(whole);
+			carry = joined.subarray(end);
+			callback(null, whole);
+		},
+		flush(callback: TransformCallback) {
+			// A character cut short by the end of the file.
+			callback(carry.length > 0 ? onInvalid(newlinesBefore + 1) : null);
+		},
+	});
+}
+
+/** Text in another encoding (UTF-16, Windows-1252), decoded strictly. */
+function textDecoder({encoding, skip, onInvalid}: {encoding: Encoding; skip: number; onInvalid: (line: number) => Error}): Transform {
 	const decoder = new TextDecoder(encoding, {fatal: encoding !== 'windows-1252'});
 	let toSkip = skip;
 	/** Line feeds in the text handed on so far. */
@@ -147,8 +211,7 @@ export function createDecoder({encoding, skip, onInvalid}: {encoding: Encoding; 
 
 			try {
 				const text = decoder.decode(bytes, {stream: true});
-				// UTF-8 counts line feed bytes (one is never part of another character); other encodings the text.
-				newlinesBefore += encoding === 'utf-8' ? countNewlines(bytes) : countLineFeeds(text);
+				newlinesBefore += countLineFeeds(text);
 				fed += bytes.length;
 				emitted += text.length;
 				// Only the last bytes are kept (no copy of the chunk): all a split sequence needs.
@@ -168,16 +231,10 @@ export function createDecoder({encoding, skip, onInvalid}: {encoding: Encoding; 
 	});
 
 	function locate(bytes: Uint8Array): number {
-		if (encoding === 'utf-16le' || encoding === 'utf-16be') {
-			// The bytes the decoder held back, then this chunk: code units from where the text stopped.
-			const held = Math.max(0, Math.min(pending.length, fed - (2 * emitted)));
-			const joined = Buffer.concat([pending.subarray(pending.length - held), bytes]);
-			return newlinesBefore + lineFeedsBeforeInvalidUtf16(joined, encoding === 'utf-16be') + 1;
-		}
-
-		const joined = Buffer.concat([pending, bytes]);
-		const at = firstInvalidUtf8(joined);
-		const offset = at < 0 ? joined.length : at;
-		return newlinesBefore - countNewlines(pending) + countNewlines(joined, offset) + 1;
+		// Only UTF-16 fails here (Windows-1252 decodes every byte): the bytes the decoder held back,
+		// then this chunk, as code units from where the text stopped.
+		const held = Math.max(0, Math.min(pending.length, fed - (2 * emitted)));
+		const joined = Buffer.concat([pending.subarray(pending.length - held), bytes]);
+		return newlinesBefore + lineFeedsBeforeInvalidUtf16(joined, encoding === 'utf-16be') + 1;
 	}
 }

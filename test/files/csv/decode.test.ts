@@ -56,6 +56,19 @@ describe('decoding a file as it streams', () => {
 		expect(await decode([euro.subarray(0, 2), euro.subarray(2)], 'utf-8')).toBe('a€b');
 	});
 
+	it('hands on UTF-8 whole, however a four-byte character is split between chunks, and refuses a bad one split the same way', async () => {
+		const line = Buffer.from('a🚲b\nc€d\n');
+		for (let cut = 1; cut < line.length; cut++) {
+			expect(await decode([line.subarray(0, cut), line.subarray(cut)], 'utf-8')).toBe('a🚲b\nc€d\n');
+		}
+
+		// 🚲 with its last byte replaced: not a character, wherever the chunk ends.
+		const bad = Buffer.concat([Buffer.from('ok\n'), bytes(0xf0, 0x9f, 0x9a, 0x41), Buffer.from('\n')]);
+		for (let cut = 1; cut < bad.length; cut++) {
+			await expect(decode([bad.subarray(0, cut), bad.subarray(cut)], 'utf-8')).rejects.toThrow('bad byte on line 2');
+		}
+	});
+
 	it('skips the byte order mark it is told to skip', async () => {
 		expect(await decode([bytes(0xef, 0xbb, 0xbf, 0x41)], 'utf-8', 3)).toBe('A');
 	});
