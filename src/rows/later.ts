@@ -27,12 +27,12 @@ function changes(job: Job, field: EditField): boolean {
  * request, this knows for each row which of its three-way fields a later row changes. Sent in file
  * order, the later row would find the earlier row's value on the site and take it for an editor's
  * (a `conflict`); so the earlier row leaves those fields to it (`superseded`). Two-way fields are
- * sent in file order, as always. Keeps the last row per field owner while reading (the file's
- * distinct assets and locales), and the rows superseded.
+ * sent in file order, as always. Keeps, per field owner, its last row only while that row is
+ * three-way (a file without base columns keeps nothing), and the rows superseded.
  */
 export class LaterRows {
-	/** Per field owner, its last row so far: `row * 2`, plus 1 when that row's field is three-way. */
-	readonly #last = new Map<string, number>();
+	/** Per field owner whose last row so far is three-way for that field: that row. */
+	readonly #lastThreeWay = new Map<string, number>();
 	/** Row → field → the later row that changes it. */
 	readonly #superseded = new Map<number, Map<EditField, number>>();
 
@@ -46,16 +46,25 @@ export class LaterRows {
 				continue;
 			}
 
-			const owner = ownerOf(job, field);
-			const earlier = this.#last.get(owner);
-			if (earlier !== undefined && earlier % 2 === 1) {
-				const row = (earlier - 1) / 2;
-				const fields = this.#superseded.get(row) ?? new Map<EditField, number>();
-				fields.set(field, job.row);
-				this.#superseded.set(row, fields);
+			const threeWay = job.base?.[field] !== undefined;
+			if (!threeWay && this.#lastThreeWay.size === 0) {
+				continue; // Nothing earlier to supersede, nothing to keep: a file of two-way rows costs nothing here.
 			}
 
-			this.#last.set(owner, (job.row * 2) + (job.base?.[field] === undefined ? 0 : 1));
+			const owner = ownerOf(job, field);
+			const earlier = this.#lastThreeWay.get(owner);
+			if (earlier !== undefined) {
+				const fields = this.#superseded.get(earlier) ?? new Map<EditField, number>();
+				fields.set(field, job.row);
+				this.#superseded.set(earlier, fields);
+			}
+
+			if (threeWay) {
+				this.#lastThreeWay.set(owner, job.row);
+			} else {
+				// A later row supersedes only a three-way row: after a two-way row, there is nothing to keep.
+				this.#lastThreeWay.delete(owner);
+			}
 		}
 	}
 
