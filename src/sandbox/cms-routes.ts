@@ -1,6 +1,6 @@
 import {applyBulk, bulkProblems, collectionJson, itemJson, MAX_ITEMS_PER_WRITE, publish, type BulkItem, type FieldData, type SandboxCollection} from './cms.js';
 import type {SandboxSite} from './state.js';
-import {reaches, scopesOf, type SandboxToken} from './tokens.js';
+import {hasScope, reaches, type SandboxToken} from './tokens.js';
 import {errorBody, type Answer} from './wire.js';
 
 /** The CMS endpoints the sandbox serves (list-collections, collection-details, list/update items staged and live, publish-item). */
@@ -120,11 +120,11 @@ export function cmsLocaleOf(site: SandboxSite, cmsLocaleId: string | null | unde
 }
 
 function missingScope(token: SandboxToken, scope: string): Answer | undefined {
-	return scopesOf(token).includes(scope) ? undefined : {status: 403, body: errorBody('missing_scopes', `OAuthForbidden: You are missing the following scopes - ${scope}`)};
+	return hasScope(token, scope) ? undefined : {status: 403, body: errorBody('missing_scopes', `OAuthForbidden: You are missing the following scopes - ${scope}`)};
 }
 
-function invalid(field: string, message: string): Answer {
-	return {status: 400, body: errorBody('validation_error', 'Validation Error', [{field, message}])};
+function invalid(param: string, description: string): Answer {
+	return {status: 400, body: errorBody('validation_error', 'Validation Error', [{param, description}])};
 }
 
 const NOT_FOUND: Answer = {status: 404, body: errorBody('resource_not_found', 'Requested resource not found')};
@@ -146,10 +146,12 @@ function listItems({site, collection}: {site: SandboxSite; collection: SandboxCo
 
 /**
  * update-items / update-items-live: at most 100 items, all checked before any is applied. A batch
- * with a bad item is refused whole (400 `validation_error`), its `details` naming each bad item as
- * `{field: "items[<i>]…", message: "Item <id>: …"}` (unless `errorDetails` is off).
+ * with a bad item is refused whole (400 `validation_error`; 409 `conflict` when every bad item is a
+ * live write to an item never published), its `details` naming each bad item as Webflow does,
+ * `{param: "items[<i>]…", description}` (unless `errorDetails` is off). `skipInvalidFiles` (query,
+ * default true): an invalid image is skipped and the rest written; `false`: the batch is refused.
  */
-function updateItems({site, collection}: {site: SandboxSite; collection: SandboxCollection}, live: boolean, {body, refused, errorDetails}: CmsContext): Answer {
+function updateItems({site, collection}: {site: SandboxSite; collection: SandboxCollection}, live: boolean, {body, query, refused, errorDetails}: CmsContext): Answer {
 	let parsed: unknown;
 	try {
 		parsed = JSON.parse(body);
@@ -177,10 +179,13 @@ function updateItems({site, collection}: {site: SandboxSite; collection: Sandbox
 		items.push({id, cmsLocaleId: locale, fieldData: fieldData as FieldData});
 	}
 
-	const problems = bulkProblems({collection, items, live, refused});
+	const skip = query.get('skipInvalidFiles');
+	const problems = bulkProblems({collection, items, live, refused, skipInvalidFiles: skip === null || skip !== 'false'});
 	if (problems.length > 0) {
-		const details = errorDetails ? problems.map(({field, message}) => ({field, message})) : [];
-		return {status: 400, body: errorBody('validation_error', 'Validation Error', details)};
+		const details = errorDetails ? problems.map(({param, description}) => ({param, description})) : [];
+		return problems.every(problem => problem.status === 409)
+			? {status: 409, body: errorBody('conflict', 'Conflict with server data. Item not published', details)}
+			: {status: 400, body: errorBody('validation_error', 'Validation Error', details)};
 	}
 
 	const written = applyBulk({collection, items, live});

@@ -43,7 +43,6 @@ export const MAX_ITEMS_PER_WRITE = 100;
 export const MAX_MULTI_IMAGES = 25;
 
 const CREATED = new Date(Date.UTC(2025, 0, 1)).toISOString();
-const HEX24 = /^[\da-f]{24}$/;
 
 /** A collection with the `name` and `slug` fields every collection has, then `fields`. */
 export function newCollection({id, siteId, displayName, slug, fields}: {id: string; siteId: string; displayName: string; slug: string; fields: SandboxField[]}): SandboxCollection {
@@ -91,13 +90,23 @@ export function later(before: string): string {
 	return new Date(Number.isNaN(then) ? Date.now() : Math.max(Date.now(), then + 1)).toISOString();
 }
 
-/** A per-item refusal inside a bulk write: which item (its place in `items` and its id) and why. */
-export type ItemProblem = {readonly index: number; readonly id: string; readonly field: string; readonly message: string};
+/**
+ * A per-item refusal inside a bulk write: which item (its place in `items` and its id), where
+ * (`param`, as Webflow names it: `items[<i>].fieldData.<slug>`), why, and the status it earns (409:
+ * a live write to an item never published; 400 otherwise).
+ */
+export type ItemProblem = {readonly index: number; readonly id: string; readonly param: string; readonly description: string; readonly status: 400 | 409};
 
 export type BulkItem = {readonly id: string; readonly cmsLocaleId: string; readonly fieldData: FieldData};
 
-/** Checks one image value as a write sends it: `null`, or an object with a 24-hex `fileId`, an optional `url` and `alt`. */
-function imageProblem(value: unknown): string | undefined {
+const FILE_ID = /^[\da-f]{24}$/i;
+
+/**
+ * Why one image value is an invalid file, or `undefined`: `null` is no image; an object needs a
+ * 24-hex `fileId` or, without one, a `url` (an image Webflow fetches); `url` and `alt` are strings
+ * (or null) when given. Other keys are the API's own and pass.
+ */
+function fileProblem(value: unknown): string | undefined {
 	if (value === null) {
 		return undefined;
 	}
@@ -107,8 +116,8 @@ function imageProblem(value: unknown): string | undefined {
 	}
 
 	const {fileId, url, alt} = value as Record<string, unknown>;
-	if (typeof fileId !== 'string' || !HEX24.test(fileId)) {
-		return 'fileId must be the 24-character id of an asset';
+	if (fileId === undefined ? typeof url !== 'string' : typeof fileId !== 'string' || !FILE_ID.test(fileId)) {
+		return 'fileId must be the 24-character id of an asset (or a url given without one)';
 	}
 
 	if (url !== undefined && url !== null && typeof url !== 'string') {
@@ -122,12 +131,8 @@ function imageProblem(value: unknown): string | undefined {
 	return undefined;
 }
 
-/** What is wrong with one field's value in a write, by the field's type; `undefined` when nothing. */
+/** What is wrong with one field's value in a write, by the field's type, files apart; `undefined` when nothing. */
 export function valueProblem(field: SandboxField, value: unknown): string | undefined {
-	if (field.type === 'Image') {
-		return imageProblem(value);
-	}
-
 	if (field.type === 'MultiImage') {
 		if (value === null) {
 			return undefined;
@@ -140,36 +145,48 @@ export function valueProblem(field: SandboxField, value: unknown): string | unde
 		if (value.length > MAX_MULTI_IMAGES) {
 			return `holds at most ${MAX_MULTI_IMAGES} images`;
 		}
-
-		return value.map(imageProblem).find(Boolean);
 	}
 
 	return undefined;
 }
 
-/** Stores an image value as Webflow keeps it: what was sent, `alt` and `url` null when left out. */
-function stored(field: SandboxField, value: unknown): unknown {
-	const image = (v: unknown) => v === null ? null : {fileId: (v as ImageValue).fileId, url: (v as ImageValue).url ?? null, alt: (v as ImageValue).alt ?? null};
+/** The first invalid file of a field's value (`skipInvalidFiles=false` refuses the write for it). */
+function invalidFile(field: SandboxField, value: unknown): string | undefined {
 	if (field.type === 'Image') {
-		return image(value);
+		return fileProblem(value);
+	}
+
+	return field.type === 'MultiImage' && Array.isArray(value) ? value.map(fileProblem).find(Boolean) : undefined;
+}
+
+/**
+ * Stores a value as Webflow keeps it: as sent, each entry whole (keys, case, nulls), but an invalid
+ * file skipped (`skipInvalidFiles`, true by default): left out of a MultiImage, an Image field left
+ * as it was (`undefined`: keep the old value).
+ */
+function stored(field: SandboxField, value: unknown): unknown {
+	if (field.type === 'Image') {
+		return fileProblem(value) === undefined ? structuredClone(value) : undefined;
 	}
 
 	if (field.type === 'MultiImage') {
-		return value === null ? [] : (value as unknown[]).map(image);
+		return value === null ? [] : structuredClone((value as unknown[]).filter(entry => fileProblem(entry) === undefined));
 	}
 
-	return value;
+	return structuredClone(value);
 }
 
 /**
  * Checks every item of a bulk write before any is applied (a bulk write is all or nothing): the item
- * is in the collection and the locale, each field exists, image values are well formed, and — for a
- * live write — the item is published. `refused` names items the sandbox is told to refuse (tests).
+ * is in the collection and the locale, each field exists and has the right shape, and — for a live
+ * write — the item is published (409 when not). `skipInvalidFiles` false: an invalid file refuses
+ * the item too (true, the default: it is skipped when applied). `refused` names items the sandbox
+ * is told to refuse (tests).
  */
-export function bulkProblems({collection, items, live, refused}: {collection: SandboxCollection; items: readonly BulkItem[]; live: boolean; refused: ReadonlySet<string>}): ItemProblem[] {
+export function bulkProblems({collection, items, live, refused, skipInvalidFiles = true}: {collection: SandboxCollection; items: readonly BulkItem[]; live: boolean; refused: ReadonlySet<string>; skipInvalidFiles?: boolean}): ItemProblem[] {
 	const problems: ItemProblem[] = [];
 	for (const [index, {id, cmsLocaleId, fieldData}] of items.entries()) {
-		const at = (field: string, message: string) => problems.push({index, id, field: `items[${index}]${field}`, message: `Item ${id}: ${message}`});
+		const at = (param: string, description: string, status: 400 | 409 = 400) => problems.push({index, id, param: `items[${index}]${param}`, description, status});
 		const variant = collection.items.get(id)?.variants.get(cmsLocaleId);
 		if (!variant) {
 			at('.id', 'no such item in this collection and locale');
@@ -177,7 +194,7 @@ export function bulkProblems({collection, items, live, refused}: {collection: Sa
 		}
 
 		if (live && variant.live === undefined) {
-			at('.id', 'the item is not published');
+			at('.id', 'Item not published', 409);
 			continue;
 		}
 
@@ -188,7 +205,7 @@ export function bulkProblems({collection, items, live, refused}: {collection: Sa
 
 		for (const [slug, value] of Object.entries(fieldData)) {
 			const field = collection.fields.find(f => f.slug === slug);
-			const problem = field ? valueProblem(field, value) : 'no such field in this collection';
+			const problem = field ? valueProblem(field, value) ?? (skipInvalidFiles ? undefined : invalidFile(field, value)) : 'no such field in this collection';
 			if (problem) {
 				at(`.fieldData.${slug}`, problem);
 				break;
@@ -211,7 +228,10 @@ export function applyBulk({collection, items, live}: {collection: SandboxCollect
 
 		for (const [slug, value] of Object.entries(fieldData)) {
 			const field = collection.fields.find(f => f.slug === slug);
-			target[slug] = field ? stored(field, value) : value;
+			const keep = field ? stored(field, value) : value;
+			if (keep !== undefined) {
+				target[slug] = keep;
+			}
 		}
 
 		if (live) {

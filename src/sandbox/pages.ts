@@ -1,5 +1,5 @@
 import {localeOf, objectId, type SandboxSite} from './state.js';
-import {reaches, scopesOf, type SandboxToken} from './tokens.js';
+import {hasScope, reaches, type SandboxToken} from './tokens.js';
 import {errorBody, type Answer} from './wire.js';
 
 /**
@@ -138,7 +138,7 @@ const HEX24 = /^[\da-f]{24}$/;
 const NOT_FOUND: Answer = {status: 404, body: errorBody('resource_not_found', 'Requested resource not found')};
 
 function invalid(field: string, message: string): Answer {
-	return {status: 400, body: errorBody('validation_error', 'Validation Error', [{field, message}])};
+	return {status: 400, body: errorBody('validation_error', 'Validation Error', [{param: field, description: message}])};
 }
 
 function window(query: URLSearchParams): {offset: number; limit: number} {
@@ -156,7 +156,7 @@ function paged<T>(all: readonly T[], query: URLSearchParams): {items: T[]; pagin
 
 export function answerPages(route: PageRoute, {token, sites, query}: {token: SandboxToken; sites: ReadonlyMap<string, SandboxSite>; query: URLSearchParams}): Answer {
 	const scope = route.name === 'list-pages' || route.name === 'page-dom' ? PAGE_SCOPES.pages : PAGE_SCOPES.components;
-	if (!scopesOf(token).includes(scope)) {
+	if (!hasScope(token, scope)) {
 		return {status: 403, body: errorBody('missing_scopes', `OAuthForbidden: You are missing the following scopes - ${scope}`)};
 	}
 

@@ -1,7 +1,7 @@
 import type {SandboxRate} from './budget.js';
 import {editAsset, localeOf, type AssetEdit, type SandboxAsset, type SandboxSite} from './state.js';
 import {answerPages, isPageRoute, pageRouteOf, type PageRoute} from './pages.js';
-import {reaches, scopesOf, type SandboxToken} from './tokens.js';
+import {hasScope, reaches, scopesOf, type SandboxToken} from './tokens.js';
 import {errorBody, type Answer} from './wire.js';
 
 /** The endpoints the sandbox serves, from Webflow's description of them. */
@@ -76,11 +76,11 @@ export function findAsset(sites: ReadonlyMap<string, SandboxSite>, id: string): 
 }
 
 function missingScope(token: SandboxToken, scope: string): Answer | undefined {
-	return scopesOf(token).includes(scope) ? undefined : {status: 403, body: errorBody('missing_scopes', `OAuthForbidden: You are missing the following scopes - ${scope}`)};
+	return hasScope(token, scope) ? undefined : {status: 403, body: errorBody('missing_scopes', `OAuthForbidden: You are missing the following scopes - ${scope}`)};
 }
 
 function invalid(field: string, message: string): Answer {
-	return {status: 400, body: errorBody('validation_error', 'Validation Error', [{field, message}])};
+	return {status: 400, body: errorBody('validation_error', 'Validation Error', [{param: field, description: message}])};
 }
 
 /** No such resource, or one this token may not see: Webflow answers both alike. */
@@ -173,7 +173,7 @@ function patchAsset(asset: SandboxAsset, locale: string, body: string): Answer |
 	const {displayName, altText} = (patch ?? {}) as {displayName?: unknown; altText?: unknown};
 	const wrong = Object.entries({displayName, altText}).filter(([, value]) => value !== undefined && typeof value !== 'string');
 	if (typeof patch !== 'object' || patch === null || wrong.length > 0) {
-		return {status: 400, body: errorBody('validation_error', 'Validation Error', wrong.map(([field]) => ({field, message: 'must be a string'})))};
+		return {status: 400, body: errorBody('validation_error', 'Validation Error', wrong.map(([field]) => ({param: field, description: 'must be a string'})))};
 	}
 
 	editAsset(asset, locale, {displayName, altText} as AssetEdit);

@@ -37,7 +37,7 @@ export type SandboxOptions = {
 	readonly requestLog?: number;
 	/**
 	 * Whether a bulk CMS write refused for some of its items names them in the error's `details`
-	 * (`{field: "items[<i>]…", message: "Item <id>: …"}`); without, a client must split the batch. @default true
+	 * (`{param: "items[<i>]…", description}`, as Webflow does); without, a client must split the batch. @default true
 	 */
 	readonly cmsErrorDetails?: boolean;
 };

@@ -20,6 +20,11 @@ export function scopesOf(token: SandboxToken): readonly string[] {
 	return token.scopes ?? ALL_SCOPES;
 }
 
+/** Whether the token has the scope (scopes compare case-insensitively: `CMS:write` is `cms:write`). */
+export function hasScope(token: SandboxToken, scope: string): boolean {
+	return scopesOf(token).some(one => one.toLowerCase() === scope.toLowerCase());
+}
+
 /** Whether the token may touch the site: the one place a token's sites are checked. */
 export function reaches(token: SandboxToken, siteId: string): boolean {
 	return token.siteIds === undefined || token.siteIds.includes(siteId);

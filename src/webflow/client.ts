@@ -83,13 +83,36 @@ function errorBody(text: string): {code?: string; message?: string; details?: un
 	}
 }
 
+/**
+ * One entry of an error's `details` as people read it: Webflow sends `{param, description}`
+ * (`items[3].fieldData.gallery: Invalid file`); `{field, message}`, a string or any other value is
+ * taken as it comes (an object as its JSON).
+ */
+function describeDetail(detail: unknown): string {
+	if (typeof detail === 'string') {
+		return detail;
+	}
+
+	if (typeof detail !== 'object' || detail === null) {
+		return String(detail);
+	}
+
+	const {param, field, description, message} = detail as Record<string, unknown>;
+	const where = typeof param === 'string' ? param : typeof field === 'string' ? field : undefined;
+	const what = typeof description === 'string' ? description : typeof message === 'string' ? message : undefined;
+	if (where === undefined && what === undefined) {
+		return JSON.stringify(detail);
+	}
+
+	return [where, what].filter(part => part !== undefined && part !== '').join(': ');
+}
+
 function describeDetails(details: unknown[] | undefined): string {
 	if (!Array.isArray(details) || details.length === 0) {
 		return '';
 	}
 
-	const parts = details.map(d => typeof d === 'string' ? d : typeof d === 'object' && d !== null ? `${String((d as {field?: unknown}).field ?? '')}: ${String((d as {message?: unknown}).message ?? '')}` : String(d));
-	return ` (${parts.join('; ')})`;
+	return ` (${details.map(describeDetail).join('; ')})`;
 }
 
 /**
@@ -154,11 +177,13 @@ export class WebflowClient {
 
 	/**
 	 * update-items (staged) or update-items-live: at most 100 items a request, each with only the
-	 * fields it changes (`cmsLocaleId` left out for the primary locale).
+	 * fields it changes (`cmsLocaleId` left out for the primary locale). `skipInvalidFiles=false`:
+	 * Webflow's default (true) answers 200 while dropping an image it finds invalid; refused, the
+	 * batch's 400 fails the rows instead of a silent loss.
 	 */
 	updateItems({collectionId, live, items}: {collectionId: string; live: boolean; items: readonly ItemUpdate[]}, signal?: AbortSignal): Promise<ApiReply> {
 		const body = {items: items.map(({id, cmsLocaleId, fieldData}) => cmsLocaleId === undefined ? {id, fieldData} : {id, cmsLocaleId, fieldData})};
-		return this.#request({method: 'PATCH', path: `v2/collections/${collectionId}/items${live ? '/live' : ''}`, query: {}, json: body, signal});
+		return this.#request({method: 'PATCH', path: `v2/collections/${collectionId}/items${live ? '/live' : ''}`, query: {skipInvalidFiles: 'false'}, json: body, signal});
 	}
 
 	/** `list-pages` (scope pages:read). */
@@ -233,7 +258,8 @@ export class WebflowClient {
 export function readIntrospection(body: unknown): Introspection {
 	const authorization = (body as {authorization?: {rateLimit?: unknown; scope?: unknown; authorizedTo?: {siteIds?: unknown}}} | undefined)?.authorization;
 	const rateLimit = typeof authorization?.rateLimit === 'number' && authorization.rateLimit > 0 ? authorization.rateLimit : undefined;
-	const scopes = typeof authorization?.scope === 'string' ? authorization.scope.split(/[\s,]+/).filter(Boolean) : undefined;
+	// Scopes compared as lower case: Webflow's description writes `CMS:read`, its introspect `cms:read`.
+	const scopes = typeof authorization?.scope === 'string' ? authorization.scope.split(/[\s,]+/).filter(Boolean).map(scope => scope.toLowerCase()) : undefined;
 	const siteIds = Array.isArray(authorization?.authorizedTo?.siteIds) ? authorization.authorizedTo.siteIds.filter((s): s is string => typeof s === 'string').map(s => s.trim().toLowerCase()) : undefined;
 	return {rateLimit, scopes, siteIds};
 }

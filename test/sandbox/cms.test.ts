@@ -84,8 +84,8 @@ describe('the sandbox serves CMS collections and items as Webflow describes them
 		expect((staged.fieldData.gallery as ImageValue[])[1]!.alt).toBeNull();
 
 		const notLive = await api('PATCH', `/v2/collections/${collection.id}/items/live`, {items: [{id: draftId, fieldData: {cover: null}}]});
-		expect(notLive.status).toBe(400);
-		expect(JSON.stringify(notLive.body)).toContain(draftId);
+		expect(notLive.status).toBe(409);
+		expect(JSON.stringify(notLive.body)).toContain('items[0]');
 
 		sandbox.editItem({id, fieldData: {cover: {fileId: 'a'.repeat(24), url: 'https://example.com/a.jpg', alt: 'Editor'}}});
 		const published = await api('POST', `/v2/collections/${collection.id}/items/publish`, {itemIds: [id, draftId]});
@@ -104,14 +104,39 @@ describe('the sandbox serves CMS collections and items as Webflow describes them
 			const items = ids.map(id => ({id, fieldData: {cover: {fileId: 'b'.repeat(24), url: 'https://example.com/b.jpg', alt: 'x'}}}));
 			const answer = await api('PATCH', `/v2/collections/${collection.id}/items`, {items});
 			expect(answer.status).toBe(400);
-			const details = (answer.body as {details: Array<{field: string; message: string}>}).details;
-			expect(details).toEqual(cmsErrorDetails ? [{field: 'items[2].fieldData', message: `Item ${ids[2]}: the item cannot be updated`}] : []);
+			// Webflow's shape: `{param, description}`.
+			const details = (answer.body as {details: Array<{param: string; description: string}>}).details;
+			expect(details).toEqual(cmsErrorDetails ? [{param: 'items[2].fieldData', description: 'the item cannot be updated'}] : []);
 			expect([...collection.items.values()].every(i => i.variants.values().next().value!.fieldData.cover === null)).toBe(true);
-			const broken = await api('PATCH', `/v2/collections/${collection.id}/items`, {items: [{id: ids[0], fieldData: {gallery: [{url: 'https://example.com/x.jpg', alt: 'x'}]}}]});
+			const broken = await api('PATCH', `/v2/collections/${collection.id}/items?skipInvalidFiles=false`, {items: [{id: ids[0], fieldData: {gallery: [{fileId: 'not-an-id', alt: 'x'}]}}]});
 			expect(broken.status).toBe(400);
 			const unknownField = await api('PATCH', `/v2/collections/${collection.id}/items`, {items: [{id: ids[0], fieldData: {nope: 1}}]});
 			expect(unknownField.status).toBe(400);
 		}
+	});
+
+	it('skips an invalid file and answers 200 by default (skipInvalidFiles), refuses the batch with skipInvalidFiles=false; keeps every other entry as sent', async () => {
+		const {sandbox, collection, api, ids} = await gallerySandbox({items: 2, images: 2});
+		const [a, b] = (sandbox.item(ids[0]!)!.item.variants.values().next().value!.fieldData.gallery as ImageValue[]);
+		// A null slot, an image by URL only, an unknown key and an upper-case fileId: kept as sent.
+		const odd = [null, {url: 'https://example.com/ext.jpg', alt: 'ext'}, {...a, fileId: a!.fileId.toUpperCase(), note: 'kept'}, b];
+		const bad = {fileId: 'not-an-id', url: 'https://example.com/bad.jpg', alt: 'bad'};
+		const strict = await api('PATCH', `/v2/collections/${collection.id}/items?skipInvalidFiles=false`, {items: [{id: ids[1], fieldData: {gallery: odd}}, {id: ids[0], fieldData: {gallery: [...odd, bad]}}]});
+		expect(strict.status).toBe(400);
+		expect((strict.body as {details: Array<{param: string}>}).details.map(d => d.param)).toEqual(['items[1].fieldData.gallery']);
+		const skipped = await api('PATCH', `/v2/collections/${collection.id}/items`, {items: [{id: ids[0], fieldData: {gallery: [...odd, bad]}}]});
+		expect(skipped.status).toBe(200);
+		expect(sandbox.item(ids[0]!)!.item.variants.values().next().value!.fieldData.gallery).toEqual(odd);
+		const written = await api('PATCH', `/v2/collections/${collection.id}/items?skipInvalidFiles=true`, {items: [{id: ids[1], fieldData: {cover: bad}}]});
+		expect(written.status).toBe(200);
+		expect(sandbox.item(ids[1]!)!.item.variants.values().next().value!.fieldData.cover).toBeNull();
+	});
+
+	it('answers 409 for a live write to an item never published', async () => {
+		const {collection, api, ids} = await gallerySandbox({items: 3, images: 1, draftEvery: 3});
+		const answer = await api('PATCH', `/v2/collections/${collection.id}/items/live`, {items: [{id: ids[2], fieldData: {cover: null}}]});
+		expect(answer.status).toBe(409);
+		expect(answer.body).toMatchObject({code: 'conflict', details: [{param: 'items[0].id'}]});
 	});
 
 	it('asks for cms:read and cms:write, and keeps a token to its own sites', async () => {

@@ -51,14 +51,14 @@ export async function exportCms({share, siteId, locales, missingOnly}: {share: S
 						continue;
 					}
 
-					for (const [i, image] of imagesOf(type, item.fieldData[slug]).entries()) {
+					for (const image of imagesOf(type, item.fieldData[slug])) {
 						const alt = image.alt ?? '';
 						if (missingOnly && alt.trim() !== '') {
 							continue;
 						}
 
 						const name = typeof item.fieldData.name === 'string' ? item.fieldData.name : '';
-						rows.push({alt, cells: [info.id, read.displayName || info.displayName, item.id, name, slug, image.fileId, type === 'MultiImage' ? String(i + 1) : '', cmsLocaleId ?? '', image.url ?? '', String(item.isDraft), item.lastPublished ?? '', live]});
+						rows.push({alt, cells: [info.id, read.displayName || info.displayName, item.id, name, slug, image.fileId, type === 'MultiImage' ? String(image.at + 1) : '', cmsLocaleId ?? '', image.url ?? '', String(item.isDraft), item.lastPublished ?? '', live]});
 					}
 				}
 			}

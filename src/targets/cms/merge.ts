@@ -10,8 +10,12 @@ import {sameText} from '../../rows/text.js';
  * whole and in its place. Pure.
  */
 
-/** An image as a field holds it. Only these three are read and written back. */
-export type Image = {readonly fileId: string; readonly url: string | null; readonly alt: string | null};
+/**
+ * An image of a field as read: its `fileId` (lower case, to match rows by), `url`, `alt`, and `at`,
+ * its raw place in the field's value (a MultiImage's array as sent, nulls and entries without a
+ * fileId counted). The entry itself is never rebuilt from these: a write changes only its `alt`.
+ */
+export type Image = {readonly fileId: string; readonly url: string | null; readonly alt: string | null; readonly at: number};
 
 export type FieldType = 'Image' | 'MultiImage' | 'other';
 
@@ -59,29 +63,45 @@ export type ImageWrite = {
 	readonly sent: string;
 };
 
-const asImage = (value: unknown): Image | undefined => {
+const asImage = (value: unknown, at: number): Image | undefined => {
 	if (typeof value !== 'object' || value === null || typeof (value as {fileId?: unknown}).fileId !== 'string') {
 		return undefined;
 	}
 
 	const {fileId, url, alt} = value as {fileId: string; url?: unknown; alt?: unknown};
-	return {fileId: fileId.toLowerCase(), url: typeof url === 'string' ? url : null, alt: typeof alt === 'string' ? alt : null};
+	return {fileId: fileId.toLowerCase(), url: typeof url === 'string' ? url : null, alt: typeof alt === 'string' ? alt : null, at};
 };
 
-/** A field's images in order (an Image field: none or one). */
-export function imagesOf(type: FieldType, value: unknown): Image[] {
+/** A field's value as entries: a MultiImage's array as it is, an Image field's one value (none when null or absent). */
+function entriesOf(type: FieldType, value: unknown): unknown[] {
 	if (type === 'MultiImage') {
-		return Array.isArray(value) ? value.map(asImage).filter((image): image is Image => image !== undefined) : [];
+		return Array.isArray(value) ? [...value] : [];
 	}
 
-	const image = asImage(value);
-	return image ? [image] : [];
+	return value === undefined || value === null ? [] : [value];
 }
 
-/** The field's value to send: the images, whole, in their order. */
-function valueOf(type: FieldType, images: readonly Image[]): unknown {
-	const whole = images.map(({fileId, url, alt}) => ({fileId, url, alt}));
-	return type === 'MultiImage' ? whole : whole[0] ?? null;
+/** A field's images in order, each with its raw place (`at`); entries without a fileId are no row's image. */
+export function imagesOf(type: FieldType, value: unknown): Image[] {
+	return entriesOf(type, value).flatMap((entry, at) => {
+		const image = asImage(entry, at);
+		return image ? [image] : [];
+	});
+}
+
+/** A field being written: its raw entries (every other one passed on byte for byte) and its images. */
+type Working = {readonly type: FieldType; readonly entries: unknown[]; readonly images: Image[]};
+
+/** The image at `image.at` with only its `alt` changed: every other key of the entry as read. */
+function setAlt(working: Working, index: number, alt: string): void {
+	const image = working.images[index]!;
+	working.entries[image.at] = {...working.entries[image.at] as Record<string, unknown>, alt};
+	working.images[index] = {...image, alt};
+}
+
+/** The field's value to send: the entries as read, only the changed images' `alt` new. */
+function valueOf({type, entries}: Working): unknown {
+	return type === 'MultiImage' ? entries : entries[0] ?? null;
 }
 
 /**
@@ -94,8 +114,9 @@ export function findImage(images: readonly Image[], ref: CmsRef, base: string | 
 		return places[0];
 	}
 
-	if (ref.index !== undefined && places.includes(ref.index - 1)) {
-		return ref.index - 1;
+	const byIndex = ref.index === undefined ? undefined : places.find(i => images[i]?.at === ref.index! - 1);
+	if (byIndex !== undefined) {
+		return byIndex;
 	}
 
 	const byBase = places.filter(i => (images[i]?.alt ?? '') === base);
@@ -125,19 +146,19 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 	const touch = (live: boolean, row: number, field: string, at: number, image: Image, sent: string) => {
 		const key = `${live ? 'live' : 'staged'}\u0000${field}\u0000${at}`;
 		const first = touched.get(key);
-		touched.set(key, {row, field, fileId: image.fileId, index: at + 1, live, before: first ? first.before : image.alt, sent});
+		touched.set(key, {row, field, fileId: image.fileId, index: image.at + 1, live, before: first ? first.before : image.alt, sent});
 	};
-	const stagedFields = new Map<string, Image[]>();
-	const liveFields = new Map<string, Image[]>();
+	const stagedFields = new Map<string, Working>();
+	const liveFields = new Map<string, Working>();
 	const changed = {staged: new Set<string>(), live: new Set<string>()};
-	const working = (into: Map<string, Image[]>, item: ItemState, slug: string, type: FieldType) => {
-		let images = into.get(slug);
-		if (!images) {
-			images = imagesOf(type, item.fieldData[slug]);
-			into.set(slug, images);
+	const working = (into: Map<string, Working>, item: ItemState, slug: string, type: FieldType) => {
+		let field = into.get(slug);
+		if (!field) {
+			field = {type, entries: entriesOf(type, item.fieldData[slug]), images: imagesOf(type, item.fieldData[slug])};
+			into.set(slug, field);
 		}
 
-		return images;
+		return field;
 	};
 
 	for (const job of rows) {
@@ -159,7 +180,8 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 			continue;
 		}
 
-		const images = working(stagedFields, staged, cms.field, type);
+		const stagedField = working(stagedFields, staged, cms.field, type);
+		const {images} = stagedField;
 		const at = findImage(images, cms, job.base?.altText);
 		const image = at === undefined ? undefined : images[at];
 		if (at === undefined || !image) {
@@ -167,7 +189,8 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 			continue;
 		}
 
-		const liveImages = published ? working(liveFields, live, cms.field, type) : [];
+		const liveField = published ? working(liveFields, live, cms.field, type) : undefined;
+		const liveImages = liveField?.images ?? [];
 		const liveAt = published ? findImage(liveImages, cms, job.base?.altText) : undefined;
 		const liveImage = liveAt === undefined ? undefined : liveImages[liveAt];
 		const current = {id: cms.fileId, displayName: undefined, altText: new Map([[job.localeId ?? '', image.alt]])};
@@ -192,13 +215,13 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 		const writeStaged = decision.kind === 'send' && wanted !== undefined;
 		if (writeStaged) {
 			touch(false, job.row, cms.field, at, image, wanted);
-			images[at] = {...image, alt: wanted};
+			setAlt(stagedField, at, wanted);
 			changed.staged.add(cms.field);
 		}
 
-		if (liveFollows && liveAt !== undefined) {
+		if (liveFollows && liveAt !== undefined && liveField) {
 			touch(true, job.row, cms.field, liveAt, liveImage, liveWanted);
-			liveImages[liveAt] = {...liveImage, alt: liveWanted};
+			setAlt(liveField, liveAt, liveWanted);
 			changed.live.add(cms.field);
 		}
 
@@ -206,6 +229,6 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 		plans.set(job.row, {kind: 'write', previous, staged: writeStaged, liveWrite: liveFollows, live: liveNow});
 	}
 
-	const fieldsOf = (from: Map<string, Image[]>, slugs: Set<string>) => slugs.size === 0 ? undefined : Object.fromEntries([...slugs].map(slug => [slug, valueOf(fields?.get(slug) ?? 'other', from.get(slug) ?? [])]));
+	const fieldsOf = (from: Map<string, Working>, slugs: Set<string>) => slugs.size === 0 ? undefined : Object.fromEntries([...slugs].map(slug => [slug, valueOf(from.get(slug) ?? {type: 'other', entries: [], images: []})]));
 	return {rows: plans, staged: fieldsOf(stagedFields, changed.staged), live: fieldsOf(liveFields, changed.live), images: [...touched.values()]};
 }

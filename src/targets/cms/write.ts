@@ -6,7 +6,8 @@ import type {Request} from './read.js';
  * Bulk CMS writes: up to 100 items a request. A batch refused for some of its items (400, 404, 409)
  * fails only those: the items the error's details name (`items[<i>]`, or an item's id in the
  * message) are taken out and the rest sent again; where the details name none, the batch is split
- * in halves until the bad item is alone. Every other end (token refused, stop, retries spent)
+ * in halves until the bad item is alone — unless both halves are refused with the very error of
+ * the whole (a batch-level refusal: every item ends with it). Every other end (token refused, stop, retries spent)
  * is the whole batch's.
  */
 
@@ -33,6 +34,12 @@ const NOT_SENT: Attempted = {kind: 'stopped', reply: undefined, attempts: 0};
 
 /** The answers that can be about single items of a batch (the rest are about the request or the token). */
 const ITEM_STATUSES = new Set([400, 404, 409]);
+
+/** A refusal that may be about single items of the batch (400, 404, 409), or `undefined`. */
+function itemRefusal(attempted: Attempted): {status: number; code: string; message: string} | undefined {
+	const reply = attempted.kind === 'failed' ? attempted.reply : undefined;
+	return reply?.kind === 'error' && ITEM_STATUSES.has(reply.status) ? {status: reply.status, code: reply.code, message: reply.message} : undefined;
+}
 
 /** The items of `batch` an error message names: by place (`items[3]`) or by id. */
 export function namedItems(message: string, batch: readonly ItemWrite[]): Set<number> {
@@ -83,16 +90,20 @@ export async function writeItems({client, request, collectionId, live, writes, c
 	hooks?: WriteHooks;
 }): Promise<Map<string, Attempted>> {
 	const ends = new Map<string, Attempted>();
-	const send = async (batch: readonly ItemWrite[]): Promise<void> => {
+	const endAll = (batch: readonly ItemWrite[], attempted: Attempted) => {
+		for (const item of batch) {
+			ends.set(item.key, attempted);
+		}
+	};
+
+	/** One request for the batch (on record first); `undefined`: not sent, its items ended. */
+	const sendOnce = async (batch: readonly ItemWrite[]): Promise<Attempted | undefined> => {
 		let ended: SendEnd | undefined;
 		try {
 			ended = await hooks.beforeSend?.(batch, live);
 		} catch {
-			for (const item of batch) {
-				ends.set(item.key, NOT_SENT);
-			}
-
-			return;
+			endAll(batch, NOT_SENT);
+			return undefined;
 		}
 
 		let uncertain = false;
@@ -102,16 +113,22 @@ export async function writeItems({client, request, collectionId, live, writes, c
 			return reply;
 		}, 'write');
 		ended?.(attempted, uncertain);
-		const reply = attempted.kind === 'failed' ? attempted.reply : undefined;
-		if (batch.length === 1 || reply?.kind !== 'error' || !ITEM_STATUSES.has(reply.status)) {
-			for (const item of batch) {
-				ends.set(item.key, attempted);
-			}
+		return attempted;
+	};
 
+	/** A batch's answer: its items' ends, or — refused for some of its items — the rest sent again. */
+	const settle = async (batch: readonly ItemWrite[], attempted: Attempted | undefined): Promise<void> => {
+		if (attempted === undefined) {
 			return;
 		}
 
-		const named = namedItems(reply.message, batch);
+		const refusal = itemRefusal(attempted);
+		if (batch.length === 1 || refusal === undefined) {
+			endAll(batch, attempted);
+			return;
+		}
+
+		const named = namedItems(refusal.message, batch);
 		if (named.size > 0 && named.size < batch.length) {
 			for (const [i, item] of batch.entries()) {
 				if (named.has(i)) {
@@ -119,13 +136,32 @@ export async function writeItems({client, request, collectionId, live, writes, c
 				}
 			}
 
-			await send(batch.filter((_, i) => !named.has(i)));
+			const rest = batch.filter((_, i) => !named.has(i));
+			await settle(rest, await sendOnce(rest));
 			return;
 		}
 
 		const half = Math.ceil(batch.length / 2);
-		await Promise.all([send(batch.slice(0, half)), send(batch.slice(half))]);
+		const halves = [batch.slice(0, half), batch.slice(half)];
+		const answers = await Promise.all(halves.map(sendOnce));
+		// Both halves refused as the whole was, naming no item: the request is wrong, not an item
+		// (a CMS locale the site lacks, a collection gone); halving further would only spend budget.
+		const same = answers.every((answer, i) => {
+			const again = answer === undefined ? undefined : itemRefusal(answer);
+			return again !== undefined && again.status === refusal.status && again.code === refusal.code && again.message === refusal.message && namedItems(again.message, halves[i]!).size === 0;
+		});
+		if (same) {
+			for (const [i, answer] of answers.entries()) {
+				endAll(halves[i]!, answer!);
+			}
+
+			return;
+		}
+
+		await Promise.all(halves.map(async (one, i) => settle(one, answers[i])));
 	};
+
+	const send = async (batch: readonly ItemWrite[]) => settle(batch, await sendOnce(batch));
 
 	const batches = Array.from({length: Math.ceil(writes.length / ITEMS_PER_WRITE)}, (_, i) => writes.slice(i * ITEMS_PER_WRITE, (i + 1) * ITEMS_PER_WRITE));
 	await limited(batches.map(batch => async () => send(batch)), concurrency);
