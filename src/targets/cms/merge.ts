@@ -94,7 +94,11 @@ type Working = {readonly type: FieldType; readonly entries: unknown[]; readonly 
 
 /** The image at `image.at` with only its `alt` changed: every other key of the entry as read. */
 function setAlt(working: Working, index: number, alt: string): void {
-	const image = working.images[index]!;
+	const image = working.images[index];
+	if (image === undefined) {
+		return;
+	}
+
 	working.entries[image.at] = {...working.entries[image.at] as Record<string, unknown>, alt};
 	working.images[index] = {...image, alt};
 }
@@ -114,7 +118,8 @@ export function findImage(images: readonly Image[], ref: CmsRef, base: string | 
 		return places[0];
 	}
 
-	const byIndex = ref.index === undefined ? undefined : places.find(i => images[i]?.at === ref.index! - 1);
+	const {index} = ref;
+	const byIndex = index === undefined ? undefined : places.find(i => images[i]?.at === index - 1);
 	if (byIndex !== undefined) {
 		return byIndex;
 	}

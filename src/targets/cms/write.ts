@@ -142,23 +142,24 @@ export async function writeItems({client, request, collectionId, live, writes, c
 		}
 
 		const half = Math.ceil(batch.length / 2);
-		const halves = [batch.slice(0, half), batch.slice(half)];
-		const answers = await Promise.all(halves.map(sendOnce));
+		const halves = await Promise.all([batch.slice(0, half), batch.slice(half)].map(async one => ({batch: one, attempted: await sendOnce(one)})));
 		// Both halves refused as the whole was, naming no item: the request is wrong, not an item
 		// (a CMS locale the site lacks, a collection gone); halving further would only spend budget.
-		const same = answers.every((answer, i) => {
-			const again = answer === undefined ? undefined : itemRefusal(answer);
-			return again !== undefined && again.status === refusal.status && again.code === refusal.code && again.message === refusal.message && namedItems(again.message, halves[i]!).size === 0;
+		const same = halves.every(({batch: one, attempted}) => {
+			const again = attempted === undefined ? undefined : itemRefusal(attempted);
+			return again !== undefined && again.status === refusal.status && again.code === refusal.code && again.message === refusal.message && namedItems(again.message, one).size === 0;
 		});
 		if (same) {
-			for (const [i, answer] of answers.entries()) {
-				endAll(halves[i]!, answer!);
+			for (const {batch: one, attempted} of halves) {
+				if (attempted !== undefined) {
+					endAll(one, attempted);
+				}
 			}
 
 			return;
 		}
 
-		await Promise.all(halves.map(async (one, i) => settle(one, answers[i])));
+		await Promise.all(halves.map(async ({batch: one, attempted}) => settle(one, attempted)));
 	};
 
 	const send = async (batch: readonly ItemWrite[]) => settle(batch, await sendOnce(batch));
