@@ -45,6 +45,25 @@ export class LedgerView {
 			.filter(write => write.target.kind === kind && sites.has(write.target.site) && isPending(write));
 	}
 
+	/** What altbatch last wrote (and may have landed) to this image of this CMS item (staged, or live), by its `fileId`. */
+	lastWrittenCms(image: {site: string | undefined; collectionId: string; itemId: string; cmsLocaleId: string | undefined; field: string; fileId: string; live: boolean}): string | undefined {
+		const cmsKey = (t: typeof image) => ['cms', t.site ?? '', t.collectionId, t.itemId, t.cmsLocaleId ?? '', t.field, t.fileId, t.live ? 'live' : 'staged'].join('\u0000');
+		if (this.#lastCms === undefined) {
+			this.#lastCms = new Map();
+			for (const run of [...this.#read()].reverse()) {
+				for (const write of run.writes) {
+					if (write.target.kind === 'cms' && mayHaveLanded(write)) {
+						this.#lastCms.set(cmsKey(write.target), write.sent);
+					}
+				}
+			}
+		}
+
+		return this.#lastCms.get(cmsKey(image));
+	}
+
+	#lastCms: Map<string, string> | undefined;
+
 	/** What altbatch last wrote (and may have landed) to this field of this asset and locale. */
 	lastWritten(site: string | undefined, assetId: string, localeId: string | undefined, field: EditField): string | undefined {
 		if (this.#last === undefined) {

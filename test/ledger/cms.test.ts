@@ -158,4 +158,46 @@ describe('CMS writes on the ledger', () => {
 		expect([stagedAlts(collection, ids[0]!), stagedAlts(collection, ids[1]!)]).toEqual([['', ''], ['', '']]);
 		expect((await results(join(dir, 'cms.results.undo.csv'))).map(r => [r.row, r.status])).toEqual([['2', 'updated'], ['3', 'updated']]);
 	});
+
+	it('undo --last of a run that wrote an asset and a CMS image takes back both; its own results can be undone again', async () => {
+		const {site, collection, ids} = cmsSite('ledger-cms-mixed');
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: FAST});
+		const dir = await tempDir();
+		const env = {WEBFLOW_TOKEN: TOKEN, ALTBATCH_LEDGER: join(dir, 'ledger')};
+		const asset = [...site.assets.keys()].at(-1)!;
+		const input = await writeCsv(join(dir, 'mixed.csv'), [[...HEADER, 'assetId'], [...row(site, collection, ids[0]!, 1, 'CMS alt'), ''], [site.id, '', '', '', '', '', '', 'Asset alt', '', asset]]);
+		const ran = await runCli(['run', input, '--api-base', sandbox.url, '--site', site.id], {env});
+		expect(ran.code, ran.stderr).toBe(0);
+		const assetAlt = () => site.assets.get(asset)!.altText.get(site.primaryLocale) ?? '';
+		expect([stagedAlts(collection, ids[0]!)[1], liveAlts(collection, ids[0]!)[1], assetAlt()]).toEqual(['CMS alt', 'CMS alt', 'Asset alt']);
+		const undone = await runCli(['undo', '--last', '--allow-clear'], {env});
+		expect(undone.code, undone.stderr).toBe(0);
+		expect([stagedAlts(collection, ids[0]!)[1], liveAlts(collection, ids[0]!)[1], assetAlt()]).toEqual(['', '', '']);
+		const [undoRun] = history({ledger: join(dir, 'ledger'), site: undefined});
+		const redone = await runCli(['undo', undoRun!.results!, '--site', site.id, '--api-base', sandbox.url], {env});
+		expect(redone.code, redone.stderr).toBe(0);
+		expect([stagedAlts(collection, ids[0]!)[1], liveAlts(collection, ids[0]!)[1], assetAlt()]).toEqual(['CMS alt', 'CMS alt', 'Asset alt']);
+	});
+
+	it('our own CMS writes are ours: an exported sheet edited again after its run is an update, staged and live, not a conflict blaming that run', async () => {
+		const {site, collection, ids} = cmsSite('ledger-cms-ours');
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: FAST});
+		const dir = await tempDir();
+		const env = {WEBFLOW_TOKEN: TOKEN, ALTBATCH_LEDGER: join(dir, 'ledger')};
+		const sheet = async (alt: string) => writeCsv(join(dir, 'export.csv'), [HEADER, row(site, collection, ids[0]!, 0, alt, '')]);
+		const input = await sheet('Edited once');
+		expect((await runCli(['run', input, '--api-base', sandbox.url], {env})).code).toBe(0);
+		await sheet('Edited twice');
+		const again = await runCli(['run', input, '--api-base', sandbox.url], {env});
+		expect(again.code, again.stderr).toBe(0);
+		expect((await results(join(dir, 'export.results.csv')))[0]).toMatchObject({status: 'updated', live: 'yes'});
+		expect([stagedAlts(collection, ids[0]!)[0], liveAlts(collection, ids[0]!)[0]]).toEqual(['Edited twice', 'Edited twice']);
+
+		// An editor's change is still a conflict.
+		draft(sandbox, collection, ids[0]!, 0, 'An editor wrote this');
+		await sheet('Edited thrice');
+		const third = await runCli(['run', input, '--api-base', sandbox.url], {env});
+		expect(third.code).toBe(1);
+		expect((await results(join(dir, 'export.results.csv')))[0]).toMatchObject({status: 'conflict'});
+	});
 });

@@ -136,7 +136,7 @@ const failed = (code: 'not_in_collection' | 'not_an_image_field' | 'image_not_in
  * `live` undefined: never published. `undo`: the live item is put back only where it still holds
  * what the run wrote.
  */
-export function planItem({rows, fields, staged, live, onlyMissing, force, stagedOnly, undo}: {
+export function planItem({rows, fields, staged, live, onlyMissing, force, stagedOnly, undo, ours}: {
 	rows: readonly CmsJob[];
 	fields: ReadonlyMap<string, FieldType> | undefined;
 	staged: ItemState | undefined;
@@ -145,6 +145,8 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 	force: boolean | undefined;
 	stagedOnly: boolean;
 	undo: boolean;
+	/** Our own writes are ours (a run, never an undo): whether altbatch itself last wrote this alt to this image (per the ledger). */
+	ours?: ((job: CmsJob, alt: string) => boolean) | undefined;
 }): ItemPlan {
 	const plans = new Map<number, RowPlan>();
 	const touched = new Map<string, {row: number; field: string; fileId: string; index: number; live: boolean; before: string | null; sent: string}>();
@@ -166,7 +168,8 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 		return field;
 	};
 
-	for (const job of rows) {
+	for (const sheetJob of rows) {
+		let job = sheetJob;
 		const {cms} = job;
 		const type = fields?.get(cms.field);
 		if (!fields || !staged) {
@@ -194,6 +197,12 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 			continue;
 		}
 
+		// Our own writes are ours: an image holding what altbatch last wrote there is at its base, not an editor's change.
+		const exported = job.base?.altText;
+		if (!undo && ours && exported !== undefined && job.altText !== undefined && !sameText(job.altText, exported) && !sameText(image.alt ?? '', exported) && ours(job, image.alt ?? '')) {
+			job = {...job, base: {...job.base, altText: image.alt ?? ''}};
+		}
+
 		const liveField = published ? working(liveFields, live, cms.field, type) : undefined;
 		const liveImages = liveField?.images ?? [];
 		const liveAt = published ? findImage(liveImages, cms, job.base?.altText) : undefined;
@@ -208,7 +217,7 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 		// The live item follows only where it holds what the staged one held (or the base): an alt
 		// changed on the live item alone is left as it is.
 		const liveFollows = liveImage !== undefined && liveWanted !== undefined && (liveImage.alt ?? '') !== liveWanted
-			&& (liveUndo ? sameText(liveImage.alt ?? '', liveUndo.written) : (liveImage.alt ?? '') === (image.alt ?? '') || (liveImage.alt ?? '') === job.base?.altText);
+			&& (liveUndo ? sameText(liveImage.alt ?? '', liveUndo.written) : (liveImage.alt ?? '') === (image.alt ?? '') || (liveImage.alt ?? '') === job.base?.altText || (liveImage.alt ?? '') === exported);
 		// `yes`: the item is published (and written live) and holds this image; else only the staged item is written.
 		const liveNow: Live = liveImage === undefined ? 'staged' : 'yes';
 		const sheetEdited = job.base?.altText === undefined || job.altText !== job.base.altText;

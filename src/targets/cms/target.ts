@@ -12,6 +12,7 @@ import {itemKey} from '../../rows/cms-row.js';
 import {writeItems, type ItemWrite, type WriteHooks} from './write.js';
 import {imageRecords, ledgerHooks} from './record.js';
 import type {RunLedger} from '../../ledger/ledger.js';
+import type {LedgerView} from '../../ledger/view.js';
 
 /** What a CMS target needs of its lane: the token's session, the site's share of it, the token's scopes, the run's ledger. */
 export type CmsLane = {
@@ -23,6 +24,8 @@ export type CmsLane = {
 	readonly ledger?: RunLedger | undefined;
 	/** The site its writes are recorded under where a row names none (the lane's, or the one its token reaches). */
 	readonly recordSite?: string | undefined;
+	/** The earlier runs on record: an image holding what altbatch last wrote there counts as its base. */
+	readonly view?: LedgerView | undefined;
 	/** Requests a real run would send (dry run). */
 	wouldSend: number;
 	stoppedOutcome(): Outcome;
@@ -246,7 +249,10 @@ export class CmsTarget implements RowTarget<CmsJob> {
 
 	#plan(read: CollectionState | undefined, key: string, rows: readonly Pending[]): ItemPlan {
 		const config = this.#config;
+		const {view} = this.#lane;
+		const site = this.#lane.recordSite ?? this.#lane.site;
 		return planItem({
+			ours: config.undo === true || view === undefined ? undefined : (job, alt) => view.lastWrittenCms({...job.cms, site: job.siteId ?? site, live: false}) === alt,
 			rows: rows.map(row => row.job),
 			fields: read?.fields,
 			staged: read?.staged.get(key),
