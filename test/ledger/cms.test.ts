@@ -200,4 +200,25 @@ describe('CMS writes on the ledger', () => {
 		expect(third.code).toBe(1);
 		expect((await results(join(dir, 'export.results.csv')))[0]).toMatchObject({status: 'conflict'});
 	});
+
+	it('undo <results.csv> takes back the staged write of a row that failed because its live write did not land', async () => {
+		const {site, collection, ids} = cmsSite('ledger-cms-live-failed');
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: FAST, slowMs: 1500});
+		sandbox.failNextFor(collection.id, 'slow');
+		const dir = await tempDir();
+		const env = {WEBFLOW_TOKEN: TOKEN, ALTBATCH_LEDGER: join(dir, 'ledger')};
+		const input = await writeCsv(join(dir, 'cms.csv'), [HEADER, row(site, collection, ids[0]!, 0, 'Staged only')]);
+		const {done} = spawnCli(['run', input, '--api-base', sandbox.url], {env});
+		// While the staged write's answer is held back, the item is unpublished: its live write is refused (409).
+		await until(() => patchesSent(sandbox).length === 1);
+		variant(collection, ids[0]!).live = undefined;
+		const ran = await done;
+		expect(ran.code).toBe(1);
+		const out = join(dir, 'cms.results.csv');
+		expect((await results(out))[0]).toMatchObject({status: 'failed'});
+		expect(stagedAlts(collection, ids[0]!)[0]).toBe('Staged only');
+		const undone = await runCli(['undo', out, '--api-base', sandbox.url], {env});
+		expect(undone.code, undone.stderr).toBe(0);
+		expect(stagedAlts(collection, ids[0]!)[0]).toBe('');
+	});
 });
