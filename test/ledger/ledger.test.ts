@@ -1,4 +1,4 @@
-import {appendFile, readdir, readFile} from 'node:fs/promises';
+import {appendFile, readdir, readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ledgerDir, RunLedger} from '../../src/ledger/ledger.js';
@@ -263,5 +263,44 @@ describe('the ledger', () => {
 		expect(undone.code, undone.stderr).toBe(0);
 		expect([altOf(site, a!), altOf(site, b!), altOf(site, c!)]).toEqual(['Original alt 0', 'Original alt 1', 'Original alt 2']);
 		expect((await results(join(dir, 'jobs.results.undo.csv'))).map(row => [row.row, row.status, row.altText])).toEqual([['2', 'updated', 'Original alt 0'], ['3', 'updated', 'Original alt 1'], ['4', 'updated', 'Original alt 2']]);
+	});
+
+	it('undo <results.csv> with the run on record still leaves alone the rows deleted from the results file', async () => {
+		const site = liveSite('ledger-results-trimmed', 3);
+		const [a, b] = [...site.assets.keys()];
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: FAST});
+		const dir = await tempDir();
+		const env = {WEBFLOW_TOKEN: TOKEN, ALTBATCH_LEDGER: join(dir, 'ledger')};
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [a!, 'New A'], [b!, 'New B']]);
+		expect((await runCli(['run', input, '--api-base', sandbox.url, '--site', site.id], {env})).code).toBe(0);
+		const out = join(dir, 'jobs.results.csv');
+		const lines = (await readFile(out, 'utf8')).split('\n');
+		await writeFile(out, lines.filter(line => !line.includes(b!)).join('\n'));
+		const undone = await runCli(['undo', out, '--api-base', sandbox.url, '--site', site.id], {env});
+		expect(undone.code, undone.stderr).toBe(0);
+		expect([altOf(site, a!), altOf(site, b!)]).toEqual(['Original alt 0', 'New B']);
+	});
+
+	it('undo <results.csv> after a kill and --resume takes back the killed run\'s write too (the resumed row found it done: unchanged)', async () => {
+		const site = liveSite('ledger-results-resume', 3);
+		const [a, b] = [...site.assets.keys()];
+		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: FAST, slowMs: 60_000});
+		sandbox.failNextFor(a!, 'slow');
+		const dir = await tempDir();
+		const env = {WEBFLOW_TOKEN: TOKEN, ALTBATCH_LEDGER: join(dir, 'ledger')};
+		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [a!, 'New A'], [b!, 'New B']]);
+		const args = ['run', input, '--api-base', sandbox.url, '--site', site.id, '--concurrency', '1'];
+		const {child, done} = spawnCli(args, {env});
+		await until(() => patchesSent(sandbox).length === 1);
+		child.kill('SIGKILL');
+		await done;
+		expect(altOf(site, a!)).toBe('New A');
+		const resumed = await runCli([...args, '--resume'], {env});
+		expect(resumed.code, resumed.stderr).toBe(0);
+		const out = join(dir, 'jobs.results.csv');
+		expect((await results(out)).map(row => row.status)).toEqual(['unchanged', 'updated']);
+		const undone = await runCli(['undo', out, '--api-base', sandbox.url, '--site', site.id], {env});
+		expect(undone.code, undone.stderr).toBe(0);
+		expect([altOf(site, a!), altOf(site, b!)]).toEqual(['Original alt 0', 'Original alt 1']);
 	});
 });
