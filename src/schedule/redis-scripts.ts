@@ -31,6 +31,10 @@ export const KEY_TTL_MS = 120_000;
 export const UNKNOWN_POLL_MS = 25;
 
 const NOW = `
+-- Before Redis 5, a script that reads the clock may write only as its effects (since 7, always so).
+if redis.replicate_commands then
+  redis.replicate_commands()
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
@@ -162,9 +166,12 @@ export function readTake(answer: unknown): Take {
 	throw new Error(`Redis answered the budget script with ${JSON.stringify(answer)}`);
 }
 
-/** The keys of a budget (`budgetKey(token)`), in the order the scripts take them. */
+/**
+ * The keys of a budget (`budgetKey(token)`), in the order the scripts take them; one hash tag, so
+ * that a Redis Cluster keeps them in one slot (a script may only touch keys of one).
+ */
 export function budgetKeys(key: string): [string, string, string] {
-	return [`${key}:budget`, `${key}:fly`, `${key}:log`];
+	return [`{${key}}:budget`, `{${key}}:fly`, `{${key}}:log`];
 }
 
 /** The pub/sub channel of a budget: hellos and pauses. */
