@@ -120,13 +120,13 @@ export class Lane {
 	async start({prefetch, locales, assets = true, settles = new Set([this.site])}: {prefetch: boolean; locales: ReadonlySet<string>; assets?: boolean; settles?: ReadonlySet<string | undefined>}): Promise<void> {
 		// A dry run checks what the real run would: a token without assets:write stops it as it would the real run.
 		// A file of CMS rows only needs no asset scope (its CMS target checks its own).
+		// Joined before introspect: with other processes on the token, introspect spends the shared budget too.
+		await this.session.connectShared();
 		const facts = await learnBudget({session: this.session, scope: assets ? 'assets:write' : undefined, logger: this.#logger});
 		this.#introspected = facts.requests;
 		// A real run introspects the token once (retries apart): the first lane of the token counts it.
 		this.#introspects = facts.requests > 0 ? 1 : 0;
 		this.scopes = facts.scopes;
-		// Joined after introspect, so the shared spacing starts at the token's own rate.
-		await this.session.connectShared();
 		if (facts.vouched) {
 			this.#tokenChecked = Promise.resolve();
 		}

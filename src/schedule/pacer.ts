@@ -198,7 +198,7 @@ export class Pacer {
 		const window = this.#model.sharedWindow;
 		let taken;
 		try {
-			taken = await shared.take({mode: this.#model.bursting ? 'burst' : 'spaced', limit: window?.limit, windowMs: window?.windowMs, spacingMs: this.#model.spacingMs});
+			taken = await shared.take({mode: this.#model.spaced ? 'spaced' : 'burst', limit: window?.limit, windowMs: window?.windowMs, spacingMs: this.#model.spacingMs});
 		} catch (error) {
 			shared.fail(`Redis error: ${(error as Error).message}`);
 			return 'again';

@@ -10,10 +10,9 @@ export {ratePerMinute, type BudgetMode, type Decision, type ModelStats, type Pau
 const MARGIN = 1.02;
 
 /**
- * The rate model of one token: a small state machine over an explicit `now`, with no timers and no
- * I/O, so every case is a table test. The pacer asks it whether a request may leave (`maySend`),
- * tells it when one did (`sent`) and what came back (`observe`), and applies the `Decision`s. Its
- * parts: the burst logic (credit.ts), the learning (learning.ts), the gate (gate.ts).
+ * The rate model of one token: a state machine over an explicit `now`, no timers, no I/O. The pacer
+ * asks it whether a request may leave (`maySend`), tells it when one did (`sent`) and what came back
+ * (`observe`), and applies the `Decision`s. Its parts: credit.ts, learning.ts, gate.ts.
  *
  * - A per-minute limit is a budget, not a speed: where answers carry `X-RateLimit-Remaining` (and
  *   no lower `--rate` was told), requests go as soon as there is credit — the latest Remaining (in
@@ -32,8 +31,7 @@ const MARGIN = 1.02;
 export class RateModel {
 	#rate: Rate;
 	#source: RateSource;
-	/** `--rate`: at most this fast, whatever the budget. */
-	readonly #told: Rate | undefined;
+	readonly #told: Rate | undefined; // `--rate`: at most this fast, whatever the budget
 	/** The token's rate per minute as introspect gave it. */
 	#introspectPerMinute: number | undefined;
 	/** After a faster rate: not before one spacing after the last request. */
@@ -54,7 +52,7 @@ export class RateModel {
 	readonly #credit = new Credit({history: this.#history, inFlight: this.#inFlight});
 	readonly #learning = new Learning();
 	readonly #gate: Gate;
-	/** Processes sharing the budget through Redis (this one included); undefined when not shared. */
+	/** Processes sharing the budget through Redis, this one included (undefined: not shared). */
 	#processes: number | undefined;
 
 	/** `maxWaitMs`: no pause is longer (`--max-wait`). @default no bound */
@@ -90,6 +88,11 @@ export class RateModel {
 			&& !this.#credit.crowded;
 	}
 
+	/** Spaced evenly (no rate headers, or a lower `--rate`): not bursting, and not before the first answer either. */
+	get spaced(): boolean {
+		return this.#headers !== 'unknown' && !this.bursting;
+	}
+
 	/** Slots are this far apart: none while bursting, else the rate's even spacing, 2% wide. */
 	get spacingMs(): number {
 		return this.bursting ? 0 : this.#evenSpacingMs;
@@ -108,7 +111,7 @@ export class RateModel {
 		return this.#burst === undefined ? undefined : {limit: this.#burst, windowMs: this.#spentWindowMs};
 	}
 
-	/** How long the spent window would have needed waiting, when that is past `--max-wait`: nothing more is sent. */
+	/** How long a spent window would have needed waiting, past `--max-wait`: nothing more is sent. */
 	get overlongWaitMs(): number | undefined {
 		return this.#gate.overlongMs;
 	}

@@ -3,7 +3,7 @@
  * processes, timed by Redis's own clock (the machines' clocks may differ; one Redis clock orders
  * every grant and answer). Three keys per token:
  *
- * - `…:budget`, a hash: `seq` (grants so far), `last` (when the last was granted), `limit` and
+ * - `…:budget`, a hash: `seq` (grants so far), `last` (when the last spaced one was granted), `limit` and
  *   `window` (the server's budget per window, as the last process that knew it said), `foreign` and
  *   `foreignUntil` (requests not ours the server counted, and until when they may be in its window),
  *   `heardGrant`, `heardRemaining` and `heardOlder` (the latest Remaining in grant order, and how many
@@ -42,7 +42,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 /**
  * KEYS: budget, fly, log. ARGV: mode ('burst' or 'spaced'), limit and window (0: not known here),
  * spacing (ms, 'spaced'), then the TTLs. A grant needs room in the window (whatever the mode, once
- * any process knows the limit) and, spaced, one spacing after the last grant of any process; with
+ * any process knows the limit) and, spaced, one spacing after the last spaced grant of any process; with
  * no limit known anywhere, a burst goes one request at a time until an answer tells it. Answers
  * `{1, grant}` or `{0, ms to wait}`.
  */
@@ -109,7 +109,10 @@ if wait > 0 then
 end
 local grant = redis.call('HINCRBY', budget, 'seq', 1)
 -- Grants in flight now may be counted after this one (any answered before were counted before it).
-redis.call('HSET', budget, 'last', now, 'older:' .. grant, redis.call('ZCARD', fly))
+redis.call('HSET', budget, 'older:' .. grant, redis.call('ZCARD', fly))
+if mode == 'spaced' then
+  redis.call('HSET', budget, 'last', now)
+end
 redis.call('ZADD', fly, now, grant)
 redis.call('PEXPIRE', budget, keyTtl)
 redis.call('PEXPIRE', fly, keyTtl)
