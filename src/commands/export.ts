@@ -117,7 +117,9 @@ async function exportOne({site, session, config, logger}: {site: string; session
 		}
 
 		// A CMS row: the asset columns blank but the alt text and its base; then the CMS columns.
-		result.cmsRows = cms.map(({alt, cells}) => [...EXPORT_COLUMNS.map(column => column === 'altText' || column === BASE_COLUMNS.altText ? alt : ''), ...cells].map(cell => neutralize(cell)));
+		result.cmsRows = cms.rows.map(({alt, cells}) => [...EXPORT_COLUMNS.map(column => column === 'altText' || column === BASE_COLUMNS.altText ? alt : ''), ...cells].map(cell => neutralize(cell)));
+		// A locale the CMS refused is said, as one the assets refuse: never rows missing without a word.
+		result.badLocales = new Map(cms.badLocales);
 	}
 
 	if (!include.has('assets')) {
@@ -143,7 +145,7 @@ async function exportOne({site, session, config, logger}: {site: string; session
 		}
 	} else {
 		result.assets = fetched.assets.size;
-		result.badLocales = fetched.badLocales;
+		result.badLocales = new Map([...result.badLocales, ...fetched.badLocales]);
 	}
 
 	return {...result, stop: share.stopped};

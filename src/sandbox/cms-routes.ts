@@ -1,5 +1,5 @@
 import {applyBulk, bulkProblems, collectionJson, itemJson, MAX_ITEMS_PER_WRITE, publish, type BulkItem, type FieldData, type SandboxCollection} from './cms.js';
-import type {SandboxSite} from './state.js';
+import {cmsLocaleIdOf, localeOfCms, type SandboxSite} from './state.js';
 import {hasScope, reaches, type SandboxToken} from './tokens.js';
 import {errorBody, type Answer} from './wire.js';
 
@@ -94,7 +94,7 @@ export function cmsAnswer(route: CmsRoute, context: CmsContext): Answer {
 		}
 
 		default: {
-			return publishItems(found.collection, context.body);
+			return publishItems(found, context.body);
 		}
 	}
 }
@@ -110,13 +110,13 @@ export function findCollection(sites: ReadonlyMap<string, SandboxSite>, id: stri
 	return undefined;
 }
 
-/** The CMS locale a request names, or the site's primary one; `undefined` for a locale the site lacks. */
+/**
+ * The CMS locale a request names (a `cmsLocaleId`, as listed by `GET /v2/sites/{id}`; a site locale
+ * id is not one) as the site locale its items are kept under, or the primary one; `undefined` for
+ * a CMS locale the site lacks.
+ */
 export function cmsLocaleOf(site: SandboxSite, cmsLocaleId: string | null | undefined): string | undefined {
-	if (cmsLocaleId === null || cmsLocaleId === undefined || cmsLocaleId === '') {
-		return site.primaryLocale;
-	}
-
-	return cmsLocaleId === site.primaryLocale || site.secondaryLocales.includes(cmsLocaleId) ? cmsLocaleId : undefined;
+	return localeOfCms(site, cmsLocaleId);
 }
 
 function missingScope(token: SandboxToken, scope: string): Answer | undefined {
@@ -141,7 +141,7 @@ function listItems({site, collection}: {site: SandboxSite; collection: SandboxCo
 		const variant = item.variants.get(locale);
 		return variant !== undefined && (!live || variant.live !== undefined);
 	});
-	return {status: 200, body: {items: all.slice(offset, offset + limit).map(item => itemJson(item, locale, live)), pagination: {limit, offset, total: all.length}}};
+	return {status: 200, body: {items: all.slice(offset, offset + limit).map(item => ({...itemJson(item, locale, live), cmsLocaleId: cmsLocaleIdOf(site, locale)})), pagination: {limit, offset, total: all.length}}};
 }
 
 /**
@@ -189,11 +189,11 @@ function updateItems({site, collection}: {site: SandboxSite; collection: Sandbox
 	}
 
 	const written = applyBulk({collection, items, live});
-	return {status: 200, body: {items: written.map(({item, cmsLocaleId}) => itemJson(item, cmsLocaleId, live))}};
+	return {status: 200, body: {items: written.map(({item, cmsLocaleId}) => ({...itemJson(item, cmsLocaleId, live), cmsLocaleId: cmsLocaleIdOf(site, cmsLocaleId)}))}};
 }
 
 /** publish-item: `{itemIds}` or `{items: [{id, cmsLocaleIds}]}`; the staged items become the live ones. */
-function publishItems(collection: SandboxCollection, body: string): Answer {
+function publishItems({site, collection}: {site: SandboxSite; collection: SandboxCollection}, body: string): Answer {
 	let parsed: {itemIds?: unknown; items?: unknown};
 	try {
 		parsed = (JSON.parse(body) ?? {}) as typeof parsed;
@@ -213,7 +213,7 @@ function publishItems(collection: SandboxCollection, body: string): Answer {
 	for (const {id, locales} of asked) {
 		const item = typeof id === 'string' ? collection.items.get(id) : undefined;
 		if (item) {
-			publish(item, locales);
+			publish(item, locales?.map(locale => cmsLocaleOf(site, locale) ?? locale));
 			publishedItemIds.push(item.id);
 		} else {
 			errors.push(`Item ${String(id)} not found`);

@@ -1,5 +1,5 @@
 import type {SandboxRate} from './budget.js';
-import {editAsset, localeOf, type AssetEdit, type SandboxAsset, type SandboxSite} from './state.js';
+import {editAsset, localeOf, siteJson, type AssetEdit, type SandboxAsset, type SandboxSite} from './state.js';
 import {answerPages, isPageRoute, pageRouteOf, type PageRoute} from './pages.js';
 import {hasScope, reaches, scopesOf, type SandboxToken} from './tokens.js';
 import {errorBody, type Answer} from './wire.js';
@@ -7,7 +7,7 @@ import {errorBody, type Answer} from './wire.js';
 /** The endpoints the sandbox serves, from Webflow's description of them. */
 export type Route =
 	| {readonly name: 'introspect'}
-	| {readonly name: 'list'; readonly siteId: string}
+	| {readonly name: 'list' | 'site'; readonly siteId: string}
 	| {readonly name: 'get' | 'patch'; readonly assetId: string}
 	| PageRoute;
 
@@ -30,6 +30,11 @@ export function routeOf(method: string, path: string): Route | undefined {
 	const list = /^\/v2\/sites\/([^/]+)\/assets\/?$/.exec(path)?.[1];
 	if (method === 'GET' && list !== undefined) {
 		return {name: 'list', siteId: list};
+	}
+
+	const site = /^\/v2\/sites\/([^/]+)\/?$/.exec(path)?.[1];
+	if (method === 'GET' && site !== undefined) {
+		return {name: 'site', siteId: site};
 	}
 
 	const asset = /^\/(?:v2|beta)\/assets\/([^/]+)\/?$/.exec(path)?.[1];
@@ -56,6 +61,10 @@ export function answer(route: Route, context: RouteContext): Answer {
 
 		case 'list': {
 			return listAssets(route.siteId, context);
+		}
+
+		case 'site': {
+			return getSite(route.siteId, context);
 		}
 
 		default: {
@@ -102,6 +111,21 @@ function introspect({token, rate, sites}: RouteContext): Answer {
 			authorizedTo: {siteIds: token.siteIds ?? [...sites.keys()], workspaceIds: ['52f3b1f7eafac55d0c64ef91'], userIds: ['545bbecb7bdd6769632504a7']},
 		},
 	}};
+}
+
+/** `get-site` (scope `sites:read`): the site with its locales, each with its `cmsLocaleId`. */
+function getSite(siteId: string, {token, sites}: RouteContext): Answer {
+	const refused = missingScope(token, 'sites:read');
+	if (refused) {
+		return refused;
+	}
+
+	if (!HEX24.test(siteId)) {
+		return invalid('site_id', 'Provided ID is invalid');
+	}
+
+	const site = sites.get(siteId);
+	return site && reaches(token, siteId) ? {status: 200, body: siteJson(site)} : NOT_FOUND;
 }
 
 function listAssets(siteId: string, {token, sites, query}: RouteContext): Answer {

@@ -1,6 +1,6 @@
 import {InputError} from '../errors.js';
 import {newCollection, type ImageValue, type SandboxCollection, type SandboxItem} from './cms.js';
-import {objectId, type SandboxSite} from './state.js';
+import {localeOfCms, objectId, type SandboxSite} from './state.js';
 
 const HEX24 = /^[\da-f]{24}$/i;
 
@@ -54,14 +54,7 @@ export function seedCmsRow({site, get, file, line}: {site: SandboxSite; get: (..
 		collection.fields.push({id: objectId(`${collectionId}/field/${slug}`), slug, displayName: slug, type, isRequired: false});
 	}
 
-	const locale = (get('cmslocaleid') ?? site.primaryLocale).toLowerCase();
-	if (locale !== site.primaryLocale && !site.secondaryLocales.includes(locale)) {
-		if (site.assets.size === 0 && site.collections.size === 1 && collection.items.size === 0) {
-			site.primaryLocale = locale;
-		} else {
-			site.secondaryLocales.push(locale);
-		}
-	}
+	const locale = siteLocaleOf(site, get('cmslocaleid')?.toLowerCase(), site.assets.size === 0 && site.collections.size === 1 && collection.items.size === 0);
 
 	const item = itemOf(collection, ids.itemId);
 	let variant = item.variants.get(locale);
@@ -86,6 +79,34 @@ export function seedCmsRow({site, get, file, line}: {site: SandboxSite; get: (..
 		list[position - 1] = image;
 		variant.fieldData[slug] = list;
 	}
+}
+
+/**
+ * The site locale a seed's `cmsLocaleId` names: blank, the primary; a CMS locale id the site has, its
+ * locale; a site locale id (older seeds), that locale. Another id makes a locale whose CMS locale id
+ * it is — the primary when the site has nothing yet.
+ */
+function siteLocaleOf(site: SandboxSite, cmsLocaleId: string | undefined, first: boolean): string {
+	if (cmsLocaleId === undefined) {
+		return site.primaryLocale;
+	}
+
+	const known = [site.primaryLocale, ...site.secondaryLocales];
+	const found = known.includes(cmsLocaleId) ? cmsLocaleId : localeOfCms(site, cmsLocaleId);
+	if (found !== undefined) {
+		return found;
+	}
+
+	const locale = objectId(`${site.id}/locale-of-cms/${cmsLocaleId}`);
+	site.cmsLocaleIds ??= new Map();
+	site.cmsLocaleIds.set(locale, cmsLocaleId);
+	if (first) {
+		site.primaryLocale = locale;
+	} else {
+		site.secondaryLocales.push(locale);
+	}
+
+	return locale;
 }
 
 function itemOf(collection: SandboxCollection, id: string): SandboxItem {

@@ -198,13 +198,13 @@ export class Sandbox {
 
 	/**
 	 * Changes an item's staged fields as an editor in the Designer would (`live`: its live fields, as
-	 * a publish of that edit would); each field given replaces its value. `cmsLocaleId` defaults to
-	 * the primary locale. Throws when the item, the locale or the live item does not exist.
+	 * a publish of that edit would); each field given replaces its value. `cmsLocaleId` (a CMS
+	 * locale id, or for tests' ease the site locale's id) defaults to the primary locale. Throws when the item, the locale or the live item does not exist.
 	 */
 	editItem({id, cmsLocaleId, fieldData, live = false}: {id: string; cmsLocaleId?: string; fieldData: FieldData; live?: boolean}): SandboxItem {
 		const found = this.item(id);
 		const site = found && this.sites.get(found.collection.siteId);
-		const locale = site && cmsLocaleOf(site, cmsLocaleId);
+		const locale = site && (cmsLocaleOf(site, cmsLocaleId) ?? localeOf(site, cmsLocaleId));
 		const variant = locale === undefined ? undefined : found?.item.variants.get(locale);
 		if (!found || locale === undefined || !variant || (live && variant.live === undefined)) {
 			throw new Error(`The sandbox has no ${live ? 'live ' : ''}item ${id}${cmsLocaleId === undefined ? '' : ` in locale ${cmsLocaleId}`}`);

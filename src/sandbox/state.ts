@@ -25,8 +25,13 @@ export type SandboxSite = {
 	primaryLocale: string;
 	secondaryLocales: string[];
 	assets: Map<string, SandboxAsset>;
-	/** CMS collections by id (cms.ts); their CMS locales are the site's locales. */
+	/** CMS collections by id (cms.ts); their items are kept per site locale, named on the wire by each locale's `cmsLocaleId`. */
 	collections: Map<string, SandboxCollection>;
+	/**
+	 * A locale's `cmsLocaleId` where it is not the one derived from its id (a seed naming CMS locale
+	 * ids of its own). Webflow gives every site locale a CMS locale id distinct from its id.
+	 */
+	cmsLocaleIds?: Map<string, string>;
 };
 
 /** A stable 24-hex id derived from a label, so the demo data is the same every time. */
@@ -98,6 +103,47 @@ export function localeOf(site: SandboxSite, localeId: string | null | undefined)
 	}
 
 	return localeId === site.primaryLocale || site.secondaryLocales.includes(localeId) ? localeId : undefined;
+}
+
+/** A site locale's `cmsLocaleId`: its own id never (as on Webflow), derived from it unless the site says otherwise. */
+export function cmsLocaleIdOf(site: SandboxSite, localeId: string): string {
+	return site.cmsLocaleIds?.get(localeId) ?? objectId(`${localeId}/cms-locale`);
+}
+
+/** The site locale a `cmsLocaleId` names, or the primary one when none is named; `undefined` when the site has no such CMS locale (a site locale id is not one). */
+export function localeOfCms(site: SandboxSite, cmsLocaleId: string | null | undefined): string | undefined {
+	if (cmsLocaleId === null || cmsLocaleId === undefined || cmsLocaleId === '') {
+		return site.primaryLocale;
+	}
+
+	return [site.primaryLocale, ...site.secondaryLocales].find(locale => cmsLocaleIdOf(site, locale) === cmsLocaleId.toLowerCase());
+}
+
+/** `locales` of `GET /v2/sites/{site_id}`: each with its `id` and its `cmsLocaleId`. */
+export function siteJson(site: SandboxSite) {
+	const locale = (id: string, i: number) => ({
+		id,
+		cmsLocaleId: cmsLocaleIdOf(site, id),
+		enabled: true,
+		displayName: i === 0 ? 'English (United States)' : `Locale ${i}`,
+		displayImageId: null,
+		redirect: i === 0,
+		subdirectory: i === 0 ? '' : `locale-${i}`,
+		tag: i === 0 ? 'en-US' : `x-${i}`,
+	});
+	return {
+		id: site.id,
+		workspaceId: '52f3b1f7eafac55d0c64ef91',
+		displayName: `Site ${site.id}`,
+		shortName: `site-${site.id.slice(-6)}`,
+		createdOn: '2025-01-01T00:00:00.000Z',
+		lastUpdated: '2025-01-01T00:00:00.000Z',
+		timeZone: 'UTC',
+		customDomains: [],
+		locales: {primary: locale(site.primaryLocale, 0), secondary: site.secondaryLocales.map((id, i) => locale(id, i + 1))},
+		dataCollectionEnabled: false,
+		dataCollectionType: 'disabled',
+	};
 }
 
 /** The demo site: a few assets with and without alt text, in two locales. */

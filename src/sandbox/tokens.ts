@@ -2,7 +2,7 @@ import type {SandboxRate} from './budget.js';
 
 export type SandboxToken = {
 	readonly token: string;
-	/** @default ['assets:read', 'assets:write', 'cms:read', 'cms:write', 'pages:read', 'components:read'] */
+	/** @default ['assets:read', 'assets:write', 'cms:read', 'cms:write', 'pages:read', 'components:read', 'sites:read'] */
 	readonly scopes?: readonly string[];
 	/** Sites it may touch (a site token: its one site). @default every site (a workspace token) */
 	readonly siteIds?: readonly string[];
@@ -14,7 +14,7 @@ export type SandboxToken = {
 	readonly reportedRateLimit?: number;
 };
 
-const ALL_SCOPES: readonly string[] = ['assets:read', 'assets:write', 'cms:read', 'cms:write', 'pages:read', 'components:read'];
+const ALL_SCOPES: readonly string[] = ['assets:read', 'assets:write', 'cms:read', 'cms:write', 'pages:read', 'components:read', 'sites:read'];
 
 export function scopesOf(token: SandboxToken): readonly string[] {
 	return token.scopes ?? ALL_SCOPES;

@@ -160,6 +160,11 @@ export class WebflowClient {
 		return this.#request({method: 'GET', path: `v2/sites/${siteId}/assets`, query: {localeId, offset: String(offset), limit: String(limit)}, signal});
 	}
 
+	/** get-site (scope sites:read): the site, with its locales' ids and `cmsLocaleId`s. */
+	getSite({siteId}: {siteId: string}, signal?: AbortSignal): Promise<ApiReply> {
+		return this.#request({method: 'GET', path: `v2/sites/${siteId}`, query: {}, signal});
+	}
+
 	/** list-collections: a site's collections (no fields). */
 	listCollections({siteId}: {siteId: string}, signal?: AbortSignal): Promise<ApiReply> {
 		return this.#request({method: 'GET', path: `v2/sites/${siteId}/collections`, query: {}, signal});

@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest';
 import {addGalleryCollection} from '../../src/sandbox/cms-demo.js';
 import type {ImageValue} from '../../src/sandbox/cms.js';
 import {loadSeed} from '../../src/sandbox/seed.js';
-import {newSite, objectId} from '../../src/sandbox/state.js';
+import {cmsLocaleIdOf, newSite, objectId} from '../../src/sandbox/state.js';
 import {startSandbox, tempDir, writeCsv} from '../helpers.js';
 import {call, check} from './openapi.js';
 
@@ -48,8 +48,13 @@ describe('the sandbox serves CMS collections and items as Webflow describes them
 		expect([draft.isDraft, draft.lastPublished]).toEqual([true, null]);
 		expect((await api('GET', `/v2/collections/${collection.id}/items?limit=500`)).body).toMatchObject({pagination: {limit: 100}});
 
-		const secondary = (await api('GET', `/v2/collections/${collection.id}/items?cmsLocaleId=${site.secondaryLocales[0]}`)).body as ItemList;
-		expect(secondary.items.every(i => i.cmsLocaleId === site.secondaryLocales[0])).toBe(true);
+		// A CMS locale is named by its own id (get-site lists it as cmsLocaleId), never the site locale's.
+		const cmsLocale = cmsLocaleIdOf(site, site.secondaryLocales[0]!);
+		expect(cmsLocale).not.toBe(site.secondaryLocales[0]);
+		const secondary = (await api('GET', `/v2/collections/${collection.id}/items?cmsLocaleId=${cmsLocale}`)).body as ItemList;
+		expect(secondary.items.length).toBeGreaterThan(0);
+		expect(secondary.items.every(i => i.cmsLocaleId === cmsLocale)).toBe(true);
+		expect((await api('GET', `/v2/collections/${collection.id}/items?cmsLocaleId=${site.secondaryLocales[0]}`)).status).toBe(400);
 		expect((await api('GET', `/v2/collections/${collection.id}/items?cmsLocaleId=${'e'.repeat(24)}`)).status).toBe(400);
 		expect((await api('GET', `/v2/collections/${'f'.repeat(24)}/items`)).status).toBe(404);
 		expect((await api('GET', '/v2/collections/nope')).status).toBe(400);
@@ -153,7 +158,7 @@ describe('the sandbox serves CMS collections and items as Webflow describes them
 		expect((write.body as {message: string}).message).toMatch(/cms:write/);
 		expect((await api('GET', `/v2/collections/${collection.id}`, undefined, 'elsewhere')).status).toBe(404);
 		const introspect = (await api('GET', '/v2/token/introspect')).body as {authorization: {scope: string}};
-		expect(introspect.authorization.scope).toBe('assets:read,assets:write,cms:read,cms:write,pages:read,components:read');
+		expect(introspect.authorization.scope).toBe('assets:read,assets:write,cms:read,cms:write,pages:read,components:read,sites:read');
 	});
 
 	it('gives the built-in demo site collections with Image and MultiImage fields, published and draft items', async () => {

@@ -1,6 +1,8 @@
 import {describe, expect, it} from 'vitest';
+import {addGalleryCollection} from '../../src/sandbox/cms-demo.js';
+import {newSite, objectId} from '../../src/sandbox/state.js';
 import {startSandbox} from '../helpers.js';
-import {check, spec} from './openapi.js';
+import {call, check, spec} from './openapi.js';
 import {requestsDuringRetryAfter} from './retry-after.js';
 
 describe('the sandbox answers as Webflow describes its API', () => {
@@ -45,6 +47,46 @@ describe('the sandbox answers as Webflow describes its API', () => {
 		expect(unauthorized.status).toBe(401);
 		expect(unauthorized.headers.get('x-ratelimit-limit')).toBe('100');
 		check({path: '/assets/{asset_id}', method: 'patch', status: 401, body: await unauthorized.json()});
+	});
+
+	it('serves get-site with each locale\'s own cmsLocaleId, and CMS answers (lists, writes, refusals) that match the description', async () => {
+		const site = newSite(objectId('openapi-cms/site'), 2);
+		const collection = addGalleryCollection({site, label: 'Gallery', items: 3, images: 2, draftEvery: 3});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 1000, windowMs: 1000}});
+		const ask = async (method: string, path: string, body?: unknown) => call({url: sandbox.url, token: 'sandbox-token', method, path, body});
+		const got = (await ask('GET', `/v2/sites/${site.id}`)).body as {locales: {primary: {id: string; cmsLocaleId: string}; secondary: Array<{id: string; cmsLocaleId: string}>}};
+		const locales = [got.locales.primary, ...got.locales.secondary];
+		expect(locales.map(locale => locale.id)).toEqual([site.primaryLocale, ...site.secondaryLocales]);
+		for (const locale of locales) {
+			expect(locale.cmsLocaleId).toMatch(/^[\da-f]{24}$/);
+			expect(locale.cmsLocaleId).not.toBe(locale.id);
+		}
+
+		expect((await ask('GET', `/v2/sites/${'f'.repeat(24)}`)).status).toBe(404);
+		const cms = got.locales.secondary[1]!.cmsLocaleId;
+		const ids = [...collection.items.keys()];
+		const cases: Array<[string, string, number, unknown?]> = [
+			['GET', `/v2/sites/${site.id}/collections`, 200],
+			['GET', `/v2/collections/${collection.id}`, 200],
+			['GET', `/v2/collections/${collection.id}/items?offset=0&limit=2`, 200],
+			['GET', `/v2/collections/${collection.id}/items?cmsLocaleId=${cms}`, 200],
+			['GET', `/v2/collections/${collection.id}/items/live?cmsLocaleId=${cms}`, 200],
+			['GET', `/v2/collections/${collection.id}/items?cmsLocaleId=${site.secondaryLocales[1]}`, 400],
+			['PATCH', `/v2/collections/${collection.id}/items?skipInvalidFiles=false`, 200, {items: [{id: ids[0], cmsLocaleId: cms, fieldData: {cover: null}}]}],
+			['PATCH', `/v2/collections/${collection.id}/items/live?skipInvalidFiles=false`, 200, {items: [{id: ids[0], fieldData: {cover: null}}]}],
+			['PATCH', `/v2/collections/${collection.id}/items?skipInvalidFiles=false`, 400, {items: [{id: ids[0], fieldData: {cover: {fileId: 'nope'}}}]}],
+			['PATCH', `/v2/collections/${collection.id}/items/live`, 409, {items: [{id: ids[2], fieldData: {cover: null}}]}],
+			['GET', `/v2/collections/${'f'.repeat(24)}/items`, 404],
+		];
+		for (const [method, path, status, body] of cases) {
+			const answer = await ask(method, path, body);
+			expect(answer.status, `${method} ${path}`).toBe(status);
+		}
+
+		const listed = (await ask('GET', `/v2/collections/${collection.id}/items?cmsLocaleId=${cms}`)).body as {items: Array<{cmsLocaleId: string}>};
+		expect(listed.items.every(item => item.cmsLocaleId === cms)).toBe(true);
+		const refused = (await ask('PATCH', `/v2/collections/${collection.id}/items?skipInvalidFiles=false`, {items: [{id: ids[1], fieldData: {}}, {id: ids[0], fieldData: {cover: {fileId: 'nope'}}}]})).body as {details: unknown[]};
+		expect(refused.details).toEqual([{param: 'items[1].fieldData.cover', description: expect.any(String)}]);
 	});
 
 	it('answers 429 with Retry-After and the rate headers once the budget is spent', async () => {

@@ -8,10 +8,10 @@ import {FIXTURES} from '../helpers.js';
 type Operation = {responses: Record<string, {content?: {'application/json'?: {schema: unknown}}; headers?: Record<string, unknown>}>};
 type Spec = {paths: Record<string, Record<string, Operation>>};
 const read = (name: string) => JSON.parse(readFileSync(`${FIXTURES}webflow-openapi/${name}`, 'utf8')) as Spec;
-/** The asset and token operations, the CMS ones (cms.json) and the audit's reads of pages and components, as one description. */
+/** The asset and token operations, the CMS ones (cms.json), the audit's reads of pages and components and get-site (sites.json), as one description. */
 export const spec: Spec = (() => {
 	const assets = read('assets-and-token.json');
-	return {...assets, paths: {...assets.paths, ...read('cms.json').paths, ...read('pages-and-components.json').paths}};
+	return {...assets, paths: {...assets.paths, ...read('cms.json').paths, ...read('pages-and-components.json').paths, ...read('sites.json').paths}};
 })();
 /** `list-pages`, `get-page-content`, `list-components`, `get-component-content`, `get-component-properties`: the audit's reads. */
 export const pagesSpec: Spec = spec;

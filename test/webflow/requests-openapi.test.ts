@@ -2,7 +2,11 @@ import {createServer, type IncomingHttpHeaders} from 'node:http';
 import {type AddressInfo} from 'node:net';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {assetIds, makeSite, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
+import {addDemoCollections, addGalleryCollection} from '../../src/sandbox/cms-demo.js';
+import type {ImageValue} from '../../src/sandbox/cms.js';
+import {withDemoPages} from '../../src/sandbox/pages.js';
+import {demoSite} from '../../src/sandbox/state.js';
+import {assetIds, makeSite, runCli, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
 import {ajv, spec} from '../sandbox/openapi.js';
 
 /**
@@ -20,7 +24,7 @@ type Recorded = {method: string; url: URL; headers: IncomingHttpHeaders; body: s
 function valueProblem(name: string, text: string, schema: Record<string, unknown>): string | undefined {
 	// `default: null` on a required path parameter is the description's, not a constraint.
 	const rest = Object.fromEntries(Object.entries(schema).filter(([key]) => key !== 'default'));
-	const value = rest.type === 'integer' && /^-?\d+$/.test(text) ? Number(text) : text;
+	const value = rest.type === 'integer' && /^-?\d+$/.test(text) ? Number(text) : rest.type === 'boolean' && /^(?:true|false)$/.test(text) ? text === 'true' : text;
 	const validate = ajv.compile(rest);
 	return validate(value) ? undefined : `${name}=${JSON.stringify(text)}: ${ajv.errorsText(validate.errors)}`;
 }
@@ -136,6 +140,11 @@ describe('our requests, judged by Webflow\'s OpenAPI description', () => {
 		expect(problemsOf(request('GET', `/v2/assets/${id}`, '{}')).join()).toMatch(/takes no body/);
 		expect(problemsOf(request('DELETE', `/v2/assets/${id}`)).join()).toMatch(/no such operation/);
 		expect(problemsOf(request('GET', '/v1/token/introspect')).join()).toMatch(/no such operation/);
+		const collection = 'c'.repeat(24);
+		expect(problemsOf(request('PATCH', `/v2/collections/${collection}/items?skipInvalidFiles=false`, '{"items":[{"id":"x","fieldData":{}}]}'))).toEqual([]);
+		expect(problemsOf(request('PATCH', `/v2/collections/${collection}/items?skipInvalidFiles=no`, '{"items":[]}')).join()).toMatch(/skipInvalidFiles/);
+		expect(problemsOf(request('GET', `/v2/collections/${collection}/items?localeId=${id}`)).join()).toMatch(/query localeId/);
+		expect(problemsOf(request('GET', `/v2/sites/${id}/collections?offset=0`)).join()).toMatch(/query offset/);
 	});
 
 	it('finds every request of a run (introspect, list pages, GET asset, PATCH with and without localeId) as the description says', async () => {
@@ -167,6 +176,57 @@ describe('our requests, judged by Webflow\'s OpenAPI description', () => {
 			for (const recorded of proxy.requests) {
 				expect(problemsOf(recorded), `${recorded.method} ${recorded.url.pathname}${recorded.url.search} ${recorded.body}`).toEqual([]);
 			}
+		} finally {
+			await proxy.close();
+		}
+	});
+
+	it('finds every CMS, pages, components and get-site request of an export, a run (staged and live, a secondary locale) and an audit as the description says', async () => {
+		const site = withDemoPages(addDemoCollections(demoSite()));
+		const gallery = addGalleryCollection({site, label: 'Requests', items: 3, images: 2, draftEvery: 3});
+		const sandbox = await startSandbox({sites: [site], rate: {count: 100_000, windowMs: 1000}});
+		const proxy = await recordingProxy(sandbox.url);
+		try {
+			const dir = await tempDir();
+			const env = {WEBFLOW_TOKEN: 'sandbox-token'};
+			const secondary = site.secondaryLocales[0]!;
+			const exported = await runCli(['export', '--site', site.id, '--include', 'assets,cms', '--locale', secondary, '--api-base', proxy.url, '--out', join(dir, 'export.csv')], {env});
+			expect(exported.code, exported.stderr).toBe(0);
+			const ids = [...gallery.items.keys()];
+			const fileOf = (i: number) => (gallery.items.get(ids[i]!)!.variants.get(secondary)!.fieldData.gallery as ImageValue[])[0]!.fileId;
+			const input = await writeCsv(join(dir, 'cms.csv'), [
+				['siteId', 'collectionId', 'itemId', 'field', 'fileId', 'cmsLocaleId', 'altText'],
+				...ids.map((itemId, i) => [site.id, gallery.id, itemId, 'gallery', fileOf(i), i === 0 ? '' : secondary, `Alt ${i}`]),
+			]);
+			const run = await runCli(['run', input, '--api-base', proxy.url], {env});
+			expect(run.code, run.stderr).toBe(0);
+			const audit = await runCli(['audit', '--site', site.id, '--locale', secondary, '--api-base', proxy.url, '--out', join(dir, 'audit.csv')], {env});
+			expect(audit.code, audit.stderr).toBeLessThan(2);
+			const kinds = new Set(proxy.requests.map(r => `${r.method} ${r.url.pathname.replaceAll(/[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}|[\da-f]{24}/g, '{id}')}`));
+			expect([...kinds].sort()).toEqual(expect.arrayContaining([
+				'GET /v2/collections/{id}',
+				'GET /v2/collections/{id}/items',
+				'GET /v2/collections/{id}/items/live',
+				'GET /v2/pages/{id}/dom',
+				'GET /v2/sites/{id}',
+				'GET /v2/sites/{id}/collections',
+				'GET /v2/sites/{id}/components',
+				'GET /v2/sites/{id}/components/{id}/dom',
+				'GET /v2/sites/{id}/components/{id}/properties',
+				'GET /v2/sites/{id}/pages',
+				'PATCH /v2/collections/{id}/items',
+				'PATCH /v2/collections/{id}/items/live',
+			]));
+			for (const recorded of proxy.requests) {
+				expect(problemsOf(recorded), `${recorded.method} ${recorded.url.pathname}${recorded.url.search} ${recorded.body}`).toEqual([]);
+			}
+
+			// Bulk writes refuse an invalid file instead of dropping it; CMS calls name CMS locales only.
+			const writes = proxy.requests.filter(r => r.method === 'PATCH' && r.url.pathname.includes('/collections/'));
+			expect(writes.every(r => r.url.searchParams.get('skipInvalidFiles') === 'false')).toBe(true);
+			const cmsLocales = proxy.requests.flatMap(r => [r.url.searchParams.get('cmsLocaleId'), ...r.body === '' ? [] : (JSON.parse(r.body) as {items?: Array<{cmsLocaleId?: string}>}).items?.map(item => item.cmsLocaleId) ?? []]).filter(Boolean);
+			expect(cmsLocales.length).toBeGreaterThan(0);
+			expect(cmsLocales).not.toContain(secondary);
 		} finally {
 			await proxy.close();
 		}

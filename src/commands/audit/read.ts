@@ -1,5 +1,7 @@
 import type {Attempted} from '../../schedule/attempts.js';
 import type {SiteShare} from '../../targets/assets/read.js';
+import {AS_GIVEN, readCmsLocales} from '../../targets/cms/locales.js';
+import type {Request} from '../../targets/cms/read.js';
 import type {ApiReply, AssetSummary} from '../../webflow/client.js';
 import {readCollections, readComponents, readDom, readImageFields, readItems, readPages, readProperties, type CollectionInfo, type ComponentInfo, type DomNode, type ImageField, type ItemImages, type Listed, type PageInfo, type PropertyValue} from '../../webflow/pages.js';
 
@@ -188,6 +190,9 @@ export async function readSite({share, siteId, locales, width}: {share: SiteShar
 	}) ?? [];
 
 	const collections = await part('cms', 'cms:read', async () => {
+		// The CMS takes its own locale ids: `--locale` (a site locale) mapped by get-site, once.
+		const cmsRequest: Request = async send => call('cms', async () => send(session.abort));
+		const cmsLocales = locales.some(locale => locale !== '') ? await readCmsLocales({client, request: cmsRequest, siteId}) : AS_GIVEN;
 		const all = await allPages(async () => call('cms', async () => client.listCollections({siteId}, session.abort)), readCollections);
 		const read = await inParallel(all.map(collection => async (): Promise<CollectionRead | undefined> => {
 			const details = await call('cms', async () => client.getCollection({collectionId: collection.id}, session.abort));
@@ -203,7 +208,7 @@ export async function readSite({share, siteId, locales, width}: {share: SiteShar
 			const items = new Map<string, readonly ItemImages[]>();
 			for (const locale of locales) {
 				// The live items: what the site renders (a draft never published renders nowhere).
-				items.set(locale, (await allPages(async offset => call('cms', async () => client.listItems({collectionId: collection.id, live: true, cmsLocaleId: localeParam(locale), offset, limit: PAGE_SIZE}, session.abort)), readItems)).filter(item => !item.isArchived));
+				items.set(locale, (await allPages(async offset => call('cms', async () => client.listItems({collectionId: collection.id, live: true, cmsLocaleId: cmsLocales.toCms(localeParam(locale)), offset, limit: PAGE_SIZE}, session.abort)), readItems)).filter(item => !item.isArchived));
 			}
 
 			return {collection, fields, items};

@@ -1,9 +1,13 @@
 import type {SiteShare} from '../assets/read.js';
 import {imagesOf} from './merge.js';
+import {AS_GIVEN, readCmsLocales} from './locales.js';
 import {readCollection, readCollections, variantKey, type ReadFailure, type Request} from './read.js';
 
 /** The CMS columns of an export, after the asset columns (a CMS row leaves those blank but `altText` and `exportedAltText`). */
 export const CMS_EXPORT_COLUMNS = ['collectionId', 'collection', 'itemId', 'item', 'field', 'fileId', 'index', 'cmsLocaleId', 'url', 'isDraft', 'lastPublished', 'live'] as const;
+
+/** An export's CMS rows, and the locales asked (as asked) that the CMS refused, with Webflow's message. */
+export type CmsExport = {readonly rows: CmsImageRow[]; readonly badLocales: ReadonlyMap<string, string>};
 
 /** One image of one field of one item in one CMS locale, as an export row tells it. */
 export type CmsImageRow = {readonly alt: string; readonly cells: readonly string[]};
@@ -13,7 +17,7 @@ export type CmsImageRow = {readonly alt: string; readonly cells: readonly string
  * per CMS locale asked ('' the primary): staged values (what `run` merges into), `live` = `yes`
  * when the item is published. `missingOnly`: only images without alt text. Items 100 a request.
  */
-export async function exportCms({share, siteId, locales, missingOnly}: {share: SiteShare; siteId: string; locales: readonly string[]; missingOnly: boolean}): Promise<CmsImageRow[] | ReadFailure> {
+export async function exportCms({share, siteId, locales, missingOnly}: {share: SiteShare; siteId: string; locales: readonly string[]; missingOnly: boolean}): Promise<CmsExport | ReadFailure> {
 	const {session} = share;
 	const request: Request = async (send, kind) => share.request(async () => {
 		if (kind === 'list') {
@@ -27,8 +31,12 @@ export async function exportCms({share, siteId, locales, missingOnly}: {share: S
 		return collections;
 	}
 
+	// `--locale` names site locales (as for assets) or CMS locale ids: get-site tells the CMS one.
+	const mapping = locales.some(locale => locale !== '') ? await readCmsLocales({client: session.client, request, siteId}) : AS_GIVEN;
+	const asked = new Map(locales.map(locale => [mapping.toCms(locale) ?? '', locale]));
 	const rows: CmsImageRow[] = [];
-	const cmsLocales = new Set(locales.map(locale => locale === '' ? undefined : locale));
+	const badLocales = new Map<string, string>();
+	const cmsLocales = new Set([...asked.keys()].map(locale => locale === '' ? undefined : locale));
 	for (const info of collections) {
 		const read = await readCollection({client: session.client, request, collectionId: info.id, locales: cmsLocales, live: true});
 		if (read === undefined) {
@@ -37,6 +45,10 @@ export async function exportCms({share, siteId, locales, missingOnly}: {share: S
 
 		if ('failure' in read) {
 			return read;
+		}
+
+		for (const [cmsLocaleId, message] of read.badLocales) {
+			badLocales.set(asked.get(cmsLocaleId) ?? cmsLocaleId, message);
 		}
 
 		for (const cmsLocaleId of cmsLocales) {
@@ -65,5 +77,5 @@ export async function exportCms({share, siteId, locales, missingOnly}: {share: S
 		}
 	}
 
-	return rows;
+	return {rows, badLocales};
 }

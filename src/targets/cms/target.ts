@@ -10,6 +10,7 @@ import {planItem, type CmsJob, type ItemPlan, type Live} from './merge.js';
 import {readAgain, readCollection, shareRequest, variantKey, type CollectionState, type Request} from './read.js';
 import {itemKey} from '../../rows/cms-row.js';
 import {writeItems, type ItemWrite, type WriteHooks} from './write.js';
+import {readCmsLocales} from './locales.js';
 import {imageRecords, ledgerHooks} from './record.js';
 import type {RunLedger} from '../../ledger/ledger.js';
 import type {LedgerView} from '../../ledger/view.js';
@@ -82,7 +83,7 @@ export class CmsTarget implements RowTarget<CmsJob> {
 		}
 
 		const byCollection = new Map<string, Pending[]>();
-		for (const row of rows) {
+		for (const row of await this.#inCmsLocales(rows)) {
 			byCollection.set(row.job.cms.collectionId, [...byCollection.get(row.job.cms.collectionId) ?? [], row]);
 		}
 
@@ -94,6 +95,31 @@ export class CmsTarget implements RowTarget<CmsJob> {
 				row.done({status: 'failed', errorCode: 'internal_error', errorMessage: `internal error: ${message}`, attempts: 0});
 			}
 		})));
+	}
+
+	/**
+	 * Rows naming a locale, with it as the CMS locale id: an audit file names a site locale id, which
+	 * the CMS calls do not take (get-site maps it, one request per site; a CMS locale id passes).
+	 */
+	async #inCmsLocales(rows: Pending[]): Promise<Pending[]> {
+		const site = this.#lane.site ?? this.#lane.recordSite ?? rows.find(row => row.job.siteId !== undefined)?.job.siteId;
+		if (site === undefined || this.#stoppedOutcome() || rows.every(row => row.job.cms.cmsLocaleId === undefined)) {
+			return rows;
+		}
+
+		const locales = await readCmsLocales({client: this.#lane.session.client, request: this.#request, siteId: site});
+		if (this.#config.dryRun) {
+			this.#lane.wouldSend++;
+		}
+
+		if (locales.unread !== undefined) {
+			this.#logger.warn({site, reason: locales.unread}, 'the site\'s locales could not be read (get-site, scope sites:read): CMS locale ids are sent as the rows give them');
+		}
+
+		return rows.map(row => {
+			const cmsLocaleId = locales.toCms(row.job.cms.cmsLocaleId);
+			return cmsLocaleId === row.job.cms.cmsLocaleId ? row : {...row, job: {...row.job, cms: {...row.job.cms, cmsLocaleId}}};
+		});
 	}
 
 	#stop(message: string): void {
