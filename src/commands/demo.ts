@@ -4,7 +4,7 @@ import {defaultRunConfig, type RunConfig} from '../cli/config.js';
 import type {Logger} from '../logger.js';
 import {readResults} from '../files/csv/read-back.js';
 import {writeCsvFile} from '../files/csv/write.js';
-import {CLEARED_CODE} from '../engine/lane.js';
+import {CLEARED_CODE} from '../targets/assets/target.js';
 import {run, type Summary} from './run.js';
 import type {ImageValue} from '../sandbox/cms.js';
 import {Sandbox} from '../sandbox/server.js';

@@ -4,7 +4,7 @@ import {detectDelimiter, readCsvFile} from '../files/csv/input.js';
 import {streamResults} from '../files/csv/read-back.js';
 import {InputError, UsageError} from '../errors.js';
 import type {CheckedInput} from '../files/input-check.js';
-import {CLEARED_CODE} from '../engine/lane.js';
+import {CLEARED_CODE} from '../targets/assets/target.js';
 import type {StoredWrite} from '../ledger/read.js';
 import {ledgerGroups, ledgerWritesOf, takeWrite, type UndoGroup} from '../ledger/undo-run.js';
 import {neutralize, unneutralize} from '../rows/formula.js';

@@ -7,6 +7,9 @@ import {Lane} from './lane.js';
 import {DEFAULT_LANE, planLanes} from './route.js';
 import {Session} from './session.js';
 import {Sessions} from './sessions.js';
+import {internalFailure, keyOrder} from './row-order.js';
+
+const READ_AHEAD = 20_000;
 
 /** A run's lanes by key, and the sessions (one per token) they go through. */
 export type RunLanes = {readonly lanes: ReadonlyMap<string, Lane>; readonly sessions: Sessions};
@@ -22,8 +25,15 @@ export function openLanes({config, siteIds, hooks, now, ledger, view}: {config: 
 		const tokenOrigin = line === undefined ? undefined : `the token for site ${site} on ${config.tokensFile ?? '--tokens'}:${line}`;
 		return new Session({...config, token, tokenOrigin, logger: hooks.logger.child({site: site ?? DEFAULT_LANE}), now, interrupt: hooks.interrupt, abort: hooks.abort});
 	});
-	for (const {key, token, site} of planLanes(config, siteIds)) {
-		lanes.set(key, new Lane({session: sessions.of(token, site), site, config, logger: hooks.logger, ledger, view}));
+	const plans = planLanes(config, siteIds);
+	// With several lanes the reader runs ahead (up to READ_AHEAD rows queued in all), so a file
+	// sorted by site keeps every site's budget busy instead of one at a time.
+	const backlog = plans.length > 1 ? Math.ceil(READ_AHEAD / plans.length) : undefined;
+	const inKeyOrder = keyOrder();
+	const secrets = [config.token, ...config.tokens?.values() ?? []].filter((token): token is string => token !== undefined && token !== '');
+	const fail = (error: unknown, row: number) => internalFailure({error, logger: hooks.logger, row, secrets});
+	for (const {key, token, site} of plans) {
+		lanes.set(key, new Lane({session: sessions.of(token, site), site, config, logger: hooks.logger, ledger, view, backlog, inKeyOrder, fail}));
 	}
 
 	return {lanes, sessions};

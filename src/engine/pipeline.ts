@@ -12,9 +12,6 @@ import type {ImageGroups} from '../rows/same-image.js';
 import type {SiteSnapshot} from '../rows/snapshot.js';
 import {sameText} from '../rows/text.js';
 import {altTextWarnings, describeWarnings, DuplicateAltTracker, type WarningCode} from '../rows/warnings.js';
-import {RowPool} from '../schedule/pool.js';
-import type {CmsJob} from '../targets/cms/merge.js';
-import {CmsTarget} from '../targets/cms/target.js';
 import type {Lane} from './lane.js';
 import type {InputPrints} from './resume.js';
 import {DEFAULT_LANE, perSite, routeJob, type Route} from './route.js';
@@ -23,8 +20,6 @@ import type {Tally} from './tally.js';
 
 /** One row on its way: its job, its warnings, and the lane (token) it goes through. */
 type RowWork = {readonly job: Job; readonly warnings: readonly WarningCode[]; readonly lane: string};
-
-const READ_AHEAD = 20_000;
 
 /**
  * Takes each row to its end: carried over by `--resume`, settled before any request (a problem,
@@ -45,16 +40,9 @@ export class RowRouter {
 	readonly #logger: Logger;
 	readonly #now: () => number;
 	readonly #count: (entry: Parameters<Tally['add']>[0]) => void;
-	// One pool per lane. With several lanes the reader runs ahead (up to READ_AHEAD rows queued in
-	// all), so a file sorted by site keeps every site's budget busy instead of one at a time.
-	readonly #pools: Map<string, RowPool>;
-	readonly #chains = new Map<string, Promise<void>>();
 	readonly #duplicates = new DuplicateAltTracker();
 	/** Rows finished (or carried over), a bit each: an input that changed part-way leaves the others to `notReached`. */
 	#reached = new Uint32Array(64);
-	/** Per lane, its CMS rows (settled together once the file is read). */
-	readonly #cms = new Map<string, CmsTarget>();
-	readonly #secrets: readonly string[];
 	/** When the last row finished (shared by the rows of one millisecond). */
 	#finishedAt = new Date(Number.NaN);
 	readonly #images: ImageGroups | undefined;
@@ -70,8 +58,6 @@ export class RowRouter {
 		this.#logger = logger;
 		this.#now = now;
 		this.#count = count;
-		this.#pools = new Map([...lanes.keys()].map(key => [key, new RowPool(config.concurrency, lanes.size > 1 ? Math.ceil(READ_AHEAD / lanes.size) : undefined)]));
-		this.#secrets = [config.token, ...config.tokens?.values() ?? []].filter((token): token is string => token !== undefined && token !== '');
 	}
 
 	/** One row: finished now, or queued (the promise is the pool's room for it). */
@@ -132,8 +118,7 @@ export class RowRouter {
 		}
 
 		const lane = this.#lanes.get(laneKey);
-		const pool = this.#pools.get(laneKey);
-		if (!lane || !pool) {
+		if (!lane) {
 			// A dry run that reads nothing: fields the file left as exported are still never written.
 			const decision = decideUnseen(job);
 			this.offlineEstimate += decision.kind === 'done' ? 0 : job.base === undefined ? 1 : 2;
@@ -146,23 +131,9 @@ export class RowRouter {
 			return undefined;
 		}
 
-		if (job.cms) {
-			let target = this.#cms.get(laneKey);
-			if (!target) {
-				target = new CmsTarget({lane, config: this.#config, logger: this.#logger});
-				this.#cms.set(laneKey, target);
-			}
-
-			target.take(job as CmsJob, outcome => {
-				this.#finish(work, outcome);
-			});
-			return undefined;
-		}
-
-		// Rows of one asset in file order, whatever their locale: the display name is the asset's.
-		return pool.add(() => inKeyOrder(this.#chains, job.assetId, async () => {
-			this.#finish(work, await lane.process(job).catch((error: unknown) => internalFailure({error, logger: this.#logger, row: job.row, secrets: this.#secrets})));
-		}));
+		return lane.take(job, outcome => {
+			this.#finish(work, outcome);
+		});
 	}
 
 	/**
@@ -176,8 +147,8 @@ export class RowRouter {
 		}
 
 		const {key} = job.image.ref;
-		const lanes = [...this.#lanes.values()].filter(lane => lane.snapshot !== undefined && (job.siteId === undefined || lane.site === job.siteId || lane.site === this.#config.site));
-		for (const {snapshot} of lanes) {
+		const lanes = [...this.#lanes.values()].filter(lane => lane.assets.snapshot !== undefined && (job.siteId === undefined || lane.site === job.siteId || lane.site === this.#config.site));
+		for (const {assets: {snapshot}} of lanes) {
 			if (snapshot === undefined) {
 				continue;
 			}
@@ -202,9 +173,9 @@ export class RowRouter {
 		return {status: 'failed', errorCode: 'not_in_site', errorMessage: `no asset of site ${sites} is at ${job.image.url}`, attempts: 0};
 	}
 
-	/** Every row in flight ended; the first pool that failed, if one did. */
+	/** Every row in flight ended (each lane's targets flushed); the first that failed, if one did. */
 	async drain(): Promise<PromiseRejectedResult | undefined> {
-		const drained = await Promise.allSettled([...[...this.#cms.values()].map(async target => target.flush()), ...[...this.#pools.values()].map(pool => pool.drain())]);
+		const drained = await Promise.allSettled([...this.#lanes.values()].flatMap(lane => lane.flush()));
 		return drained.find(result => result.status === 'rejected');
 	}
 
@@ -271,38 +242,13 @@ export class RowRouter {
 	}
 
 	#warningsFor(job: Job): WarningCode[] {
-		const snapshot = this.#lanes.get(DEFAULT_LANE)?.snapshot ?? (job.siteId === undefined ? undefined : this.#lanes.get(job.siteId)?.snapshot);
+		const snapshot = this.#lanes.get(DEFAULT_LANE)?.assets.snapshot ?? (job.siteId === undefined ? undefined : this.#lanes.get(job.siteId)?.assets.snapshot);
 		return warningsFor(job, snapshot, this.#duplicates);
 	}
 }
 
 /** An audit row only the Designer can fix (`fix_with` = `designer`): the Data API cannot write an image element's own alt. */
 const DESIGNER_ONLY_OUTCOME: Outcome = {status: 'skipped', errorCode: 'designer_only', errorMessage: 'only the Designer can change this alt text (an image element\'s own alt, or a component\'s); fix it there (page and node in the audit)', attempts: 0};
-
-/** A row whose work threw (a bug of ours): `failed` with the reason, and the run goes on. No token in the text. */
-function internalFailure({error, logger, row, secrets}: {error: unknown; logger: Logger; row: number; secrets: readonly string[]}): Outcome {
-	const scrub = (text: string) => secrets.reduce((clean, secret) => clean.replaceAll(secret, '[redacted]'), text);
-	const message = scrub(error instanceof Error ? error.message : String(error));
-	logger.error({row, error: message, stack: error instanceof Error && error.stack ? scrub(error.stack) : undefined}, 'internal error on a row');
-	return {status: 'failed', errorCode: 'internal_error', errorMessage: `internal error: ${message}`, attempts: 0};
-}
-
-/** Runs `task` after every earlier task of the same key has finished (file order per asset and locale). */
-async function inKeyOrder(chains: Map<string, Promise<void>>, key: string, task: () => Promise<void>): Promise<void> {
-	const before = chains.get(key);
-	const mine = (async () => {
-		await before;
-		await task();
-	})();
-	chains.set(key, mine);
-	try {
-		await mine;
-	} finally {
-		if (chains.get(key) === mine) {
-			chains.delete(key);
-		}
-	}
-}
 
 function warningsFor(job: Job, snapshot: SiteSnapshot | undefined, duplicates: DuplicateAltTracker): WarningCode[] {
 	// An empty alt text (undo --allow-clear putting an empty one back) has nothing to warn about.

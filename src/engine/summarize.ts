@@ -90,7 +90,7 @@ function leastShared(modes: readonly BudgetMode[]): BudgetMode {
 
 /** Coverage before (at the prefetch) and after (the snapshot with every applied row). */
 export function coverageRows(lane: Lane): CoverageRow[] {
-	const {snapshot, coverageBefore} = lane;
+	const {snapshot, coverageBefore} = lane.assets;
 	if (!snapshot || !coverageBefore) {
 		return [];
 	}

@@ -5,7 +5,7 @@ import type {Attempted} from '../../schedule/attempts.js';
 import type {Session} from '../../engine/session.js';
 import type {SiteShare} from '../assets/read.js';
 import {ITEMS_PER_WRITE} from '../../webflow/client.js';
-import type {RowTarget} from '../target.js';
+import type {RowTarget, TargetStart} from '../target.js';
 import {planItem, type CmsJob, type ItemPlan, type Live} from './merge.js';
 import {readAgain, readCollection, shareRequest, variantKey, type CollectionState, type Request} from './read.js';
 import {itemKey} from '../../rows/cms-row.js';
@@ -14,6 +14,7 @@ import {readCmsLocales} from './locales.js';
 import {imageRecords, ledgerHooks} from './record.js';
 import type {RunLedger} from '../../ledger/ledger.js';
 import type {LedgerView} from '../../ledger/view.js';
+import {settleCmsPending} from './settle.js';
 
 /** What a CMS target needs of its lane: the token's session, the site's share of it, the token's scopes, the run's ledger. */
 export type CmsLane = {
@@ -25,7 +26,7 @@ export type CmsLane = {
 	readonly ledger?: RunLedger | undefined;
 	/** The site its writes are recorded under where a row names none (the lane's, or the one its token reaches). */
 	readonly recordSite?: string | undefined;
-	/** The earlier runs on record: an image holding what altbatch last wrote there counts as its base. */
+	/** The earlier runs on record: an image holding what altbatch last wrote there counts as its base; their pending CMS writes are settled before this run writes. */
 	readonly view?: LedgerView | undefined;
 	/** Requests a real run would send (dry run). */
 	wouldSend: number;
@@ -47,6 +48,8 @@ export class CmsTarget implements RowTarget<CmsJob> {
 	readonly #rows: Pending[] = [];
 	/** This lane's CMS rows stopped (a token without cms:write): the message says why. */
 	#stopped: string | undefined;
+	/** Pending CMS writes of earlier runs this target settled, and the requests it took. */
+	settled = {writes: 0, reads: 0};
 
 	constructor({lane, config, logger}: {lane: CmsLane; config: RunConfig; logger: Logger}) {
 		this.#lane = lane;
@@ -56,6 +59,15 @@ export class CmsTarget implements RowTarget<CmsJob> {
 
 	key(job: CmsJob): string {
 		return itemKey(job.cms);
+	}
+
+	/** Before this run writes: the earlier runs' CMS writes to these sites whose answer never came, read again and put on record. */
+	async open({settles}: TargetStart): Promise<void> {
+		const {ledger, view, share, session} = this.#lane;
+		if (ledger && view && !share.stopped) {
+			const {settled, reads} = await settleCmsPending({ledger, view, sites: settles, client: session.client, request: shareRequest(share, session)});
+			this.settled = {writes: settled, reads};
+		}
 	}
 
 	take(job: CmsJob, done: (outcome: Outcome) => void): void {
