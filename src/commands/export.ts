@@ -7,9 +7,9 @@ import {neutralize, unneutralize} from '../rows/formula.js';
 import {BASE_COLUMNS} from '../rows/job.js';
 import {followedByMany, learnBudget, publicStop, Session, siteRefusal, type ConnectionConfig, type Stop} from '../engine/session.js';
 import {Sessions} from '../engine/sessions.js';
+import {ASSET_EXPORT_COLUMNS, exportAssets} from '../targets/assets/export.js';
 import {listStop, SiteShare} from '../targets/assets/read.js';
 import {CMS_EXPORT_COLUMNS, exportCms} from '../targets/cms/export.js';
-import type {AssetSummary} from '../webflow/client.js';
 import {isXlsx, XlsxWriter} from '../files/xlsx.js';
 import type {ExportSiteSummary, ExportSummary} from '../report/summary.js';
 
@@ -30,20 +30,8 @@ export type ExportConfig = ConnectionConfig & {
 	readonly out: string;
 };
 
-/**
- * The jobs columns, then read-only context that `run` carries through untouched, then the base:
- * the display name and alt text as exported, which `run` compares with the sheet and the site
- * (the three-way round trip). Plain columns, because they survive every spreadsheet program.
- */
-const EXPORT_COLUMNS = ['assetId', 'localeId', 'displayName', 'altText', 'hostedUrl', 'originalFileName', 'contentType', 'lastUpdated', 'folderId', BASE_COLUMNS.displayName, BASE_COLUMNS.altText] as const;
-
 /** With `--tokens` each row says its site first, so `run --tokens` routes it back. */
 const SITE_COLUMN = 'siteId';
-
-/** Every cell comes from the server (anyone who can rename an asset writes them): none may run as a formula. */
-function exportRow(asset: AssetSummary, localeId: string): string[] {
-	return [asset.id, localeId, asset.displayName ?? '', asset.altText ?? '', asset.hostedUrl ?? '', asset.originalFileName ?? '', asset.contentType ?? '', asset.lastUpdated ?? '', asset.folderId ?? '', asset.displayName ?? '', asset.altText ?? ''].map(cell => neutralize(cell));
-}
 
 /** Every file an export reads or writes, for `assertFilesSafe` (the CLI adds `--log-file`). */
 export function exportFiles(config: ExportConfig): PlannedFile[] {
@@ -117,7 +105,7 @@ async function exportOne({site, session, config, logger}: {site: string; session
 		}
 
 		// A CMS row: the asset columns blank but the alt text and its base; then the CMS columns.
-		result.cmsRows = cms.rows.map(({alt, cells}) => [...EXPORT_COLUMNS.map(column => column === 'altText' || column === BASE_COLUMNS.altText ? alt : ''), ...cells].map(cell => neutralize(cell)));
+		result.cmsRows = cms.rows.map(({alt, cells}) => [...ASSET_EXPORT_COLUMNS.map(column => column === 'altText' || column === BASE_COLUMNS.altText ? alt : ''), ...cells].map(cell => neutralize(cell)));
 		// A locale the CMS refused is said, as one the assets refuse: never rows missing without a word.
 		result.badLocales = new Map(cms.badLocales);
 	}
@@ -126,17 +114,7 @@ async function exportOne({site, session, config, logger}: {site: string; session
 		return {...result, stop: share.stopped};
 	}
 
-	const fetched = await share.list({
-		siteId: site,
-		locales: config.locales.length > 0 ? config.locales : [''],
-		onPage({localeId, assets: page}) {
-			for (const asset of page) {
-				if (!config.missingOnly || (asset.altText ?? '').trim() === '') {
-					result.rows.push(exportRow(asset, localeId));
-				}
-			}
-		},
-	});
+	const fetched = await exportAssets({share, siteId: site, locales: config.locales.length > 0 ? config.locales : [''], missingOnly: config.missingOnly});
 	if ('attempted' in fetched) {
 		session.heed(fetched.attempted);
 		const stop = listStop({site, attempted: fetched.attempted, session});
@@ -144,7 +122,8 @@ async function exportOne({site, session, config, logger}: {site: string; session
 			share.stop(stop);
 		}
 	} else {
-		result.assets = fetched.assets.size;
+		result.rows = fetched.rows;
+		result.assets = fetched.assets;
 		result.badLocales = new Map([...result.badLocales, ...fetched.badLocales]);
 	}
 
@@ -179,7 +158,7 @@ export async function exportSite(config: ExportConfig, {logger, interrupt, now =
 		const written = done.length > 0;
 		if (written) {
 			const cms = config.include?.has('cms') === true;
-			const columns = cms ? [...EXPORT_COLUMNS, ...CMS_EXPORT_COLUMNS] : [...EXPORT_COLUMNS];
+			const columns = cms ? [...ASSET_EXPORT_COLUMNS, ...CMS_EXPORT_COLUMNS] : [...ASSET_EXPORT_COLUMNS];
 			const header = withSites ? [SITE_COLUMN, ...columns] : columns;
 			// Asset rows first (CMS columns blank), then CMS rows.
 			const blank = cms ? CMS_EXPORT_COLUMNS.map(() => '') : [];
