@@ -72,7 +72,7 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	const ticker = hooks.onProgress ? setInterval(progress, 1000) : undefined;
 	ticker?.unref();
 	const results = new Results({config: sheet ? {...config, out: sheet.journal} : config, prints: input.prints, logger, onFailure: () => signals.writeFailed.abort()});
-	const rows = new RowRouter({config, lanes, offline, results, later: input.later, images: input.images, logger, now, count(entry) {
+	const rows = new RowRouter({config, lanes, offline, results, later: input.later, images: input.images, now, count(entry) {
 		tally.add(entry);
 		progress();
 	}});

@@ -2,19 +2,16 @@ import type {RunConfig} from '../cli/config.js';
 import {withRoom} from '../files/csv/in-order.js';
 import type {CheckedInput} from '../files/input-check.js';
 import type {Results} from '../files/results.js';
-import type {Logger} from '../logger.js';
 import {decideUnseen} from '../rows/decide.js';
-import {hostedUrlIndex} from '../rows/image-url.js';
-import {resolvedJob, toJob, type Job, type ValidJob} from '../rows/job.js';
+import {toJob, type Job, type ValidJob} from '../rows/job.js';
 import type {LaterRows} from '../rows/later.js';
 import {resultCells, type Outcome} from '../rows/result.js';
 import type {ImageGroups} from '../rows/same-image.js';
-import type {SiteSnapshot} from '../rows/snapshot.js';
-import {sameText} from '../rows/text.js';
-import {altTextWarnings, describeWarnings, DuplicateAltTracker, type WarningCode} from '../rows/warnings.js';
+import {describeWarnings, DuplicateAltTracker, type WarningCode} from '../rows/warnings.js';
 import type {Lane} from './lane.js';
 import type {InputPrints} from './resume.js';
 import {DEFAULT_LANE, perSite, routeJob, type Route} from './route.js';
+import {HostedUrls, warningsFor} from '../targets/assets/rows.js';
 import {outcomeOf, type RunStop} from './session.js';
 import type {Tally} from './tally.js';
 
@@ -24,8 +21,8 @@ type RowWork = {readonly job: Job; readonly warnings: readonly WarningCode[]; re
 /**
  * Takes each row to its end: carried over by `--resume`, settled before any request (a problem,
  * a refused warning, superseded, no lane for its site, stopped, decided without reading), or
- * queued on its lane's pool, in file order per asset and locale. Every row's result is written and
- * counted.
+ * handed to its lane's target (src/targets/: assets, CMS), which ends it. Every row's result is
+ * written and counted.
  */
 export class RowRouter {
 	/** A dry run that reads nothing: the requests a real run would send. */
@@ -37,7 +34,6 @@ export class RowRouter {
 	readonly #offline: RunStop;
 	readonly #results: Results;
 	readonly #later: LaterRows | undefined;
-	readonly #logger: Logger;
 	readonly #now: () => number;
 	readonly #count: (entry: Parameters<Tally['add']>[0]) => void;
 	readonly #duplicates = new DuplicateAltTracker();
@@ -46,16 +42,15 @@ export class RowRouter {
 	/** When the last row finished (shared by the rows of one millisecond). */
 	#finishedAt = new Date(Number.NaN);
 	readonly #images: ImageGroups | undefined;
-	readonly #hostedUrls = new WeakMap<SiteSnapshot, Map<string, string>>();
+	readonly #hostedUrls = new HostedUrls();
 
-	constructor({config, lanes, offline, results, later, images, logger, now, count}: {config: RunConfig; lanes: ReadonlyMap<string, Lane>; offline: RunStop; results: Results; later: LaterRows | undefined; images: ImageGroups | undefined; logger: Logger; now: () => number; count: (entry: Parameters<Tally['add']>[0]) => void}) {
+	constructor({config, lanes, offline, results, later, images, now, count}: {config: RunConfig; lanes: ReadonlyMap<string, Lane>; offline: RunStop; results: Results; later: LaterRows | undefined; images: ImageGroups | undefined; now: () => number; count: (entry: Parameters<Tally['add']>[0]) => void}) {
 		this.#config = config;
 		this.#later = later;
 		this.#images = images;
 		this.#lanes = lanes;
 		this.#offline = offline;
 		this.#results = results;
-		this.#logger = logger;
 		this.#now = now;
 		this.#count = count;
 	}
@@ -136,41 +131,9 @@ export class RowRouter {
 		});
 	}
 
-	/**
-	 * A row found by a URL that is not a Webflow CDN URL: its asset from the site's assets'
-	 * `hostedUrl` (its own site's, or with none every site read), `not_in_site` when no asset has
-	 * it. Without any site read it stays `invalid` (`image_url_unresolved`).
-	 */
+	/** A row found by a URL that is not a Webflow CDN URL: its asset from the prefetched sites (targets/assets/rows.ts). */
 	#resolve(job: Job): Job | Outcome {
-		if (job.problem?.code !== 'image_url_unresolved' || job.image?.ref.kind !== 'url') {
-			return job;
-		}
-
-		const {key} = job.image.ref;
-		const lanes = [...this.#lanes.values()].filter(lane => lane.assets.snapshot !== undefined && (job.siteId === undefined || lane.site === job.siteId || lane.site === this.#config.site));
-		for (const {assets: {snapshot}} of lanes) {
-			if (snapshot === undefined) {
-				continue;
-			}
-
-			let index = this.#hostedUrls.get(snapshot);
-			if (!index) {
-				index = hostedUrlIndex(snapshot.assets.values());
-				this.#hostedUrls.set(snapshot, index);
-			}
-
-			const assetId = index.get(key);
-			if (assetId !== undefined) {
-				return resolvedJob(job, {assetId, siteId: snapshot.siteId});
-			}
-		}
-
-		if (lanes.length === 0) {
-			return job;
-		}
-
-		const sites = lanes.map(lane => lane.site).join(', ');
-		return {status: 'failed', errorCode: 'not_in_site', errorMessage: `no asset of site ${sites} is at ${job.image.url}`, attempts: 0};
+		return this.#hostedUrls.resolve(job, [...this.#lanes.values()].map(lane => ({site: lane.site, snapshot: lane.assets.snapshot})), this.#config.site);
 	}
 
 	/** Every row in flight ended (each lane's targets flushed); the first that failed, if one did. */
@@ -249,25 +212,3 @@ export class RowRouter {
 
 /** An audit row only the Designer can fix (`fix_with` = `designer`): the Data API cannot write an image element's own alt. */
 const DESIGNER_ONLY_OUTCOME: Outcome = {status: 'skipped', errorCode: 'designer_only', errorMessage: 'only the Designer can change this alt text (an image element\'s own alt, or a component\'s); fix it there (page and node in the audit)', attempts: 0};
-
-function warningsFor(job: Job, snapshot: SiteSnapshot | undefined, duplicates: DuplicateAltTracker): WarningCode[] {
-	// An empty alt text (undo --allow-clear putting an empty one back) has nothing to warn about.
-	if (job.altText === undefined || job.altText === '') {
-		return [];
-	}
-
-	// Only alt text the row would write is judged: not one left as exported, nor one the site already has.
-	const exported = job.base?.altText;
-	const now = snapshot?.assets.get(job.assetId)?.altText.get(job.localeId ?? '');
-	if ((exported !== undefined && sameText(job.altText, exported)) || (now !== undefined && now !== null && sameText(job.altText, now))) {
-		return [];
-	}
-
-	const displayName = job.displayName ?? snapshot?.assets.get(job.assetId)?.displayName;
-	const warnings: WarningCode[] = altTextWarnings({altText: job.altText, displayName});
-	if (duplicates.seen({altText: job.altText, assetId: job.assetId})) {
-		warnings.push('alt_duplicate');
-	}
-
-	return warnings;
-}
