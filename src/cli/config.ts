@@ -49,6 +49,12 @@ export type RunConfig = {
 	readonly refuseWarnings?: ReadonlySet<WarningCode> | undefined;
 	/** `--staged-only`: CMS rows write the staged items only, never the live ones. @default false */
 	readonly stagedOnly?: boolean | undefined;
+	/**
+	 * How long the prefetch is trusted for a three-way decision: a row written later reads its asset
+	 * again just before the write, so an editor's change made during a long run is not reverted.
+	 * Not an option (tests shorten it). @default 60 seconds
+	 */
+	readonly snapshotFreshMs?: number | undefined;
 	/** Set by `undo`: reads the site even on a dry run, never forces. */
 	readonly undo?: boolean | undefined;
 	/** `undo --allow-clear`: restoring an empty alt text sends `altText: ""`. @default false */

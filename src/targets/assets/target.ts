@@ -12,6 +12,12 @@ import type {RowTarget, TargetLane, TargetStart} from '../target.js';
 import {coverageOf, listStop, type Coverage, type CurrentAsset, type SiteSnapshot} from './read.js';
 
 /** Rows of one key one after another, in file order, across every lane of the run (the engine's: `KeyOrder` in engine/row-order.ts). */
+/**
+ * How long a prefetch is trusted for a three-way write (Webflow's rate window): after it, the row's
+ * asset is read again just before the write (one GET), so an editor's change during the run stays.
+ */
+const SNAPSHOT_FRESH_MS = 60_000;
+
 export type InKeyOrder = (key: string, task: () => Promise<void>) => Promise<void>;
 
 /**
@@ -26,6 +32,8 @@ export type InKeyOrder = (key: string, task: () => Promise<void>) => Promise<voi
 export class AssetTarget implements RowTarget<ValidJob> {
 	/** The site's assets as the prefetch read them, with this run's writes applied. */
 	snapshot: SiteSnapshot | undefined;
+	/** When the prefetch was read: a three-way write later than `SNAPSHOT_FRESH_MS` after it reads its asset again. */
+	#snapshotAt = 0;
 	/** Alt-text coverage when the snapshot was read (the report's "before"). */
 	coverageBefore: Coverage | undefined;
 	/** Pending writes of earlier runs this target settled, and the reads it took (beyond the prefetch). */
@@ -74,6 +82,7 @@ export class AssetTarget implements RowTarget<ValidJob> {
 		const {site, ledger, view} = this.#lane;
 		if (prefetch && site !== undefined && !this.#lane.share.stopped) {
 			this.snapshot = await this.#prefetch(site, locales);
+			this.#snapshotAt = Date.now();
 			this.coverageBefore = this.snapshot ? coverageOf(this.snapshot) : undefined;
 		}
 
@@ -132,8 +141,11 @@ export class AssetTarget implements RowTarget<ValidJob> {
 		// Without a snapshot, a three-way row is checked against the asset as it is now. With
 		// `--only-missing` the asset is read again just before the write either way, so an
 		// editor's new alt text is never overwritten. A dry run counts that read as a real run
-		// would send it (one GET before the write), whether or not it reads now.
-		if (config.onlyMissing || (snapshot === undefined && job.base !== undefined)) {
+		// would send it (one GET before the write), whether or not it reads now. A three-way row
+		// written more than a minute after the prefetch reads its asset again too: an editor may
+		// have changed it during a long run (a dry run is done in moments: it counts none).
+		const stale = snapshot !== undefined && job.base !== undefined && !config.dryRun && Date.now() - this.#snapshotAt > (config.snapshotFreshMs ?? SNAPSHOT_FRESH_MS);
+		if (config.onlyMissing || (snapshot === undefined && job.base !== undefined) || stale) {
 			if (config.dryRun) {
 				lane.wouldSend++;
 			}
