@@ -92,14 +92,14 @@ export class AssetTarget implements RowTarget<ValidJob> {
 	}
 
 	/** Queued on the lane's pool, after the earlier rows of its asset; the promise is the pool's room for the next row. */
-	async take(job: ValidJob, done: (outcome: Outcome) => void): Promise<void> {
+	take(job: ValidJob, done: (outcome: Outcome) => void): Promise<void> {
 		return this.#pool.add(async () => this.#inKeyOrder(this.key(job), async () => {
 			done(await this.process(job).catch((error: unknown) => this.#fail(error, job.row)));
 		}));
 	}
 
 	/** Every row taken has ended; rejects with the first that threw past its own catch. */
-	async flush(): Promise<void> {
+	flush(): Promise<void> {
 		return this.#pool.drain();
 	}
 
