@@ -1,7 +1,7 @@
 import {applyBulk, bulkProblems, collectionJson, itemJson, MAX_ITEMS_PER_WRITE, publish, type BulkItem, type FieldData, type SandboxCollection} from './cms.js';
 import {cmsLocaleIdOf, localeOfCms, type SandboxSite} from './state.js';
 import {hasScope, reaches, type SandboxToken} from './tokens.js';
-import {errorBody, type Answer} from './wire.js';
+import {errorBody, paged, type Answer, type Paging} from './wire.js';
 
 /** The CMS endpoints the sandbox serves (list-collections, collection-details, list/update items staged and live, publish-item). */
 export type CmsRoute =
@@ -19,6 +19,8 @@ export type CmsContext = {
 	readonly refused: ReadonlySet<string>;
 	/** Whether a refused batch names its bad items in `details`; without, a client must split the batch to find them. */
 	readonly errorDetails: boolean;
+	/** How lists page. @default Webflow's: 100 a page, with a total */
+	readonly paging?: Paging;
 };
 
 const HEX24 = /^[\da-f]{24}$/;
@@ -86,7 +88,7 @@ export function cmsAnswer(route: CmsRoute, context: CmsContext): Answer {
 		}
 
 		case 'items': {
-			return listItems(found, route.live, context.query);
+			return listItems(found, route.live, context.query, context.paging);
 		}
 
 		case 'update-items': {
@@ -129,19 +131,23 @@ function invalid(param: string, description: string): Answer {
 
 const NOT_FOUND: Answer = {status: 404, body: errorBody('resource_not_found', 'Requested resource not found')};
 
-function listItems({site, collection}: {site: SandboxSite; collection: SandboxCollection}, live: boolean, query: URLSearchParams): Answer {
+function listItems({site, collection}: {site: SandboxSite; collection: SandboxCollection}, live: boolean, query: URLSearchParams, paging: Paging | undefined): Answer {
 	const locale = cmsLocaleOf(site, query.get('cmsLocaleId'));
 	if (locale === undefined) {
 		return invalid('cmsLocaleId', 'Unknown locale for this site');
 	}
 
-	const offset = Math.max(0, Number.parseInt(query.get('offset') ?? '0', 10) || 0);
-	const limit = Math.min(100, Math.max(1, Number.parseInt(query.get('limit') ?? '100', 10) || 100));
 	const all = [...collection.items.values()].filter(item => {
 		const variant = item.variants.get(locale);
 		return variant !== undefined && (!live || variant.live !== undefined);
 	});
-	return {status: 200, body: {items: all.slice(offset, offset + limit).map(item => ({...itemJson(item, locale, live), cmsLocaleId: cmsLocaleIdOf(site, locale)})), pagination: {limit, offset, total: all.length}}};
+	if (live && all.length === 0) {
+		// list-collection-items-live lists a 404: a collection with nothing published in this locale.
+		return NOT_FOUND;
+	}
+
+	const {items, pagination} = paged(all, query, paging);
+	return {status: 200, body: {items: items.map(item => ({...itemJson(item, locale, live), cmsLocaleId: cmsLocaleIdOf(site, locale)})), pagination}};
 }
 
 /**

@@ -1,6 +1,6 @@
 import {localeOf, objectId, type SandboxSite} from './state.js';
 import {hasScope, reaches, type SandboxToken} from './tokens.js';
-import {errorBody, type Answer} from './wire.js';
+import {errorBody, paged, type Answer, type Paging} from './wire.js';
 
 /**
  * Pages, their DOM and components, as Webflow's description has them (`list-pages`,
@@ -141,20 +141,7 @@ function invalid(field: string, message: string): Answer {
 	return {status: 400, body: errorBody('validation_error', 'Validation Error', [{param: field, description: message}])};
 }
 
-function window(query: URLSearchParams): {offset: number; limit: number} {
-	return {
-		offset: Math.max(0, Number.parseInt(query.get('offset') ?? '0', 10) || 0),
-		limit: Math.min(100, Math.max(1, Number.parseInt(query.get('limit') ?? '100', 10) || 100)),
-	};
-}
-
-/** A page of a list, with Webflow's `pagination`. */
-function paged<T>(all: readonly T[], query: URLSearchParams): {items: T[]; pagination: {limit: number; offset: number; total: number}} {
-	const {offset, limit} = window(query);
-	return {items: all.slice(offset, offset + limit), pagination: {limit, offset, total: all.length}};
-}
-
-export function answerPages(route: PageRoute, {token, sites, query}: {token: SandboxToken; sites: ReadonlyMap<string, SandboxSite>; query: URLSearchParams}): Answer {
+export function answerPages(route: PageRoute, {token, sites, query, paging}: {token: SandboxToken; sites: ReadonlyMap<string, SandboxSite>; query: URLSearchParams; paging?: Paging}): Answer {
 	const scope = route.name === 'list-pages' || route.name === 'page-dom' ? PAGE_SCOPES.pages : PAGE_SCOPES.components;
 	if (!hasScope(token, scope)) {
 		return {status: 403, body: errorBody('missing_scopes', `OAuthForbidden: You are missing the following scopes - ${scope}`)};
@@ -193,17 +180,17 @@ export function answerPages(route: PageRoute, {token, sites, query}: {token: San
 	const nodesJson = (nodes: readonly SandboxNode[]) => nodes.map(node => nodeJson(node, show));
 	switch (route.name) {
 		case 'list-pages': {
-			const {items, pagination} = paged(pages, query);
+			const {items, pagination} = paged(pages, query, paging);
 			return {status: 200, body: {pages: items.map(p => pageJson(p, site, locale)), pagination}};
 		}
 
 		case 'list-components': {
-			const {items, pagination} = paged(components, query);
+			const {items, pagination} = paged(components, query, paging);
 			return {status: 200, body: {components: items.map(c => ({id: c.id, name: c.name, group: 'Sections', readonly: false})), pagination}};
 		}
 
 		case 'page-dom': {
-			const {items, pagination} = paged(page?.collectionId === null ? page.nodes : [], query);
+			const {items, pagination} = paged(page?.collectionId === null ? page.nodes : [], query, paging);
 			return {status: 200, body: {pageId: page?.id, branchId: null, nodes: nodesJson(items), pagination, lastUpdated: '2025-01-01T00:00:00.000Z'}};
 		}
 
@@ -212,7 +199,7 @@ export function answerPages(route: PageRoute, {token, sites, query}: {token: San
 				return NOT_FOUND;
 			}
 
-			const {items, pagination} = paged(component.nodes, query);
+			const {items, pagination} = paged(component.nodes, query, paging);
 			return {status: 200, body: {componentId: component.id, nodes: nodesJson(items), pagination}};
 		}
 
@@ -221,7 +208,7 @@ export function answerPages(route: PageRoute, {token, sites, query}: {token: San
 				return NOT_FOUND;
 			}
 
-			const {items, pagination} = paged(component.properties, query);
+			const {items, pagination} = paged(component.properties, query, paging);
 			return {status: 200, body: {componentId: component.id, properties: items.map(p => overrideJson(p, show)), pagination}};
 		}
 	}

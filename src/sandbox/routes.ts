@@ -2,7 +2,7 @@ import type {SandboxRate} from './budget.js';
 import {editAsset, localeOf, siteJson, type AssetEdit, type SandboxAsset, type SandboxSite} from './state.js';
 import {answerPages, isPageRoute, pageRouteOf, type PageRoute} from './pages.js';
 import {hasScope, reaches, scopesOf, type SandboxToken} from './tokens.js';
-import {errorBody, type Answer} from './wire.js';
+import {errorBody, paged, type Answer, type Paging} from './wire.js';
 
 /** The endpoints the sandbox serves, from Webflow's description of them. */
 export type Route =
@@ -18,6 +18,8 @@ export type RouteContext = {
 	readonly sites: ReadonlyMap<string, SandboxSite>;
 	readonly query: URLSearchParams;
 	readonly body: string;
+	/** How lists page. @default Webflow's: 100 a page, with a total */
+	readonly paging?: Paging;
 };
 
 const HEX24 = /^[\da-f]{24}$/;
@@ -128,7 +130,7 @@ function getSite(siteId: string, {token, sites}: RouteContext): Answer {
 	return site && reaches(token, siteId) ? {status: 200, body: siteJson(site)} : NOT_FOUND;
 }
 
-function listAssets(siteId: string, {token, sites, query}: RouteContext): Answer {
+function listAssets(siteId: string, {token, sites, query, paging}: RouteContext): Answer {
 	const refused = missingScope(token, 'assets:read');
 	if (refused) {
 		return refused;
@@ -148,10 +150,8 @@ function listAssets(siteId: string, {token, sites, query}: RouteContext): Answer
 		return invalid('localeId', 'Unknown locale for this site');
 	}
 
-	const offset = Math.max(0, Number.parseInt(query.get('offset') ?? '0', 10) || 0);
-	const limit = Math.min(100, Math.max(1, Number.parseInt(query.get('limit') ?? '100', 10) || 100));
-	const all = [...site.assets.values()];
-	return {status: 200, body: {assets: all.slice(offset, offset + limit).map(a => assetJson(a, locale)), pagination: {limit, offset, total: all.length}}};
+	const {items, pagination} = paged([...site.assets.values()], query, paging);
+	return {status: 200, body: {assets: items.map(a => assetJson(a, locale)), pagination}};
 }
 
 function assetCall(route: 'get' | 'patch', id: string, {token, sites, query, body}: RouteContext): Answer {

@@ -9,7 +9,7 @@ import {withDemoPages} from './pages.js';
 import {answer, findAsset, noRoute, routeOf} from './routes.js';
 import {demoSite, editAsset, localeOf, type AssetEdit, type SandboxAsset, type SandboxSite} from './state.js';
 import type {SandboxToken} from './tokens.js';
-import {deliver, errorBody, hasBody, json, readBody, statusOf, type Delivery} from './wire.js';
+import {deliver, errorBody, hasBody, json, readBody, statusOf, type Delivery, type Paging} from './wire.js';
 
 export type {SandboxRate} from './budget.js';
 export type {FaultKind, FaultRates} from './faults.js';
@@ -28,6 +28,11 @@ export type SandboxOptions = {
 	readonly faults?: FaultRates;
 	/** Whether answers carry `X-RateLimit-Limit`/`-Remaining` (a stand-in without them). @default true */
 	readonly rateHeaders?: boolean;
+	/**
+	 * How list answers page (assets, CMS items, pages, DOM, components): a stand-in with limits of its
+	 * own holds at most `maxLimit` items a page and may leave `pagination.total` out. @default {maxLimit: 100, total: true}
+	 */
+	readonly paging?: Paging;
 	/** How long a `slow` answer takes. @default 35000 */
 	readonly slowMs?: number;
 	readonly seed?: number;
@@ -296,7 +301,7 @@ export class Sandbox {
 			return {delivery: this.#tooLarge()};
 		}
 
-		const result = answer(route, {token, rate, sites: this.sites, query: url.searchParams, body});
+		const result = answer(route, {token, rate, sites: this.sites, query: url.searchParams, body, paging: this.#options.paging});
 		return spoiled(fault, result, headers, this.#options.slowMs ?? 35_000);
 	}
 
@@ -318,7 +323,7 @@ export class Sandbox {
 			return {delivery: this.#tooLarge()};
 		}
 
-		const result = cmsAnswer(route, {token, sites: this.sites, query: url.searchParams, body, refused: this.#refusedItems, errorDetails: this.#options.cmsErrorDetails ?? true});
+		const result = cmsAnswer(route, {token, sites: this.sites, query: url.searchParams, body, refused: this.#refusedItems, errorDetails: this.#options.cmsErrorDetails ?? true, paging: this.#options.paging});
 		return spoiled(fault, result, headers, this.#options.slowMs ?? 35_000);
 	}
 

@@ -13,6 +13,21 @@ export type Delivery =
 	/** The answer, `ms` later. */
 	| {readonly kind: 'late'; readonly ms: number; readonly then: Delivery};
 
+/**
+ * How lists page (tests of a stand-in with limits of its own): `maxLimit`, the most items a page
+ * holds whatever `limit` asks (Webflow: 100); `total`, whether `pagination` carries it.
+ */
+export type Paging = {readonly maxLimit: number; readonly total: boolean};
+
+export const WEBFLOW_PAGING: Paging = {maxLimit: 100, total: true};
+
+/** One page of a list as asked (`offset`, `limit`), and its `pagination` (the limit echoed as applied). */
+export function paged<T>(all: readonly T[], query: URLSearchParams, paging: Paging = WEBFLOW_PAGING): {items: T[]; pagination: {limit: number; offset: number; total?: number}} {
+	const offset = Math.max(0, Number.parseInt(query.get('offset') ?? '0', 10) || 0);
+	const limit = Math.min(paging.maxLimit, Math.max(1, Number.parseInt(query.get('limit') ?? '100', 10) || 100));
+	return {items: all.slice(offset, offset + limit), pagination: paging.total ? {limit, offset, total: all.length} : {limit, offset}};
+}
+
 /** Webflow's error body. */
 export function errorBody(code: string, message: string, details: unknown[] = []) {
 	return {code, message, externalReference: null, details};

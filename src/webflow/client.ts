@@ -3,6 +3,7 @@ import https from 'node:https';
 import got, {type Got, type RequestError} from 'got';
 import {apiCode} from '../errors.js';
 import type {ApiReply, RateHeaders} from '../engine/reply.js';
+import {pageFacts, type PageFacts} from './paging.js';
 
 export type {ApiReply, RateHeaders} from '../engine/reply.js';
 
@@ -269,15 +270,24 @@ export function readIntrospection(body: unknown): Introspection {
 	return {rateLimit, scopes, siteIds};
 }
 
-/** Reads one page of `List Assets`. */
-export function readAssetPage(body: unknown): {assets: AssetSummary[]; total: number | undefined} | undefined {
-	const page = body as {assets?: unknown; pagination?: {total?: unknown}} | undefined;
+/**
+ * Reads one page of `List Assets`: `undefined` when it has no `assets` array, or an asset without
+ * its `altText` (required by the description, `null` when there is none: a missing one is never
+ * read as "no alt text", which `--only-missing` would then overwrite).
+ */
+export function readAssetPage(body: unknown): {assets: AssetSummary[]; total: number | undefined; facts: PageFacts} | undefined {
+	const page = body as {assets?: unknown} | undefined;
 	if (!Array.isArray(page?.assets)) {
 		return undefined;
 	}
 
 	const text = (v: unknown) => typeof v === 'string' ? v : undefined;
-	const assets = page.assets.map((a: Record<string, unknown>) => ({
+	const raw = page.assets as Array<Record<string, unknown>>;
+	if (raw.some(a => typeof a !== 'object' || a === null || (a.altText !== null && typeof a.altText !== 'string'))) {
+		return undefined;
+	}
+
+	const assets = raw.map(a => ({
 		id: String(a.id ?? '').toLowerCase(),
 		displayName: text(a.displayName),
 		altText: a.altText === null ? null : text(a.altText),
@@ -287,5 +297,6 @@ export function readAssetPage(body: unknown): {assets: AssetSummary[]; total: nu
 		lastUpdated: text(a.lastUpdated),
 		folderId: a.folderId === null ? null : text(a.folderId),
 	}));
-	return {assets, total: typeof page.pagination?.total === 'number' ? page.pagination.total : undefined};
+	const facts = pageFacts(body, 'assets');
+	return {assets, total: facts.total, facts};
 }

@@ -1,7 +1,10 @@
+import {pageFacts, type PageFacts} from './paging.js';
+
 /**
  * Webflow's answers about pages and components, read into plain data (the calls are in client.ts).
- * Only what the audit uses is kept; anything missing or of another type reads as undefined, and an
- * answer without its list reads as `undefined` (a bad page).
+ * Only what the audit uses is kept; anything missing or of another type reads as undefined. An
+ * answer without a list the description requires reads as `undefined` (a bad page); one without a
+ * list it does not require (nodes, properties, components, pages) holds none.
  */
 
 export type PageInfo = {
@@ -27,27 +30,30 @@ export type DomNode = ImageNode | InstanceNode;
 
 export type ComponentInfo = {readonly id: string; readonly name: string | undefined};
 
-export type Listed<T> = {readonly items: T[]; readonly total: number | undefined};
+/** One page of a list: the entries kept, the total it tells, and its paging facts (the entries as sent). */
+export type Listed<T> = {readonly items: T[]; readonly total: number | undefined; readonly facts: PageFacts};
 
 const text = (value: unknown) => typeof value === 'string' ? value : undefined;
 const record = (value: unknown) => typeof value === 'object' && value !== null ? value as Record<string, unknown> : undefined;
-const totalOf = (body: Record<string, unknown>) => {
-	const total = record(body.pagination)?.total;
-	return typeof total === 'number' ? total : undefined;
-};
 
-function list<T>(body: unknown, key: string, read: (item: Record<string, unknown>) => T | undefined): Listed<T> | undefined {
+/**
+ * A list answer's entries under `key`. `optional`: the description does not require the list (a
+ * page of a DOM, properties, components, pages), so an answer without it holds none; otherwise (or
+ * when the answer is not an object) it is `undefined`, a bad page.
+ */
+function list<T>(body: unknown, key: string, read: (item: Record<string, unknown>) => T | undefined, optional = false): Listed<T> | undefined {
 	const page = record(body);
-	const items = page?.[key];
+	const items = page?.[key] ?? (optional ? [] : undefined);
 	if (!page || !Array.isArray(items)) {
 		return undefined;
 	}
 
+	const facts = pageFacts(body, key);
 	return {items: items.flatMap(item => {
 		const one = record(item);
 		const read1 = one ? read(one) : undefined;
 		return read1 === undefined ? [] : [read1];
-	}), total: totalOf(page)};
+	}), total: facts.total, facts};
 }
 
 export function readPages(body: unknown): Listed<PageInfo> | undefined {
@@ -62,7 +68,7 @@ export function readPages(body: unknown): Listed<PageInfo> | undefined {
 			archived: page.archived === true,
 			draft: page.draft === true,
 		};
-	});
+	}, true);
 }
 
 function readProperty(value: Record<string, unknown>): PropertyValue | undefined {
@@ -94,18 +100,18 @@ export function readDom(body: unknown): Listed<DomNode> | undefined {
 		}
 
 		return undefined;
-	});
+	}, true);
 }
 
 export function readComponents(body: unknown): Listed<ComponentInfo> | undefined {
 	return list(body, 'components', component => {
 		const id = text(component.id);
 		return id === undefined ? undefined : {id, name: text(component.name)};
-	});
+	}, true);
 }
 
 export function readProperties(body: unknown): Listed<PropertyValue> | undefined {
-	return list(body, 'properties', readProperty);
+	return list(body, 'properties', readProperty, true);
 }
 
 /** A CMS collection: its id, name and slug; with details, its Image and MultiImage fields' slugs. */

@@ -3,6 +3,7 @@ import type {SiteShare} from '../../targets/assets/read.js';
 import {AS_GIVEN, readCmsLocales} from '../../targets/cms/locales.js';
 import type {Request} from '../../targets/cms/read.js';
 import type {ApiReply, AssetSummary} from '../../webflow/client.js';
+import {laterPages} from '../../webflow/paging.js';
 import {readCollections, readComponents, readDom, readImageFields, readItems, readPages, readProperties, type CollectionInfo, type ComponentInfo, type DomNode, type ImageField, type ItemImages, type Listed, type PageInfo, type PropertyValue} from '../../webflow/pages.js';
 
 /**
@@ -81,8 +82,8 @@ class PartFailed extends Error {
 }
 
 /**
- * Every item of a paged list: the first page tells the total, the rest are asked for side by
- * side; without a total, one page after another until a short one. Throws `PartFailed`.
+ * Every item of a paged list (webflow/paging.ts: offsets by what each page held as sent, with a
+ * total side by side, without one until a short page). Throws `PartFailed`.
  */
 async function allPages<T>(ask: (offset: number) => Promise<Attempted>, read: (body: unknown) => Listed<T> | undefined): Promise<T[]> {
 	const one = async (offset: number): Promise<Listed<T>> => {
@@ -96,22 +97,11 @@ async function allPages<T>(ask: (offset: number) => Promise<Attempted>, read: (b
 	};
 
 	const first = await one(0);
-	const items = [...first.items];
-	if (first.total === undefined) {
-		for (let offset = PAGE_SIZE, last = first; last.items.length === PAGE_SIZE; offset += PAGE_SIZE) {
-			last = await one(offset);
-			items.push(...last.items);
-		}
-
-		return items;
-	}
-
-	const offsets = Array.from({length: Math.max(0, Math.ceil(first.total / PAGE_SIZE) - 1)}, (_, i) => (i + 1) * PAGE_SIZE);
-	for (const page of await Promise.all(offsets.map(one))) {
-		items.push(...page.items);
-	}
-
-	return items;
+	const rest = await laterPages<Listed<T>, never>({first: first.facts, asked: PAGE_SIZE, ask: async offset => {
+		const page = await one(offset);
+		return {page, facts: page.facts};
+	}});
+	return [first, ...'pages' in rest ? rest.pages : []].flatMap(page => page.items);
 }
 
 function badBody(reply: ApiReply): ApiReply {
@@ -193,7 +183,13 @@ export async function readSite({share, siteId, locales, width}: {share: SiteShar
 		// The CMS takes its own locale ids: `--locale` (a site locale) mapped by get-site, once.
 		const cmsRequest: Request = async send => call('cms', async () => send(session.abort));
 		const cmsLocales = locales.some(locale => locale !== '') ? await readCmsLocales({client, request: cmsRequest, siteId}) : AS_GIVEN;
-		const all = await allPages(async () => call('cms', async () => client.listCollections({siteId}, session.abort)), readCollections);
+		// list-collections is not paged: one request holds them all.
+		const listed = await call('cms', async () => client.listCollections({siteId}, session.abort));
+		const all = listed.kind === 'ok' ? readCollections(listed.reply.body)?.items : undefined;
+		if (!all) {
+			throw new PartFailed(listed.kind === 'ok' ? {kind: 'failed', reply: badBody(listed.reply), attempts: listed.attempts} : listed);
+		}
+
 		const read = await inParallel(all.map(collection => async (): Promise<CollectionRead | undefined> => {
 			const details = await call('cms', async () => client.getCollection({collectionId: collection.id}, session.abort));
 			const fields = details.kind === 'ok' ? readImageFields(details.reply.body) : undefined;
@@ -208,7 +204,15 @@ export async function readSite({share, siteId, locales, width}: {share: SiteShar
 			const items = new Map<string, readonly ItemImages[]>();
 			for (const locale of locales) {
 				// The live items: what the site renders (a draft never published renders nowhere).
-				items.set(locale, (await allPages(async offset => call('cms', async () => client.listItems({collectionId: collection.id, live: true, cmsLocaleId: cmsLocales.toCms(localeParam(locale)), offset, limit: PAGE_SIZE}, session.abort)), readItems)).filter(item => !item.isArchived));
+				const live = await allPages(async offset => call('cms', async () => client.listItems({collectionId: collection.id, live: true, cmsLocaleId: cmsLocales.toCms(localeParam(locale)), offset, limit: PAGE_SIZE}, session.abort)), readItems).catch((error: unknown) => {
+					// The live list answers 404 (the description lists it) where nothing is live: nothing renders.
+					if (error instanceof PartFailed && error.attempted.kind === 'failed' && error.attempted.reply.kind === 'error' && error.attempted.reply.status === 404) {
+						return [];
+					}
+
+					throw error;
+				});
+				items.set(locale, live.filter(item => !item.isArchived));
 			}
 
 			return {collection, fields, items};

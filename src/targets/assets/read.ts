@@ -3,6 +3,7 @@ import type {Attempted} from '../../schedule/attempts.js';
 import type {Session, Stop} from '../../engine/session.js';
 import type {CurrentAsset, SiteSnapshot} from '../../rows/snapshot.js';
 import {readAssetPage, type ApiReply, type AssetSummary} from '../../webflow/client.js';
+import {laterPages} from '../../webflow/paging.js';
 
 export type {CurrentAsset, SiteSnapshot} from '../../rows/snapshot.js';
 
@@ -61,25 +62,16 @@ export async function fetchSite({siteId, locales, request, onPage}: {
 		}
 
 		take(locale, first);
-		// Without a total, one page after another until a short one.
-		for (let offset = PAGE_SIZE; first.total === undefined && first.assets.length === PAGE_SIZE; offset += PAGE_SIZE) {
+		// The rest by what each page held (webflow/paging.ts): side by side up to a total, else until a short page.
+		const rest = await laterPages<AssetPage, {attempted: Attempted}>({first: first.facts, asked: PAGE_SIZE, ask: async offset => {
 			const page = await read(locale, offset);
-			if (page === 'refused' || 'attempted' in page) {
-				return unread(page);
-			}
-
-			take(locale, page);
-			if (page.assets.length < PAGE_SIZE) {
-				break;
-			}
+			return page === 'refused' || 'attempted' in page ? {failure: unread(page)} : {page, facts: page.facts};
+		}});
+		if ('failure' in rest) {
+			return rest.failure;
 		}
 
-		const offsets = first.total === undefined || first.assets.length < PAGE_SIZE ? [] : Array.from({length: Math.ceil(first.total / PAGE_SIZE) - 1}, (_, i) => (i + 1) * PAGE_SIZE);
-		for (const page of await Promise.all(offsets.map(async offset => read(locale, offset)))) {
-			if (page === 'refused' || 'attempted' in page) {
-				return unread(page);
-			}
-
+		for (const page of rest.pages) {
 			take(locale, page);
 		}
 	}
@@ -95,7 +87,7 @@ function unread(page: 'refused' | {attempted: Attempted}): {attempted: Attempted
 type AssetPage = NonNullable<ReturnType<typeof readAssetPage>>;
 
 function badPage(reply: ApiReply): ApiReply {
-	return {kind: 'transport', code: 'bad_body', message: 'the asset list answer has no assets array', status: reply.status, rate: reply.rate};
+	return {kind: 'transport', code: 'bad_body', message: 'the asset list answer has no assets array, or an asset without its altText', status: reply.status, rate: reply.rate};
 }
 
 /**

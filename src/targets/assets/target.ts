@@ -252,7 +252,12 @@ export class AssetTarget implements RowTarget<ValidJob> {
 
 		pending?.end(writeOutcome(attempted, uncertain));
 		session.heed(attempted);
-		return session.outcome(attempted);
+		const outcome = session.outcome(attempted);
+		// A row keyed by a Webflow CDN URL names its asset by the URL's id: a 404 says no asset of the
+		// site is at that URL, which the contract calls `not_in_site` (as a read of the site would).
+		return job.image !== undefined && outcome.status === 'failed' && outcome.httpStatus === 404
+			? {...outcome, errorCode: 'not_in_site', errorMessage: `no asset of the site is at ${job.image.url} (404 ${outcome.errorMessage ?? ''})`}
+			: outcome;
 	}
 
 	/** The call, after the token's first PATCH (sent alone) vouched for it; undefined when the lane stopped before. */
@@ -305,6 +310,11 @@ export class AssetTarget implements RowTarget<ValidJob> {
 		}
 
 		const body = attempted.reply.body as {altText?: unknown; displayName?: unknown};
+		if (body.altText !== null && typeof body.altText !== 'string') {
+			// `altText` is required (string or null): an answer without it is not "no alt text".
+			return {status: 'failed', httpStatus: attempted.reply.status, errorCode: 'bad_response', errorMessage: 'the asset answer has no altText (Webflow always sends it, null when there is none): nothing written', attempts: attempted.attempts};
+		}
+
 		const altText = typeof body.altText === 'string' ? body.altText : null;
 		const displayName = typeof body.displayName === 'string' ? body.displayName : undefined;
 		return {

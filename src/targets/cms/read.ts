@@ -4,11 +4,12 @@ import type {SiteShare} from '../assets/read.js';
 import type {Attempted} from '../../schedule/attempts.js';
 import {ITEMS_PER_WRITE as PAGE, type WebflowClient} from '../../webflow/client.js';
 import type {FieldType, ItemState} from './merge.js';
+import {laterPages, pageFacts} from '../../webflow/paging.js';
 
 /**
  * Reading the CMS through a token's pacing: a site's collections, a collection's fields, and its
  * items staged and live, 100 a request per CMS locale (the first page tells the total, the rest go
- * side by side). Every call goes through `request` (the lane's budget, retries and counts).
+ * side by side; webflow/paging.ts). Every call goes through `request` (the lane's budget, retries and counts).
  */
 
 export type Request = (send: (signal: AbortSignal | undefined) => Promise<ApiReply>, kind: 'list' | 'read' | 'write') => Promise<Attempted>;
@@ -87,41 +88,25 @@ async function readItems({client, request, collectionId, live, cmsLocaleId}: {cl
 			return badBody(attempted, 'item list');
 		}
 
-		return {items: body.items.map(readItem).filter((item): item is ItemState => item !== undefined), total: typeof body.pagination?.total === 'number' ? body.pagination.total : undefined};
+		return {items: body.items.map(readItem).filter((item): item is ItemState => item !== undefined), facts: pageFacts(body, 'items')};
 	};
 
 	const first = await page(0);
 	if ('failure' in first) {
 		const {failure} = first;
+		if (live && failure.kind === 'failed' && failure.reply.kind === 'error' && failure.reply.status === 404) {
+			return []; // list-collection-items-live answers 404 (the description lists it) where nothing is live.
+		}
+
 		return failure.kind === 'failed' && failure.reply.kind === 'error' && failure.reply.status === 400 && cmsLocaleId !== undefined ? {refused: failure.reply.message} : first;
 	}
 
-	const items = [...first.items];
-	if (first.total === undefined) {
-		// Without a total, one page after another until a short one.
-		for (let offset = PAGE, last = first.items.length; last === PAGE; offset += PAGE) {
-			const next = await page(offset);
-			if ('failure' in next) {
-				return next;
-			}
-
-			items.push(...next.items);
-			last = next.items.length;
-		}
-
-		return items;
-	}
-
-	const offsets = Array.from({length: Math.max(0, Math.ceil(first.total / PAGE) - 1)}, (_, i) => (i + 1) * PAGE);
-	for (const next of await Promise.all(offsets.map(page))) {
-		if ('failure' in next) {
-			return next;
-		}
-
-		items.push(...next.items);
-	}
-
-	return items;
+	// Offsets by the items each page held as sent (webflow/paging.ts), never by a fixed 100.
+	const rest = await laterPages<ItemState[], ReadFailure>({first: first.facts, asked: PAGE, ask: async offset => {
+		const next = await page(offset);
+		return 'failure' in next ? {failure: next} : {page: next.items, facts: next.facts};
+	}});
+	return 'failure' in rest ? rest.failure : [...first.items, ...rest.pages.flat()];
 }
 
 /**
