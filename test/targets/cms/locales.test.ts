@@ -63,8 +63,11 @@ describe('CMS locales', () => {
 			[site.id, collection.id, first, 'gallery', fileOf(first), secondary, 'By site locale'],
 			[site.id, collection.id, second, 'gallery', fileOf(second), cmsLocaleIdOf(site, secondary), 'By CMS locale'],
 		]);
-		const run = await runCli(['run', input, '--api-base', sandbox.url], {env: {WEBFLOW_TOKEN: 'sandbox-token'}});
+		// The dry run counts the get-site read as the real run sends it.
+		const dry = await runCli(['run', input, '--site', site.id, '--api-base', sandbox.url, '--dry-run', '--json', '--out', join(dir, 'dry.csv')], {env: {WEBFLOW_TOKEN: 'sandbox-token'}});
+		const run = await runCli(['run', input, '--site', site.id, '--api-base', sandbox.url, '--json'], {env: {WEBFLOW_TOKEN: 'sandbox-token'}});
 		expect(run.code, run.stderr).toBe(0);
+		expect((JSON.parse(dry.stdout) as {estimatedRequests: number}).estimatedRequests).toBe((JSON.parse(run.stdout) as {requests: number}).requests);
 		expect(gallery(collection, first, secondary)[0]!.alt).toBe('By site locale');
 		expect(gallery(collection, second, secondary)[0]!.alt).toBe('By CMS locale');
 		expect(gallery(collection, first, site.primaryLocale)[0]!.alt).toBeNull();
