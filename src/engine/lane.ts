@@ -6,7 +6,7 @@ import type {ValidJob} from '../rows/job.js';
 import type {Outcome} from '../rows/result.js';
 import {ratePerMinute} from '../schedule/rate.js';
 import {learnBudget, siteRefusal, type Session, type Stop} from './session.js';
-import {SiteShare} from '../targets/assets/read.js';
+import {SiteShare} from './share.js';
 import {AssetTarget, type InKeyOrder} from '../targets/assets/target.js';
 import type {CmsJob} from '../targets/cms/merge.js';
 import {CmsTarget} from '../targets/cms/target.js';

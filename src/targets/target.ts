@@ -3,7 +3,7 @@ import type {RunLedger} from '../ledger/ledger.js';
 import type {LedgerView} from '../ledger/view.js';
 import type {ValidJob} from '../rows/job.js';
 import type {Outcome} from '../rows/result.js';
-import type {SiteShare} from './assets/read.js';
+import type {SiteShare} from '../engine/share.js';
 
 /**
  * The seam between a run and what its rows write to (issue 17): assets (targets/assets/) and CMS

@@ -14,7 +14,8 @@ import {coverageOfPlaces, PLACE_PROBLEMS} from '../../rows/render.js';
 import {ratePerMinute} from '../../schedule/rate.js';
 import {busiestWindow} from '../../schedule/window-peak.js';
 import {followedByMany, learnBudget, publicStop, Session, siteRefusal, type ConnectionConfig, type Stop} from '../../engine/session.js';
-import {listStop, SiteShare} from '../../targets/assets/read.js';
+import {SiteShare} from '../../engine/share.js';
+import {listStop} from '../../targets/assets/read.js';
 
 export type AuditConfig = ConnectionConfig & {
 	readonly site: string | undefined;

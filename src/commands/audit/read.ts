@@ -1,5 +1,6 @@
 import type {Attempted} from '../../schedule/attempts.js';
-import type {SiteShare} from '../../targets/assets/read.js';
+import type {SiteShare} from '../../engine/share.js';
+import {listAssets} from '../../targets/assets/read.js';
 import {AS_GIVEN, readCmsLocales} from '../../targets/cms/locales.js';
 import type {Request} from '../../targets/cms/read.js';
 import type {ApiReply, AssetSummary} from '../../webflow/client.js';
@@ -121,7 +122,7 @@ export async function readSite({share, siteId, locales, width}: {share: SiteShar
 	});
 
 	const assets = new Map<string, AuditAsset>();
-	const listed = await share.list({
+	const listed = await listAssets(share, {
 		siteId,
 		locales,
 		onPage({localeId, assets: page}) {

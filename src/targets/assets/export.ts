@@ -1,7 +1,8 @@
 import {neutralize} from '../../rows/formula.js';
 import {BASE_COLUMNS} from '../../rows/job.js';
 import type {AssetSummary} from '../../webflow/client.js';
-import type {SiteFetchFailure, SiteShare} from './read.js';
+import type {SiteShare} from '../../engine/share.js';
+import {listAssets, type SiteFetchFailure} from './read.js';
 
 /**
  * An export's asset columns: the jobs columns, then read-only context that `run` carries through
@@ -24,7 +25,7 @@ function exportRow(asset: AssetSummary, localeId: string): string[] {
  */
 export async function exportAssets({share, siteId, locales, missingOnly}: {share: SiteShare; siteId: string; locales: readonly string[]; missingOnly: boolean}): Promise<{rows: string[][]; assets: number; badLocales: ReadonlyMap<string, string>} | SiteFetchFailure> {
 	const rows: string[][] = [];
-	const fetched = await share.list({
+	const fetched = await listAssets(share, {
 		siteId,
 		locales,
 		onPage({localeId, assets: page}) {

@@ -1,6 +1,7 @@
 import {problemOf} from '../../rows/render.js';
 import type {Attempted} from '../../schedule/attempts.js';
 import type {Session, Stop} from '../../engine/session.js';
+import type {SiteShare} from '../../engine/share.js';
 import type {CurrentAsset, SiteSnapshot} from '../../rows/snapshot.js';
 import {readAssetPage, type ApiReply, type AssetSummary} from '../../webflow/client.js';
 import {laterPages} from '../../webflow/paging.js';
@@ -131,57 +132,16 @@ export function coverageOf(snapshot: SiteSnapshot): Coverage {
 	return coverage;
 }
 
-/**
- * One site's share of a token's session: the requests sent for it (every try, 429s included) and
- * why it stopped when the site alone stopped (the token is fine, the site can't be reached), so
- * sites sharing a workspace token are counted and stopped each on its own.
- */
-export class SiteShare {
-	readonly session: Session;
-	requests = 0;
-	/** Of `requests`, the list pages (every one sent, whether or not the listing was finished). */
-	listRequests = 0;
-	tooManyRequests = 0;
-	#stop: Stop | undefined;
-
-	constructor(session: Session) {
-		this.session = session;
-	}
-
-	/** The site's stop, or its token's (refused, unreachable, interrupted). */
-	get stopped(): Stop | undefined {
-		return this.session.stop.current ?? this.#stop;
-	}
-
-	/** Stops this site only. */
-	stop(stop: Stop): void {
-		this.#stop ??= stop;
-	}
-
-	/** One call through the token's pacing and retries, counted for this site. */
-	async request(send: () => Promise<ApiReply>, maxAttempts?: number): Promise<Attempted> {
-		return this.session.request(async () => {
-			this.requests++;
-			const reply = await send();
-			if (reply.kind === 'error' && reply.status === 429) {
-				this.tooManyRequests++;
-			}
-
-			return reply;
-		}, maxAttempts);
-	}
-
-	/** Every page of the site's assets in these locales, counted for this site. */
-	async list({siteId, locales, onPage}: {siteId: string; locales: Iterable<string>; onPage?: Parameters<typeof fetchSite>[0]['onPage']}): Promise<SiteSnapshot | SiteFetchFailure> {
-		const {session} = this;
-		return fetchSite({
-			siteId,
-			locales,
-			onPage,
-			request: async ({localeId, offset}) => this.request(async () => {
-				this.listRequests++;
-				return session.client.listAssets({siteId, localeId, offset, limit: PAGE_SIZE}, session.abort);
-			}),
-		});
-	}
+/** Every page of the site's assets in these locales, on the site's share of its token (each page counted as a list request). */
+export async function listAssets(share: SiteShare, {siteId, locales, onPage}: {siteId: string; locales: Iterable<string>; onPage?: Parameters<typeof fetchSite>[0]['onPage']}): Promise<SiteSnapshot | SiteFetchFailure> {
+	const {session} = share;
+	return fetchSite({
+		siteId,
+		locales,
+		onPage,
+		request: async ({localeId, offset}) => share.request(async () => {
+			share.listRequests++;
+			return session.client.listAssets({siteId, localeId, offset, limit: PAGE_SIZE}, session.abort);
+		}),
+	});
 }

@@ -9,7 +9,7 @@ import type {Outcome, Previous} from '../../rows/result.js';
 import type {Attempted} from '../../schedule/attempts.js';
 import {RowPool} from '../../schedule/pool.js';
 import type {RowTarget, TargetLane, TargetStart} from '../target.js';
-import {coverageOf, listStop, type Coverage, type CurrentAsset, type SiteSnapshot} from './read.js';
+import {coverageOf, listAssets, listStop, type Coverage, type CurrentAsset, type SiteSnapshot} from './read.js';
 
 /** Rows of one key one after another, in file order, across every lane of the run (the engine's: `KeyOrder` in engine/row-order.ts). */
 /**
@@ -285,7 +285,7 @@ export class AssetTarget implements RowTarget<ValidJob> {
 	 */
 	async #prefetch(site: string, locales: ReadonlySet<string>): Promise<SiteSnapshot | undefined> {
 		const {share, session} = this.#lane;
-		const fetched = await share.list({siteId: site, locales: locales.size > 0 ? locales : ['']});
+		const fetched = await listAssets(share, {siteId: site, locales: locales.size > 0 ? locales : ['']});
 		if ('attempted' in fetched) {
 			session.heed(fetched.attempted);
 			const stop = listStop({site, attempted: fetched.attempted, session});

@@ -1,4 +1,4 @@
-import type {SiteShare} from '../assets/read.js';
+import type {SiteShare} from '../../engine/share.js';
 import {imagesOf} from './merge.js';
 import {AS_GIVEN, readCmsLocales} from './locales.js';
 import {readCollection, readCollections, variantKey, type ReadFailure, type Request} from './read.js';

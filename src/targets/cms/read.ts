@@ -1,6 +1,6 @@
 import type {ApiReply} from '../../engine/reply.js';
 import type {Session} from '../../engine/session.js';
-import type {SiteShare} from '../assets/read.js';
+import type {SiteShare} from '../../engine/share.js';
 import type {Attempted} from '../../schedule/attempts.js';
 import {ITEMS_PER_WRITE as PAGE, type WebflowClient} from '../../webflow/client.js';
 import type {FieldType, ItemState} from './merge.js';

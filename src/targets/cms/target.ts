@@ -3,7 +3,7 @@ import type {Logger} from '../../logger.js';
 import type {Outcome} from '../../rows/result.js';
 import type {Attempted} from '../../schedule/attempts.js';
 import type {Session} from '../../engine/session.js';
-import type {SiteShare} from '../assets/read.js';
+import type {SiteShare} from '../../engine/share.js';
 import {ITEMS_PER_WRITE} from '../../webflow/client.js';
 import type {RowTarget, TargetStart} from '../target.js';
 import {planItem, type CmsJob, type ItemPlan, type Live} from './merge.js';
