@@ -78,7 +78,7 @@ describe('.xlsx jobs and results', () => {
 		expect(sheet.code, sheet.stderr).toBe(0);
 		expect(sandbox.asset(d)!.altText.get(site.primaryLocale)).toBe('From the other sheet');
 		const missing = await runCli(['run', input, '--sheet', 'Nope', '--dry-run'], {env: {WEBFLOW_TOKEN: TOKEN}});
-		expect(missing.code).toBe(2);
+		expect(missing.code, missing.stderr).toBe(2);
 		expect(missing.stderr).toContain('no sheet named "Nope" (its sheets: "Jobs", "Other")');
 	});
 
