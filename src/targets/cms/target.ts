@@ -2,36 +2,15 @@ import type {RunConfig} from '../../cli/config.js';
 import type {Logger} from '../../logger.js';
 import type {Outcome} from '../../rows/result.js';
 import type {Attempted} from '../../schedule/attempts.js';
-import type {Session} from '../../engine/session.js';
-import type {SiteShare} from '../../engine/share.js';
 import {ITEMS_PER_WRITE} from '../../webflow/client.js';
-import type {RowTarget, TargetStart} from '../target.js';
+import type {RowTarget, TargetLane, TargetStart} from '../target.js';
 import {planItem, type CmsJob, type ItemPlan, type Live} from './merge.js';
 import {readAgain, readCollection, shareRequest, variantKey, type CollectionState, type Request} from './read.js';
 import {itemKey} from '../../rows/cms-row.js';
 import {writeItems, type ItemWrite, type WriteHooks} from './write.js';
 import {readCmsLocales} from './locales.js';
 import {imageRecords, ledgerHooks} from './record.js';
-import type {RunLedger} from '../../ledger/ledger.js';
-import type {LedgerView} from '../../ledger/view.js';
 import {settleCmsPending} from './settle.js';
-
-/** What a CMS target needs of its lane: the token's session, the site's share of it, the token's scopes, the run's ledger. */
-export type CmsLane = {
-	readonly session: Session;
-	readonly share: SiteShare;
-	readonly site: string | undefined;
-	readonly scopes: readonly string[] | undefined;
-	/** A real run's ledger: every bulk write is on record before it leaves (record.ts). */
-	readonly ledger?: RunLedger | undefined;
-	/** The site its writes are recorded under where a row names none (the lane's, or the one its token reaches). */
-	readonly recordSite?: string | undefined;
-	/** The earlier runs on record: an image holding what altbatch last wrote there counts as its base; their pending CMS writes are settled before this run writes. */
-	readonly view?: LedgerView | undefined;
-	/** Requests a real run would send (dry run). */
-	wouldSend: number;
-	stoppedOutcome(): Outcome;
-};
 
 type Pending = {readonly job: CmsJob; readonly done: (outcome: Outcome) => void};
 
@@ -42,7 +21,7 @@ type Pending = {readonly job: CmsJob; readonly done: (outcome: Outcome) => void}
  * items written up to 100 a request, staged then live (write.ts). `--staged-only` leaves live items.
  */
 export class CmsTarget implements RowTarget<CmsJob> {
-	readonly #lane: CmsLane;
+	readonly #lane: TargetLane;
 	readonly #config: RunConfig;
 	readonly #logger: Logger;
 	readonly #rows: Pending[] = [];
@@ -51,7 +30,7 @@ export class CmsTarget implements RowTarget<CmsJob> {
 	/** Pending CMS writes of earlier runs this target settled, and the requests it took. */
 	settled = {writes: 0, reads: 0};
 
-	constructor({lane, config, logger}: {lane: CmsLane; config: RunConfig; logger: Logger}) {
+	constructor({lane, config, logger}: {lane: TargetLane; config: RunConfig; logger: Logger}) {
 		this.#lane = lane;
 		this.#config = config;
 		this.#logger = logger;
