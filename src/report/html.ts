@@ -1,5 +1,4 @@
-import {statSync, writeFileSync} from 'node:fs';
-import {writeFileAtomically} from '../files/csv/write.js';
+import {writeDocument} from '../files/csv/write.js';
 import type {Summary} from './summary.js';
 import type {RateTimeline} from '../schedule/rate.js';
 import type {ChangeRow, ReportRow, WarningRow} from '../engine/tally.js';
@@ -165,18 +164,5 @@ ${data.restored === undefined ? '' : `<section id="restored"><h2>${summary.dryRu
 
 /** The report, written whole to a temporary file and renamed into place (to a device, as it is). */
 export function writeReport(path: string, data: ReportData): void {
-	const html = renderReport(data);
-	let device = false;
-	try {
-		device = !statSync(path).isFile();
-	} catch {
-		// A new file.
-	}
-
-	// A file is written whole or not at all (an earlier report stays); a device (`/dev/null`) as it is.
-	if (device) {
-		writeFileSync(path, html);
-	} else {
-		writeFileAtomically(path, [html]);
-	}
+	writeDocument(path, renderReport(data));
 }

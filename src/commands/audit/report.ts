@@ -1,7 +1,6 @@
-import {statSync, writeFileSync} from 'node:fs';
 import type {ReadCounts, Unread} from './read.js';
 import {coverageBy, type Comparison, type GroupCoverage, type Place} from './sheet.js';
-import {writeFileAtomically} from '../../files/csv/write.js';
+import {writeDocument} from '../../files/csv/write.js';
 import {percent, type PlaceCoverage} from '../../rows/render.js';
 import type {RunStopped} from '../../engine/session.js';
 import {describeWindow} from '../../schedule/window-peak.js';
@@ -85,20 +84,7 @@ ${byComponent.length === 0 ? '' : `<section id="components"><h2>Coverage per com
 /** Written whole beside the file and renamed (a device as it is); a failure leaves the CSV standing and is said. */
 export function writeAuditReport(path: string, data: Parameters<typeof renderAuditReport>[0] & {perMinute: number}): ReportOutcome {
 	try {
-		const html = renderAuditReport(data);
-		let device = false;
-		try {
-			device = !statSync(path).isFile();
-		} catch {
-			// A new file.
-		}
-
-		if (device) {
-			writeFileSync(path, html);
-		} else {
-			writeFileAtomically(path, [html]);
-		}
-
+		writeDocument(path, renderAuditReport(data));
 		return {path, written: true};
 	} catch (error) {
 		return {path, written: false, error: (error as NodeJS.ErrnoException).code ?? String(error)};

@@ -1,4 +1,4 @@
-import {closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync} from 'node:fs';
+import {closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync} from 'node:fs';
 import {randomBytes} from 'node:crypto';
 import {basename, dirname, join} from 'node:path';
 import {resolvedPath} from '../paths.js';
@@ -124,6 +124,25 @@ export function writeFileAtomically(path: string, chunks: Iterable<string | Uint
 	} catch (error) {
 		rmSync(temporary, {force: true});
 		throw error;
+	}
+}
+
+/**
+ * A whole document (a report): to a file, written whole or not at all (an earlier one stays); to
+ * a device (`/dev/null`), as it is.
+ */
+export function writeDocument(path: string, text: string): void {
+	let device = false;
+	try {
+		device = !statSync(path).isFile();
+	} catch {
+		// A new file.
+	}
+
+	if (device) {
+		writeFileSync(path, text);
+	} else {
+		writeFileAtomically(path, [text]);
 	}
 }
 
