@@ -150,18 +150,23 @@ function ledgerRun(flags: Flags, positionals: readonly string[], env: Environmen
 	};
 }
 
-export function exportConfig(flags: Flags, positionals: readonly string[], env: Environment): ExportConfig {
+/** What export and audit read: `--site` or the sites of `--tokens`, and a token for each. */
+function sitesToRead(flags: Flags, positionals: readonly string[], env: Environment, usage: string) {
 	const siteText = flags.text('site');
 	const tokensFile = flags.text('tokens');
 	if ((siteText === undefined && tokensFile === undefined) || positionals.length > 0) {
-		throw new UsageError('Usage: altbatch export --site <id> | --tokens <file> [--locale <id>]... [--missing-only] [--out <file>] (see altbatch export --help)');
+		throw new UsageError(usage);
 	}
 
 	const site = siteText === undefined ? undefined : parseSiteId(siteText);
 	const tokens = tokensFile === undefined ? undefined : readTokensFile(tokensFile).tokens;
 	const connection = connectionConfig(flags, env);
 	assertTokenFor({token: connection.token, tokens, site});
+	return {site, tokens, tokensFile, connection};
+}
 
+export function exportConfig(flags: Flags, positionals: readonly string[], env: Environment): ExportConfig {
+	const {site, tokens, tokensFile, connection} = sitesToRead(flags, positionals, env, 'Usage: altbatch export --site <id> | --tokens <file> [--locale <id>]... [--missing-only] [--out <file>] (see altbatch export --help)');
 	return {
 		...connection,
 		site,
@@ -176,16 +181,7 @@ export function exportConfig(flags: Flags, positionals: readonly string[], env: 
 }
 
 export function auditConfig(flags: Flags, positionals: readonly string[], env: Environment): AuditConfig {
-	const siteText = flags.text('site');
-	const tokensFile = flags.text('tokens');
-	if ((siteText === undefined && tokensFile === undefined) || positionals.length > 0) {
-		throw new UsageError('Usage: altbatch audit --site <id> | --tokens <file> [--out <audit.csv>] [--report <audit.html>] [--locale <id>]... [--compare <earlier.csv>] [--json] (see altbatch audit --help)');
-	}
-
-	const site = siteText === undefined ? undefined : parseSiteId(siteText);
-	const tokens = tokensFile === undefined ? undefined : readTokensFile(tokensFile).tokens;
-	const connection = connectionConfig(flags, env);
-	assertTokenFor({token: connection.token, tokens, site});
+	const {site, tokens, tokensFile, connection} = sitesToRead(flags, positionals, env, 'Usage: altbatch audit --site <id> | --tokens <file> [--out <audit.csv>] [--report <audit.html>] [--locale <id>]... [--compare <earlier.csv>] [--json] (see altbatch audit --help)');
 	const out = outputFile(flags.text('out'), site === undefined ? 'audit-all-sites.csv' : `audit-${site}.csv`, 'it is written whole, then moved into place');
 	const compare = flags.text('compare');
 	if (compare !== undefined && resolve(compare) === resolve(out)) {
