@@ -151,21 +151,26 @@ export function createDecoder({encoding, skip, onInvalid}: {encoding: Encoding; 
 	return encoding === 'utf-8' ? utf8Checker({skip, onInvalid}) : textDecoder({encoding, skip, onInvalid});
 }
 
+/** The first `skip` bytes of a stream left out (a byte order mark), whatever the chunks. */
+function skipper(skip: number): (chunk: Uint8Array) => Uint8Array {
+	let toSkip = skip;
+	return chunk => {
+		const n = Math.min(toSkip, chunk.length);
+		toSkip -= n;
+		return n === 0 ? chunk : chunk.subarray(n);
+	};
+}
+
 /** UTF-8 bytes checked and handed on as they are, a character split between chunks kept whole. */
 function utf8Checker({skip, onInvalid}: {skip: number; onInvalid: (line: number) => Error}): Transform {
-	let toSkip = skip;
+	const skipped = skipper(skip);
 	let newlinesBefore = 0;
 	/** The start of a character whose last bytes are in the next chunk. */
 	let carry: Uint8Array = new Uint8Array(0);
 	return new Transform({
 		decodeStrings: true,
 		transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-			let bytes: Uint8Array = chunk;
-			if (toSkip > 0) {
-				const n = Math.min(toSkip, bytes.length);
-				bytes = bytes.subarray(n);
-				toSkip -= n;
-			}
+			const bytes = skipped(chunk);
 
 			const joined = carry.length > 0 ? Buffer.concat([carry, bytes]) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 			const end = wholeUtf8End(joined);
@@ -190,7 +195,7 @@ function utf8Checker({skip, onInvalid}: {skip: number; onInvalid: (line: number)
 /** Text in another encoding (UTF-16, Windows-1252), decoded strictly. */
 function textDecoder({encoding, skip, onInvalid}: {encoding: Encoding; skip: number; onInvalid: (line: number) => Error}): Transform {
 	const decoder = new TextDecoder(encoding, {fatal: encoding !== 'windows-1252'});
-	let toSkip = skip;
+	const skipped = skipper(skip);
 	/** Line feeds in the text handed on so far. */
 	let newlinesBefore = 0;
 	/** The last bytes fed in: the decoder may hold a few back (a sequence or pair split between chunks). */
@@ -202,12 +207,7 @@ function textDecoder({encoding, skip, onInvalid}: {encoding: Encoding; skip: num
 		decodeStrings: true,
 		readableObjectMode: false,
 		transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-			let bytes: Uint8Array = chunk;
-			if (toSkip > 0) {
-				const n = Math.min(toSkip, bytes.length);
-				bytes = bytes.subarray(n);
-				toSkip -= n;
-			}
+			const bytes = skipped(chunk);
 
 			try {
 				const text = decoder.decode(bytes, {stream: true});
