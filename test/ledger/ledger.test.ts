@@ -35,6 +35,24 @@ async function runFiles(ledger: string): Promise<string[]> {
 	return (await readdir(join(ledger, 'runs'))).map(name => join(ledger, 'runs', name));
 }
 
+/**
+ * A run of three rows on a site whose first PATCH lands with a truncated answer and second answers
+ * too late (both rows fail, both writes are on the site), the third updated.
+ */
+async function landedButFailed(label: string) {
+	const site = liveSite(label, 3);
+	const [a, b, c] = [...site.assets.keys()] as [string, string, string];
+	const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: FAST, slowMs: 3000});
+	sandbox.failNextFor(a, 'truncate', 'truncate');
+	sandbox.failNextFor(b, 'slow', 'slow');
+	const dir = await tempDir();
+	const ledger = join(dir, 'ledger');
+	const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [a, 'New A'], [b, 'New B'], [c, 'New C']]);
+	const env = {WEBFLOW_TOKEN: TOKEN, ALTBATCH_LEDGER: ledger};
+	const ran = await runCli(['run', input, '--api-base', sandbox.url, '--site', site.id, '--max-attempts', '2', '--timeout', '300'], {env});
+	return {site, a, b, c, sandbox, dir, ledger, input, env, ran};
+}
+
 const altOf = (site: SandboxSite, id: string) => site.assets.get(id)!.altText.get(site.primaryLocale);
 
 describe('the ledger', () => {
@@ -88,16 +106,7 @@ describe('the ledger', () => {
 	});
 
 	it('a write that landed but whose answer was truncated or timed out is pending, and undo --last takes it back although its row failed', async () => {
-		const site = liveSite('ledger-truncated', 3);
-		const [a, b, c] = [...site.assets.keys()];
-		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: FAST, slowMs: 3000});
-		sandbox.failNextFor(a!, 'truncate', 'truncate');
-		sandbox.failNextFor(b!, 'slow', 'slow');
-		const dir = await tempDir();
-		const ledger = join(dir, 'ledger');
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [a!, 'New A'], [b!, 'New B'], [c!, 'New C']]);
-		const env = {WEBFLOW_TOKEN: TOKEN, ALTBATCH_LEDGER: ledger};
-		const ran = await runCli(['run', input, '--api-base', sandbox.url, '--site', site.id, '--max-attempts', '2', '--timeout', '300'], {env});
+		const {site, a, b, c, dir, ledger, env, ran} = await landedButFailed('ledger-truncated');
 		expect(ran.code).toBe(1);
 		const rows = await results(join(dir, 'jobs.results.csv'));
 		expect(rows.map(row => [row.status, row.error_code])).toEqual([['failed', 'bad_response'], ['failed', 'timeout'], ['updated', '']]);
@@ -239,16 +248,7 @@ describe('the ledger', () => {
 	});
 
 	it('undo <results.csv> takes back rows that said failed but whose write landed (truncated, timed out), where the ledger knows the run; without it, nothing new', async () => {
-		const site = liveSite('ledger-results-landed', 3);
-		const [a, b, c] = [...site.assets.keys()];
-		const sandbox = await startSandbox({sites: [site], tokens: [{token: TOKEN}], rate: FAST, slowMs: 3000});
-		sandbox.failNextFor(a!, 'truncate', 'truncate');
-		sandbox.failNextFor(b!, 'slow', 'slow');
-		const dir = await tempDir();
-		const ledger = join(dir, 'ledger');
-		const input = await writeCsv(join(dir, 'jobs.csv'), [['assetId', 'altText'], [a!, 'New A'], [b!, 'New B'], [c!, 'New C']]);
-		const env = {WEBFLOW_TOKEN: TOKEN, ALTBATCH_LEDGER: ledger};
-		const ran = await runCli(['run', input, '--api-base', sandbox.url, '--site', site.id, '--max-attempts', '2', '--timeout', '300'], {env});
+		const {site, a, b, c, sandbox, dir, env, ran} = await landedButFailed('ledger-results-landed');
 		expect(ran.code).toBe(1);
 		const out = join(dir, 'jobs.results.csv');
 		expect((await results(out)).map(row => row.status)).toEqual(['failed', 'failed', 'updated']);
