@@ -11,6 +11,7 @@ import {AssetTarget, type InKeyOrder} from '../targets/assets/target.js';
 import type {CmsJob} from '../targets/cms/merge.js';
 import {CmsTarget} from '../targets/cms/target.js';
 import type {TargetLane} from '../targets/target.js';
+import {takeByUrl} from './url-row.js';
 
 export type LaneStats = {
 	readonly requests: number;
@@ -160,7 +161,41 @@ export class Lane implements TargetLane {
 			return undefined;
 		}
 
+		if (job.image !== undefined && this.findsCmsImages()) {
+			// A URL row with the site read: its asset (unless no asset of the site has the URL) and its CMS images.
+			return takeByUrl({
+				job,
+				done,
+				site: this.site ?? this.recordSite,
+				asset: job.assetId === '' ? undefined : (one, end) => this.assets.take(one, end),
+				cms: (one, end) => {
+					this.cms.findByUrl(one, end);
+				},
+			});
+		}
+
 		return this.assets.take(job, done);
+	}
+
+	#cmsUnread = false;
+
+	/**
+	 * Whether rows keyed by an image URL are looked for among the site's CMS images: the site was
+	 * read (`--site`, `--prefetch`; as `hostedUrl` matching) and the token may read and write the
+	 * CMS (when introspect says its scopes).
+	 */
+	findsCmsImages(): boolean {
+		if (this.assets.snapshot === undefined) {
+			return false;
+		}
+
+		const missing = this.scopes === undefined ? [] : ['cms:read', 'cms:write'].filter(scope => !this.scopes?.includes(scope));
+		if (missing.length > 0 && !this.#cmsUnread) {
+			this.#cmsUnread = true;
+			this.#logger.warn({site: this.site, missing}, 'the token has no CMS scopes: image URLs are matched against the site\'s assets only, not its CMS images');
+		}
+
+		return missing.length === 0;
 	}
 
 	/** Once the file is read: every row of the lane ended (the CMS rows read, decided and written now). */

@@ -131,9 +131,11 @@ export class RowRouter {
 		});
 	}
 
-	/** A row found by a URL that is not a Webflow CDN URL: its asset from the prefetched sites (targets/assets/rows.ts). */
+	/** A row found by a URL that is not a Webflow CDN URL: its asset from the prefetched sites (targets/assets/rows.ts), or on to its site's CMS images. */
 	#resolve(job: Job): Job | Outcome {
-		return this.#hostedUrls.resolve(job, [...this.#lanes.values()].map(lane => ({site: lane.site, snapshot: lane.assets.snapshot})), this.#config.site);
+		const {site} = this.#config;
+		const cmsToo = (siteId: string) => this.#lanes.get(site === undefined ? siteId : DEFAULT_LANE)?.findsCmsImages() === true;
+		return this.#hostedUrls.resolve(job, [...this.#lanes.values()].map(lane => ({site: lane.site, snapshot: lane.assets.snapshot})), site, cmsToo);
 	}
 
 	/** Every row in flight ended (each lane's targets flushed); the first that failed, if one did. */

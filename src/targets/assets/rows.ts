@@ -15,9 +15,10 @@ export class HostedUrls {
 	/**
 	 * The row's asset from the site's assets' `hostedUrl` (its own site's, or with none every site
 	 * read; `named`: `--site`, whose lane takes every row), `not_in_site` when no asset has it.
-	 * Without any site read it stays `invalid` (`image_url_unresolved`).
+	 * Without any site read it stays `invalid` (`image_url_unresolved`). `cmsToo`: the site's lane
+	 * looks among its CMS images too, so a URL no asset has goes on to it (its asset id blank).
 	 */
-	resolve(job: Job, sites: readonly ReadSite[], named: string | undefined): Job | Outcome {
+	resolve(job: Job, sites: readonly ReadSite[], named: string | undefined, cmsToo: (site: string) => boolean = () => false): Job | Outcome {
 		if (job.problem?.code !== 'image_url_unresolved' || job.image?.ref.kind !== 'url') {
 			return job;
 		}
@@ -43,6 +44,12 @@ export class HostedUrls {
 
 		if (read.length === 0) {
 			return job;
+		}
+
+		// No asset has it: with one site to look in, its lane looks among the site's CMS images too (engine/url-row.ts).
+		const site = named ?? job.siteId;
+		if (site !== undefined && cmsToo(site)) {
+			return resolvedJob(job, {assetId: '', siteId: site});
 		}
 
 		const names = read.map(one => one.site).join(', ');

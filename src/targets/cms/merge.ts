@@ -39,7 +39,8 @@ export type RowPlan =
 	| {readonly kind: 'write'; readonly previous: Previous | undefined; readonly staged: boolean; readonly liveWrite: boolean; readonly live: Live};
 
 export type ItemPlan = {
-	readonly rows: ReadonlyMap<number, RowPlan>;
+	/** Each row's plan, by the row as given (one sheet row may be several places: an image URL found in several fields). */
+	readonly rows: ReadonlyMap<CmsJob, RowPlan>;
 	/** The fields to send to the staged item (each whole), when any changed. */
 	readonly staged: Record<string, unknown> | undefined;
 	/** The fields to send to the live item (each whole, merged into the live values), when any changed. */
@@ -148,7 +149,7 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 	/** Our own writes are ours (a run, never an undo): whether altbatch itself last wrote this alt to this image (per the ledger). */
 	ours?: ((job: CmsJob, alt: string) => boolean) | undefined;
 }): ItemPlan {
-	const plans = new Map<number, RowPlan>();
+	const plans = new Map<CmsJob, RowPlan>();
 	const touched = new Map<string, {row: number; field: string; fileId: string; index: number; live: boolean; before: string | null; sent: string}>();
 	const touch = (live: boolean, row: number, field: string, at: number, image: Image, sent: string) => {
 		const key = `${live ? 'live' : 'staged'}\u0000${field}\u0000${at}`;
@@ -173,18 +174,18 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 		const {cms} = job;
 		const type = fields?.get(cms.field);
 		if (!fields || !staged) {
-			plans.set(job.row, failed('not_in_collection', fields ? `collection ${cms.collectionId} has no item ${cms.itemId}${cms.cmsLocaleId === undefined ? '' : ` in CMS locale ${cms.cmsLocaleId}`}` : `the site has no collection ${cms.collectionId} (or this token cannot see it)`));
+			plans.set(sheetJob, failed('not_in_collection', fields ? `collection ${cms.collectionId} has no item ${cms.itemId}${cms.cmsLocaleId === undefined ? '' : ` in CMS locale ${cms.cmsLocaleId}`}` : `the site has no collection ${cms.collectionId} (or this token cannot see it)`));
 			continue;
 		}
 
 		if (type === undefined) {
-			plans.set(job.row, failed('not_in_collection', `collection ${cms.collectionId} has no field "${cms.field}"`));
+			plans.set(sheetJob, failed('not_in_collection', `collection ${cms.collectionId} has no field "${cms.field}"`));
 			continue;
 		}
 
 		const published = live !== undefined && !stagedOnly;
 		if (type === 'other') {
-			plans.set(job.row, failed('not_an_image_field', `field "${cms.field}" is not an Image or MultiImage field`));
+			plans.set(sheetJob, failed('not_an_image_field', `field "${cms.field}" is not an Image or MultiImage field`));
 			continue;
 		}
 
@@ -193,7 +194,7 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 		const at = findImage(images, cms, job.base?.altText);
 		const image = at === undefined ? undefined : images[at];
 		if (at === undefined || !image) {
-			plans.set(job.row, failed('image_not_in_field', `image ${cms.fileId} is no longer in field "${cms.field}" of item ${cms.itemId}: nothing written`, published ? 'yes' : 'staged'));
+			plans.set(sheetJob, failed('image_not_in_field', `image ${cms.fileId} is no longer in field "${cms.field}" of item ${cms.itemId}: nothing written`, published ? 'yes' : 'staged'));
 			continue;
 		}
 
@@ -222,7 +223,7 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 		const liveNow: Live = liveImage === undefined ? 'staged' : 'yes';
 		const sheetEdited = job.base?.altText === undefined || job.altText !== job.base.altText;
 		if (decision.kind === 'done' && !(decision.outcome.status === 'unchanged' && sheetEdited && liveFollows)) {
-			plans.set(job.row, {kind: 'done', outcome: decision.outcome, live: liveNow});
+			plans.set(sheetJob, {kind: 'done', outcome: decision.outcome, live: liveNow});
 			continue;
 		}
 
@@ -240,7 +241,7 @@ export function planItem({rows, fields, staged, live, onlyMissing, force, staged
 		}
 
 		const previous: Previous = decision.kind === 'send' ? decision.previous ?? {displayName: '', altText: image.alt ?? ''} : {displayName: '', altText: image.alt ?? ''};
-		plans.set(job.row, {kind: 'write', previous, staged: writeStaged, liveWrite: liveFollows, live: liveNow});
+		plans.set(sheetJob, {kind: 'write', previous, staged: writeStaged, liveWrite: liveFollows, live: liveNow});
 	}
 
 	const fieldsOf = (from: Map<string, Working>, slugs: Set<string>) => slugs.size === 0 ? undefined : Object.fromEntries([...slugs].map(slug => [slug, valueOf(from.get(slug) ?? {type: 'other', entries: [], images: []})]));

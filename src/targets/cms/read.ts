@@ -114,7 +114,15 @@ async function readItems({client, request, collectionId, live, cmsLocaleId}: {cl
  * `live`) live. A collection the token cannot see (404, or 400 for its id) is `undefined`: its rows
  * are `not_in_collection`.
  */
-export async function readCollection({client, request, collectionId, locales, live}: {client: WebflowClient; request: Request; collectionId: string; locales: ReadonlySet<string | undefined>; live: boolean}): Promise<CollectionState | ReadFailure | undefined> {
+export async function readCollection({client, request, collectionId, locales, live, itemsWhen}: {
+	client: WebflowClient;
+	request: Request;
+	collectionId: string;
+	locales: ReadonlySet<string | undefined>;
+	live: boolean;
+	/** Read the items only when the fields say so (a collection without an image field has no image to find); else the state has none. */
+	itemsWhen?: (fields: ReadonlyMap<string, FieldType>) => boolean;
+}): Promise<CollectionState | ReadFailure | undefined> {
 	const attempted = await request(async signal => client.getCollection({collectionId}, signal), 'read');
 	if (attempted.kind === 'failed' && attempted.reply.kind === 'error' && (attempted.reply.status === 404 || attempted.reply.status === 400)) {
 		return undefined;
@@ -137,6 +145,10 @@ export async function readCollection({client, request, collectionId, locales, li
 	}
 
 	const state: CollectionState = {id: collectionId, displayName: text(body.displayName) ?? '', slug: text(body.slug) ?? '', fields, staged: new Map(), live: new Map(), badLocales: new Map()};
+	if (itemsWhen?.(fields) === false) {
+		return state;
+	}
+
 	const lists = [...locales].flatMap(cmsLocaleId => [false, ...live ? [true] : []].map(isLive => ({cmsLocaleId, isLive})));
 	const read = await Promise.all(lists.map(async ({cmsLocaleId, isLive}) => ({cmsLocaleId, isLive, items: await readItems({client, request, collectionId, live: isLive, cmsLocaleId})})));
 	for (const {cmsLocaleId, isLive, items} of read) {

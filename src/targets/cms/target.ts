@@ -11,6 +11,8 @@ import {writeItems, type ItemWrite, type WriteHooks} from './write.js';
 import {readCmsLocales} from './locales.js';
 import {imageRecords, ledgerHooks} from './record.js';
 import {settleCmsPending} from './settle.js';
+import {atPlaces, readCmsImages, type FoundDone} from './by-url.js';
+import type {ValidJob} from '../../rows/job.js';
 
 type Pending = {readonly job: CmsJob; readonly done: (outcome: Outcome) => void};
 
@@ -25,6 +27,8 @@ export class CmsTarget implements RowTarget<CmsJob> {
 	readonly #config: RunConfig;
 	readonly #logger: Logger;
 	readonly #rows: Pending[] = [];
+	/** Rows keyed by an image URL, looked for among the site's CMS images once the file is read. */
+	readonly #byUrl: Array<{readonly job: ValidJob; readonly done: FoundDone}> = [];
 	/** This lane's CMS rows stopped (a token without cms:write): the message says why. */
 	#stopped: string | undefined;
 	/** Pending CMS writes of earlier runs this target settled, and the requests it took. */
@@ -59,9 +63,19 @@ export class CmsTarget implements RowTarget<CmsJob> {
 		}});
 	}
 
+	/**
+	 * A row keyed by an image URL (a crawler's): once the file is read, the site's CMS images are
+	 * read and the row is written to every place that shows its image, as a CMS row would be.
+	 * `done` gets each place's outcome (none when the URL is no CMS image of the site).
+	 */
+	findByUrl(job: ValidJob, done: FoundDone): void {
+		this.#byUrl.push({job, done});
+	}
+
 	/** Reads, decides and writes every row taken; each row's `done` is called once. */
 	async flush(): Promise<void> {
-		const rows = this.#rows.splice(0);
+		const found = await this.#found();
+		const rows = [...this.#rows.splice(0), ...found.rows];
 		if (rows.length === 0) {
 			return;
 		}
@@ -78,7 +92,7 @@ export class CmsTarget implements RowTarget<CmsJob> {
 			byCollection.set(row.job.cms.collectionId, [...byCollection.get(row.job.cms.collectionId) ?? [], row]);
 		}
 
-		await Promise.all([...byCollection].map(async ([collectionId, pending]) => this.#collection(collectionId, pending).catch((error: unknown) => {
+		await Promise.all([...byCollection].map(async ([collectionId, pending]) => this.#collection(collectionId, pending, found.states.get(collectionId)).catch((error: unknown) => {
 			// A bug of ours: every row not yet ended says so, and the run goes on.
 			const message = error instanceof Error ? error.message : String(error);
 			this.#logger.error({collectionId, error: message}, 'internal error on CMS rows');
@@ -147,7 +161,47 @@ export class CmsTarget implements RowTarget<CmsJob> {
 		return shareRequest(this.#lane.share, this.#lane.session);
 	}
 
-	async #collection(collectionId: string, pending: readonly Pending[]): Promise<void> {
+	/**
+	 * The rows keyed by an image URL, each as a CMS row per place that shows its image, and the
+	 * collections read to find them (their rows plan against these, not read again). A token the
+	 * CMS refuses (403) finds none: the rows keep to their assets, and the log says why.
+	 */
+	async #found(): Promise<{rows: Pending[]; states: ReadonlyMap<string, CollectionState>}> {
+		const lookups = this.#byUrl.splice(0);
+		const none = {rows: [], states: new Map<string, CollectionState>()};
+		const site = this.#lane.site ?? this.#lane.recordSite;
+		const stopped = this.#stoppedOutcome();
+		if (lookups.length === 0 || site === undefined || stopped) {
+			for (const {done} of lookups) {
+				done([]);
+			}
+
+			return none;
+		}
+
+		const index = await readCmsImages({client: this.#lane.session.client, request: this.#request, siteId: site, live: this.#config.stagedOnly !== true});
+		if ('failure' in index) {
+			const {reply} = index.failure;
+			const refused = index.failure.kind === 'auth' && reply?.kind === 'error' && reply.status === 403;
+			const outcome = refused ? undefined : this.#failure(index.failure);
+			this.#logger.warn({site, reason: reply === undefined || reply.kind === 'ok' ? undefined : `${reply.status ?? ''} ${reply.code}`.trim()}, refused
+				? 'the token cannot read the CMS (cms:read): image URLs are matched against the site\'s assets only'
+				: 'the site\'s CMS images could not be read: rows keyed by image URL fail');
+			for (const {done} of lookups) {
+				done(outcome === undefined ? [] : [{place: undefined, outcome}]);
+			}
+
+			return none;
+		}
+
+		if (this.#config.dryRun) {
+			this.#lane.wouldSend += index.reads;
+		}
+
+		return {rows: atPlaces(lookups, index, site), states: index.states};
+	}
+
+	async #collection(collectionId: string, pending: readonly Pending[], known: CollectionState | undefined): Promise<void> {
 		const end = (rows: readonly Pending[], outcome: Outcome) => {
 			for (const row of rows) {
 				row.done(outcome);
@@ -169,8 +223,10 @@ export class CmsTarget implements RowTarget<CmsJob> {
 			return request(send, kind);
 		};
 
-		let read = await readCollection({client: this.#lane.session.client, request: counted, collectionId, locales, live: config.stagedOnly !== true});
-		if (config.dryRun) {
+		// Read already (looking for image URLs) when the rows keep to the primary CMS locale.
+		const reuse = known !== undefined && [...locales].every(locale => locale === undefined);
+		let read = reuse ? known : await readCollection({client: this.#lane.session.client, request: counted, collectionId, locales, live: config.stagedOnly !== true});
+		if (config.dryRun && !reuse) {
 			this.#lane.wouldSend++; // The collection's details.
 		}
 
@@ -282,9 +338,9 @@ export class CmsTarget implements RowTarget<CmsJob> {
 	}
 
 	/** Each row's end from its plan: decided before any write, or from the writes it waited for. */
-	#settle(rows: readonly Pending[], plan: ItemPlan, written: (rowPlan: Extract<ItemPlan['rows'] extends ReadonlyMap<number, infer P> ? P : never, {kind: 'write'}>) => Outcome): void {
+	#settle(rows: readonly Pending[], plan: ItemPlan, written: (rowPlan: Extract<ItemPlan['rows'] extends ReadonlyMap<CmsJob, infer P> ? P : never, {kind: 'write'}>) => Outcome): void {
 		for (const {job, done} of rows) {
-			const rowPlan = plan.rows.get(job.row);
+			const rowPlan = plan.rows.get(job);
 			if (!rowPlan) {
 				done({status: 'failed', errorCode: 'internal_error', errorMessage: 'no plan for this CMS row', attempts: 0});
 				continue;
