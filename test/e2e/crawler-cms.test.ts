@@ -49,7 +49,7 @@ describe('crawler rows whose image URL is a CMS image', () => {
 			crawled('/about', plain.hostedUrl, 'A plain asset'),
 		]);
 
-		const dry = await runCli(['run', file, '--site', one.id, '--dry-run', '--api-base', sandbox.url], {env});
+		const dry = await runCli(['run', file, '--site', one.id, '--dry-run', '--json', '--api-base', sandbox.url], {env});
 		expect(dry.code).toBe(1);
 		expect((await results(join(dir, 'missing_alt.dry-run.csv'))).map(r => [r.status, r.error_code])).toEqual([
 			['would_update', ''],
@@ -59,7 +59,10 @@ describe('crawler rows whose image URL is a CMS image', () => {
 		]);
 		expect(patchesSent(sandbox)).toHaveLength(0);
 
-		const run = await runCli(['run', file, '--site', one.id, '--api-base', sandbox.url], {env});
+		const run = await runCli(['run', file, '--site', one.id, '--json', '--api-base', sandbox.url], {env});
+		// The dry run predicted the real run's requests: introspect, the assets' list page, the CMS read (collections, fields, items staged and live), 2 PATCHes, 2 bulk writes.
+		const estimated = (JSON.parse(dry.stdout) as {estimatedRequests: number}).estimatedRequests;
+		expect((JSON.parse(run.stdout) as {requests: number}).requests).toBe(estimated);
 		expect(run.stderr).not.toContain('sandbox-token');
 		expect(run.code).toBe(1);
 		const rows = await results(join(dir, 'missing_alt.results.csv'));
@@ -101,6 +104,20 @@ describe('crawler rows whose image URL is a CMS image', () => {
 		expect(stagedOf(collection, second).live!.cover).toEqual({...cover, alt: ''});
 		expect((stagedOf(collection, first).fieldData.gallery as ImageValue[]).map(image => image.alt)).toEqual([null, '']);
 		expect(one.assets.get(plain.id)!.altText.get(one.primaryLocale) ?? '').toBe('');
+	});
+
+	it('with --only-missing the items are read again before the write, and the dry run counts that read too', async () => {
+		const {site: one, collection, second, cover} = site('crawler-cms-missing');
+		const sandbox = await startSandbox({sites: [one], rate: FAST});
+		const dir = await tempDir();
+		const env = {WEBFLOW_TOKEN: 'sandbox-token', ALTBATCH_LEDGER: join(dir, 'ledger')};
+		const file = await writeCsv(join(dir, 'missing_alt.csv'), [HEADER, crawled('/a', cover.url!, 'Cover')]);
+		const args = ['run', file, '--site', one.id, '--only-missing', '--json', '--api-base', sandbox.url];
+		const dry = await runCli([...args, '--dry-run'], {env});
+		const run = await runCli(args, {env});
+		expect(run.code).toBe(0);
+		expect((JSON.parse(run.stdout) as {requests: number}).requests).toBe((JSON.parse(dry.stdout) as {estimatedRequests: number}).estimatedRequests);
+		expect(stagedOf(collection, second).fieldData.cover).toEqual({...cover, alt: 'Cover'});
 	});
 
 	it('a token without the CMS scopes keeps to the assets: the CMS image URL is not_in_site, the asset is written', async () => {

@@ -230,6 +230,12 @@ export class CmsTarget implements RowTarget<CmsJob> {
 			this.#lane.wouldSend++; // The collection's details.
 		}
 
+		if (reuse) {
+			// The list pages that read it (as `--only-missing` reads them again): one at least per list.
+			const pages = (items: number) => Math.max(1, Math.ceil(items / ITEMS_PER_WRITE));
+			listPages = pages(known.staged.size) + (config.stagedOnly === true ? 0 : pages(known.live.size));
+		}
+
 		if (read !== undefined && 'failure' in read) {
 			end(pending, this.#failure(read.failure));
 			return;
