@@ -176,6 +176,7 @@ export function exportConfig(flags: Flags, positionals: readonly string[], env: 
 		missingOnly: flags.flag('missing-only'),
 		include: flags.read('include', parseInclude, new Set(['assets'] as const)),
 		out: outputFile(flags.text('out'), site === undefined ? 'assets-all-sites.csv' : `assets-${site}.csv`, 'it is written whole, then moved into place'),
+		redis: parseRedisUrl(flags.text('redis') ?? env.REDIS_URL),
 		concurrency: 1,
 	};
 }
@@ -196,6 +197,7 @@ export function auditConfig(flags: Flags, positionals: readonly string[], env: E
 		locales: flags.list('locale').map(locale => parseSiteId(locale, '--locale')),
 		out,
 		report: flags.text('report'),
+		redis: parseRedisUrl(flags.text('redis') ?? env.REDIS_URL),
 		compare,
 		concurrency: DEFAULTS.concurrency,
 	};

@@ -118,7 +118,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'token', kind: 'value', commands: CONNECTION, help: 'refused: flags show in ps and shell history', hidden: true},
 	{name: 'json', kind: 'flag', commands: CONNECTION, help: 'print the summary as JSON on stdout'},
 	{name: 'report', kind: 'value', value: '<file.html>', commands: WRITES, help: 'a self-contained HTML report of the run', complete: 'file'},
-	{name: 'redis', kind: 'value', value: '<url>', commands: WRITES, help: 'share the rate budget and 429 pauses with every process using the same token', default: 'REDIS_URL, else none'},
+	{name: 'redis', kind: 'value', value: '<url>', commands: [...WRITES, 'export', 'audit'], help: 'share the rate budget and 429 pauses with every process using the same token', default: 'REDIS_URL, else none'},
 	{name: 'run', kind: 'value', value: '<id>', commands: ['undo'], help: 'undo this run from the ledger (its id as history lists it) instead of a results file'},
 	{name: 'last', kind: 'flag', commands: ['undo'], help: 'undo the newest run on record in the ledger'},
 	{name: 'site', kind: 'value', value: '<id>', commands: ['history'], help: 'only the runs that touched this site'},

@@ -29,6 +29,8 @@ export type ExportConfig = ConnectionConfig & {
 	/** `--include`: asset rows, CMS rows, or both (assets first). @default assets */
 	readonly include?: ReadonlySet<'assets' | 'cms'> | undefined;
 	readonly out: string;
+	/** `--redis` (or REDIS_URL): the token's budget shared with every process using it, as a run shares it. */
+	readonly redis?: string | undefined;
 };
 
 /** With `--tokens` each row says its site first, so `run --tokens` routes it back. */
@@ -80,6 +82,8 @@ async function exportOne({site, session, config, logger}: {site: string; session
 	const share = new SiteShare(session);
 	const result: SiteExport = {site, share, rows: [], cmsRows: [], assets: 0, introspect: 0, badLocales: new Map(), stop: undefined};
 	const include = config.include ?? new Set(['assets']);
+	// Joined before introspect: with other processes on the token, introspect spends the shared budget too.
+	await session.connectShared();
 	const facts = await learnBudget({session, scope: include.has('assets') ? 'assets:read' : undefined, logger});
 	result.introspect = facts.requests;
 	const refused = siteRefusal(facts, site);

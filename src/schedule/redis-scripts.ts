@@ -142,6 +142,8 @@ if outcome ~= 'sent' then
 end
 redis.call('ZADD', log, now, grant)
 redis.call('PEXPIRE', log, keyTtl)
+-- What is heard below lives as long as the log that it is judged against.
+redis.call('PEXPIRE', budget, keyTtl)
 local heardGrant = tonumber(redis.call('HGET', budget, 'heardGrant') or '0')
 if remaining >= 0 and older >= 0 and tonumber(grant) > heardGrant then
   redis.call('HSET', budget, 'heardGrant', grant, 'heardRemaining', remaining, 'heardOlder', older)

@@ -28,6 +28,8 @@ export type AuditConfig = ConnectionConfig & {
 	readonly report: string | undefined;
 	/** `--compare`: an earlier audit CSV. */
 	readonly compare: string | undefined;
+	/** `--redis` (or REDIS_URL): the token's budget shared with every process using it, as a run shares it. */
+	readonly redis?: string | undefined;
 };
 
 /** Every file an audit reads or writes, for `assertFilesSafe` (the CLI adds `--log-file`). */
@@ -83,6 +85,8 @@ type SiteAudit = {site: string; share: SiteShare; introspect: number; read: Site
 
 async function auditOne({site, session, config, logger}: {site: string; session: Session; config: AuditConfig; logger: Logger}): Promise<SiteAudit> {
 	const share = new SiteShare(session);
+	// Joined before introspect: with other processes on the token, introspect spends the shared budget too.
+	await session.connectShared();
 	const facts = await learnBudget({session, scope: 'assets:read', logger});
 	const result: SiteAudit = {site, share, introspect: facts.requests, read: undefined, places: [], stop: undefined};
 	const refused = siteRefusal(facts, site);
