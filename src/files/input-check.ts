@@ -47,9 +47,7 @@ export async function scanInput({path, encoding, sheet, onColumns, onJob, images
 	let columns: Columns | undefined;
 	let rows = 0;
 	let row = 0;
-	const locales = new Set<string>();
-	const localesBySite = new Map<string, Set<string>>();
-	let assetRows = false;
+	const valid = new ValidRows();
 	const dialect = await readTable({
 		path,
 		encoding,
@@ -77,24 +75,7 @@ export async function scanInput({path, encoding, sheet, onColumns, onJob, images
 
 			const job = toJob({columns, fields: record.fields, row, line: record.firstLine});
 			images?.add(job);
-			if (job.problem === undefined) {
-				// A CMS row's locale is a CMS locale: its items are read by its own target, not in the asset prefetch.
-				const assetRow = job.cms === undefined;
-				assetRows ||= assetRow;
-				if (assetRow) {
-					locales.add(job.localeId ?? '');
-				}
-
-				if (job.siteId !== undefined) {
-					const used = localesBySite.get(job.siteId) ?? new Set<string>();
-					if (assetRow) {
-						used.add(job.localeId ?? '');
-					}
-
-					localesBySite.set(job.siteId, used);
-				}
-			}
-
+			valid.add(job);
 			return onJob?.(job);
 		},
 	});
@@ -102,7 +83,50 @@ export async function scanInput({path, encoding, sheet, onColumns, onJob, images
 		throw new InputError({file: path, line: 1, code: 'input_empty', message: 'the file is empty (no header row)'});
 	}
 
-	return {columns, dialect, rows, lastRow: row, locales, siteIds: new Set(localesBySite.keys()), localesBySite, assetRows};
+	return valid.checked({columns, dialect, rows, lastRow: row});
+}
+
+/** What the check gathers from the valid rows: the locales they use (per site too), and whether any is an asset row. */
+class ValidRows {
+	readonly #locales = new Set<string>();
+	readonly #localesBySite = new Map<string, Set<string>>();
+	#assetRows = false;
+
+	add(job: Job): void {
+		if (job.problem !== undefined) {
+			return;
+		}
+
+		// A CMS row's locale is a CMS locale: its items are read by its own target, not in the asset prefetch.
+		const assetRow = job.cms === undefined;
+		this.#assetRows ||= assetRow;
+		if (assetRow) {
+			this.#locales.add(job.localeId ?? '');
+		}
+
+		if (job.siteId !== undefined) {
+			const used = this.#localesBySite.get(job.siteId) ?? new Set<string>();
+			if (assetRow) {
+				used.add(job.localeId ?? '');
+			}
+
+			this.#localesBySite.set(job.siteId, used);
+		}
+	}
+
+	checked(input: Pick<CheckedInput, 'columns' | 'dialect' | 'rows' | 'lastRow'>): CheckedInput {
+		return {...input, locales: this.#locales, siteIds: new Set(this.#localesBySite.keys()), localesBySite: this.#localesBySite, assetRows: this.#assetRows};
+	}
+}
+
+/** Rows made rather than read (undo makes them from what a run wrote), checked as a file's would be. */
+export function checkedJobs({columns, jobs}: {columns: Columns; jobs: readonly Job[]}): CheckedInput {
+	const valid = new ValidRows();
+	for (const job of jobs) {
+		valid.add(job);
+	}
+
+	return valid.checked({columns, dialect: {encoding: 'utf-8', delimiter: ','}, rows: jobs.length, lastRow: jobs.at(-1)?.row ?? 1});
 }
 
 /**

@@ -56,7 +56,7 @@ export type ProblemCode = 'too_many_fields' | 'invalid_asset_id' | 'image_url_un
 export type RowProblem = {readonly code: ProblemCode; readonly message: string};
 
 /** What every row has, valid or not: where it is, its cells, and its fields as read. */
-type JobFields = {
+export type JobFields = {
 	/** Spreadsheet row number (the header is row 1). */
 	readonly row: number;
 	readonly line: number;

@@ -1,7 +1,9 @@
 import type {Session} from '../engine/session.js';
 import type {RunLedger} from '../ledger/ledger.js';
 import type {LedgerView} from '../ledger/view.js';
-import type {ValidJob} from '../rows/job.js';
+import type {StoredWrite} from '../ledger/read.js';
+import {neutralize} from '../rows/formula.js';
+import {EDIT_FIELDS, withProblem, type Columns, type EditField, type Job, type JobFields, type RowProblem, type ValidJob} from '../rows/job.js';
 import type {Outcome} from '../rows/result.js';
 import type {SiteShare} from '../engine/share.js';
 
@@ -18,8 +20,9 @@ import type {SiteShare} from '../engine/share.js';
  * - decides each field three-way (rows/decide.ts; CMS: cms/merge.ts);
  * - writes: one PATCH per asset and locale as rows come (`take`), or up to 100 items a request once
  *   the file is read (`flush`);
- * - and says how a write is undone: each result carries the value before (`previous`), which undo
- *   turns back into a row whose edit is that value and whose base is what was written.
+ * - and says how a write is undone (`TargetUndo`): each result carries the value before
+ *   (`previous`), which undo turns back into a row whose edit is that value and whose base is what
+ *   was written.
  */
 export interface RowTarget<J extends ValidJob> {
 	/** Rows with the same key are written together (one item) or in file order (one asset). */
@@ -65,3 +68,93 @@ export type TargetLane = {
 	/** A row that cannot go on: the lane's stop, or its token's. */
 	stoppedOutcome(): Outcome;
 };
+
+/**
+ * How a target's writes are undone (commands/undo.ts asks, targets/undo.ts routes): what a run
+ * wrote — a row of its results with its `previous_*` values, or its writes on the ledger — taken
+ * into the groups that put it back (one asset and locale; one CMS image), each group then the row
+ * that does: its edit the value before, its base what was written (decided three-way, as any row).
+ * One per target and undo: a group can gather several rows (the first row's value before wins).
+ */
+export interface TargetUndo {
+	/** A row of the run's results that is this target's: into the group of what it wrote (its first row opens it). */
+	takeRow(row: UndoRow): void;
+	/** A write of the run on record (`undo --run`): into the group of what it wrote. */
+	takeWrite(write: StoredWrite): void;
+	/** The columns its groups from writes fill, past `UNDO_COLUMNS` (none where it took no write). */
+	readonly writeColumns: readonly string[];
+	/** Each group with something to put back, as the row that does, in `columns` (undo's own). */
+	jobs(columns: Columns): Job[];
+}
+
+/** The columns of `undo --run`'s results every target fills (its own results can be undone like any). */
+export const UNDO_COLUMNS = ['siteId', 'assetId', 'localeId', 'displayName', 'altText'] as const;
+
+/** A row of the run's results, read back for undo. */
+export type UndoRow = {
+	/** The row as a job (its problem, if any, is the target's to judge). */
+	readonly job: Job;
+	/** Its input cells undo's own results keep (the export's base columns left out). */
+	readonly cells: readonly string[];
+	/** Its `previous_display_name` and `previous_alt_text`, the formula guard taken off. */
+	readonly previous: Readonly<Record<EditField, string>>;
+	readonly errorCode: string;
+	/** Its writes on the ledger, where the ledger holds the run: they say what to undo, whatever the row's status. */
+	readonly writes: readonly StoredWrite[] | undefined;
+};
+
+/** One field to put back: the value before the run's first write to it, and what its last write left. */
+export type Restore = {readonly before: string; readonly written: string};
+
+/** Everything undo does to one thing a target writes (an asset and locale, a CMS image). */
+export type UndoGroup = {
+	/** Its results row: the run's first row of it, or (`undo --run`) its place among the writes. */
+	readonly row: number;
+	/** Its cells: the results row's, or, from writes, by column name (laid out once the columns are known). */
+	readonly cells: readonly string[] | Readonly<Record<string, string>>;
+	readonly assetId: string;
+	readonly localeId: string | undefined;
+	readonly siteId: string | undefined;
+	readonly fields: Partial<Record<EditField, Restore>>;
+	/** The run did not record a value before: nothing can be put back (`no_previous_values`). */
+	unknown: boolean;
+};
+
+/**
+ * A group → the job that puts it back: the values before as the edit, what the run wrote as the
+ * base; `own` is what the target adds (a CMS image's reference). An empty alt text to put back
+ * without --allow-clear is decided against the site first (a row an editor changed since is a
+ * `conflict`), then refused in the lane (`needs_allow_clear`).
+ */
+export function undoJob({group, columns, own}: {group: UndoGroup; columns: Columns; own?: Pick<JobFields, 'cms' | 'liveCell'>}): Job {
+	const restores = Object.entries(group.fields).filter(([, r]) => r.before !== r.written) as Array<[EditField, Restore]>;
+	const value = (field: EditField) => restores.find(([f]) => f === field)?.[1];
+	const {cells: laid} = group;
+	const cells = Array.isArray(laid) ? [...laid as readonly string[]] : columns.header.map(name => (laid as Readonly<Record<string, string>>)[name] ?? '');
+	for (const field of EDIT_FIELDS) {
+		const i = columns.index[field];
+		if (i !== undefined) {
+			cells[i] = neutralize(value(field)?.before ?? '');
+		}
+	}
+
+	const problem: RowProblem | undefined = group.unknown ? {code: 'no_previous_values', message: 'the run did not record what the site held before it (run with --site, and undo can put it back)'} : undefined;
+	return withProblem({
+		row: group.row,
+		line: group.row,
+		cells,
+		assetId: group.assetId,
+		localeId: group.localeId,
+		siteId: group.siteId,
+		displayName: value('displayName')?.before,
+		altText: value('altText')?.before,
+		base: Object.fromEntries(restores.map(([field, r]) => [field, r.written])),
+		cms: own?.cms,
+		liveCell: own?.liveCell,
+	}, problem);
+}
+
+/** Whether an undo job has anything to do (a problem to tell, or a value to put back). */
+export function hasEdit(job: Job): boolean {
+	return job.problem !== undefined || job.displayName !== undefined || job.altText !== undefined;
+}
