@@ -93,7 +93,7 @@ export function ledgerFolder(flags: Flags, env: Environment): string {
 
 export function undoConfig(flags: Flags, positionals: readonly string[], env: Environment): RunConfig {
 	const fromLedger = ledgerRun(flags, positionals, env);
-	const input = fromLedger?.file ?? theInput(positionals, 'undo <results.csv>');
+	const input = fromLedger?.file ?? theInput(positionals, 'undo <results.csv|results.xlsx>');
 
 	const dryRun = flags.flag('dry-run');
 	const out = fromLedger ? fromLedger.out(dryRun) : defaultUndoOut(input, {dryRun});
@@ -107,6 +107,7 @@ export function undoConfig(flags: Flags, positionals: readonly string[], env: En
 		undoOf: fromLedger?.id,
 		allowClear: flags.flag('allow-clear'),
 		stagedOnly: flags.flag('staged-only'),
+		sheet: flags.read('sheet', parseSheet, undefined),
 	};
 	checkRunConfig(config);
 	return config;
@@ -121,7 +122,7 @@ function ledgerRun(flags: Flags, positionals: readonly string[], env: Environmen
 	}
 
 	if (positionals.length > 0 || (asked !== undefined && last)) {
-		throw new UsageError('Usage: altbatch undo <results.csv> | --run <id> | --last [options]: one of the three (see altbatch undo --help)');
+		throw new UsageError('Usage: altbatch undo <results.csv|results.xlsx> | --run <id> | --last [options]: one of the three (see altbatch undo --help)');
 	}
 
 	const ledger = ledgerFolder(flags, env);

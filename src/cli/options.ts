@@ -41,7 +41,7 @@ export type CommandSpec = {
 export const COMMANDS: readonly CommandSpec[] = [
 	{name: 'run', usage: '<jobs.csv> [options]', summary: 'apply the edits; write the results CSV', positional: 'file'},
 	{name: 'export', usage: '--site <id> | --tokens <file> [options]', summary: 'write the site\'s assets (or every site\'s in a tokens file) as a jobs CSV ready to edit'},
-	{name: 'undo', usage: '<results.csv> | --run <id> | --last [options]', summary: 'put back what a run changed, except where the site changed since', positional: 'file'},
+	{name: 'undo', usage: '<results.csv|results.xlsx> | --run <id> | --last [options]', summary: 'put back what a run changed, except where the site changed since', positional: 'file'},
 	{name: 'history', usage: '[--site <id>] [--json]', summary: 'the runs on record in the ledger, newest first (reads the ledger only)'},
 	{name: 'audit', usage: '--site <id> | --tokens <file> [options]', summary: 'every place an image renders, the alt it gets, what is wrong: a sheet to fill in and run back'},
 	{name: 'sandbox', usage: '[options]', summary: 'run a local Webflow-compatible API'},
@@ -82,7 +82,7 @@ const perMinute = (rate: {count: number; windowMs: number}) => `${rate.count * 6
 
 export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['run'], help: 'results CSV; a folder gets the default name inside it', default: '<jobs>.results.csv beside the input, <jobs>.dry-run.csv with --dry-run', complete: 'file'},
-	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['undo'], help: 'undo\'s own results CSV (undo can take it back in turn); a folder gets the default name inside it', default: '<results>.undo.csv beside the results'},
+	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['undo'], help: 'undo\'s own results, CSV (a workbook when it ends in .xlsx; undo can take it back in turn); a folder gets the default name inside it', default: '<results>.undo.csv beside the results'},
 	{name: 'out', kind: 'value', value: '<file|folder>', commands: ['export'], help: 'where to write the jobs CSV; a folder gets the default name inside it', default: 'assets-<site>.csv, with --tokens assets-all-sites.csv', complete: 'file'},
 	{name: 'site', kind: 'value', value: '<id>', commands: ['export'], help: 'the site (this or --tokens is required)'},
 	{name: 'tokens', kind: 'value', value: '<file>', commands: ['export'], help: 'siteId=token lines: every site of the file, each through its own token, into one file with a siteId column', complete: 'file'},
@@ -113,7 +113,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 	{name: 'tokens', kind: 'value', value: '<file>', commands: WRITES, help: 'siteId=token lines: rows go to their siteId\'s token, each with its own budget', complete: 'file'},
 	{name: 'max-wait', kind: 'value', value: '<duration>', commands: CONNECTION, help: 'longest Retry-After worth waiting out', default: `${DEFAULTS.maxWaitMs / 60_000}min`},
 	{name: 'encoding', kind: 'value', value: '<name>', commands: ['run'], help: 'force the input encoding', default: 'detected', complete: ENCODINGS},
-	{name: 'sheet', kind: 'value', value: '<name>', commands: ['run'], help: 'the sheet of an .xlsx input to read', default: 'the first'},
+	{name: 'sheet', kind: 'value', value: '<name>', commands: ['run', 'undo'], help: 'the sheet of an .xlsx input (jobs, or the results to undo) to read', default: 'the first'},
 	{name: 'token-file', kind: 'value', value: '<path>', commands: CONNECTION, help: 'read the token from this file', default: 'WEBFLOW_TOKEN', complete: 'file'},
 	{name: 'token', kind: 'value', commands: CONNECTION, help: 'refused: flags show in ps and shell history', hidden: true},
 	{name: 'json', kind: 'flag', commands: CONNECTION, help: 'print the summary as JSON on stdout'},

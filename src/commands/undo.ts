@@ -1,9 +1,13 @@
+import {existsSync} from 'node:fs';
 import {checkRunConfig, type RunConfig} from '../cli/config.js';
 import {sniffFile} from '../files/csv/decode.js';
 import {detectDelimiter, readCsvFile} from '../files/csv/input.js';
 import {streamResults} from '../files/csv/read-back.js';
 import {InputError, UsageError} from '../errors.js';
 import {checkedJobs} from '../files/input-check.js';
+import {journalOf, readSheetResults} from '../files/sheet-results.js';
+import {isXlsx} from '../files/xlsx.js';
+import type {Logger} from '../logger.js';
 import type {StoredWrite} from '../ledger/read.js';
 import {ledgerWritesOf, runWrites} from '../ledger/undo-run.js';
 import {unneutralize} from '../rows/formula.js';
@@ -27,12 +31,16 @@ export async function undo(config: RunConfig, hooks: RunHooks): Promise<Summary>
 	}
 
 	checkRunConfig({...config, undo: true});
+	if (config.sheet !== undefined && (config.undoOf !== undefined || !isXlsx(config.input))) {
+		throw new UsageError(`--sheet ${JSON.stringify(config.sheet)} names a sheet of an .xlsx results workbook, and ${config.undoOf === undefined ? config.input : `run ${config.undoOf} on record`} is not one`, 'sheet_needs_xlsx');
+	}
+
 	// How each write is undone is its target's (targets/undo.ts): undo reads what the run wrote.
 	const targets = new TargetsUndo();
 	// `undo --run <id>` / `--last`: the run's writes from the ledger (`input` is its ledger file).
 	const columns = config.undoOf !== undefined && config.ledger !== undefined
 		? fromLedger({targets, writes: runWrites({ledger: config.ledger, id: config.undoOf}), file: config.input})
-		: await readRun({targets, path: config.input, onRecord: config.ledger === undefined ? undefined : ledgerWritesOf({ledger: config.ledger, apiBase: config.apiBase, results: config.input})});
+		: await readRun({targets, path: config.input, sheet: config.sheet, logger: hooks.logger, onRecord: config.ledger === undefined ? undefined : ledgerWritesOf({ledger: config.ledger, apiBase: config.apiBase, results: config.input})});
 	const jobs = targets.jobs(columns);
 	const checked = checkedJobs({columns, jobs});
 	return run({...config, undo: true}, hooks, {
@@ -55,7 +63,7 @@ export async function undo(config: RunConfig, hooks: RunHooks): Promise<Summary>
  * taken from there, whatever its status: a row that said `failed` whose write landed (a timeout, a
  * truncated answer) is taken back too, and a CMS image's live item gets its own value back.
  */
-async function readRun({targets, path, onRecord}: {targets: TargetsUndo; path: string; onRecord: ReadonlyMap<number, readonly StoredWrite[]> | undefined}): Promise<Columns> {
+async function readRun({targets, path, sheet, logger, onRecord}: {targets: TargetsUndo; path: string; sheet: string | undefined; logger: Logger; onRecord: ReadonlyMap<number, readonly StoredWrite[]> | undefined}): Promise<Columns> {
 	const notResults = () => new InputError({file: path, line: 1, code: 'input_not_results', message: 'is not the results of an altbatch run that records previous values (it needs the row, status, previous_display_name and previous_alt_text columns)'});
 	let header: string[] | undefined;
 	let statusAt = -1;
@@ -65,6 +73,8 @@ async function readRun({targets, path, onRecord}: {targets: TargetsUndo; path: s
 	try {
 		await readResultsAsSaved({
 			path,
+			sheet,
+			logger,
 			onRecord(fields) {
 				if (header === undefined) {
 					// Checked as it arrives: a file that is not results is refused before the rest is read.
@@ -117,8 +127,10 @@ async function readRun({targets, path, onRecord}: {targets: TargetsUndo; path: s
 	const at = (name: string) => all.lastIndexOf(name);
 	for (const [row, fields] of [...updated, ...landed].sort((a, b) => a[0] - b[0])) {
 		const job = toJob({columns: runColumns, fields: fields.slice(1, statusAt), row, line: row});
-		// An undo's row that cleared alt text has no value in its cells (the code says it was cleared).
-		if (job.problem && job.problem.code !== 'nothing_to_update') {
+		// A row found by an image URL that is not a CDN URL names no asset in its cells: left alone
+		// (`undo --run` takes it back from the ledger). Other rows whose cells are wrong now are the
+		// targets' to report (a spreadsheet made a number of an id: `invalid`, nothing sent).
+		if (job.problem?.code === 'image_url_unresolved') {
 			continue;
 		}
 
@@ -146,9 +158,22 @@ function fromLedger({targets, writes, file}: {targets: TargetsUndo; writes: read
 /**
  * A results file as altbatch wrote it (UTF-8, commas: read as the journal is, a line torn by a kill
  * dropped) or as a spreadsheet saved it again (`;` or tab separated, UTF-16): read as run reads its
- * input.
+ * input. A results workbook (.xlsx) is read as run reads one: its first sheet, or `sheet`, every
+ * cell as text, streamed — unless the run that writes it stopped before writing it: then its
+ * journal beside it holds the newest results, and is read instead.
  */
-async function readResultsAsSaved({path, onRecord}: {path: string; onRecord: (fields: string[]) => void}): Promise<void> {
+async function readResultsAsSaved({path, sheet, logger, onRecord}: {path: string; sheet: string | undefined; logger: Logger; onRecord: (fields: string[]) => void}): Promise<void> {
+	if (isXlsx(path)) {
+		const journal = journalOf(path);
+		if (!existsSync(journal)) {
+			await readSheetResults({path, sheet, onRecord});
+			return;
+		}
+
+		logger.warn({results: path, journal}, 'the run writing these results stopped before it wrote the workbook: undo reads its journal, the newest results (run it again with --resume to finish the workbook)');
+		path = journal;
+	}
+
 	const sniffed = await sniffFile(path);
 	if (sniffed.encoding === 'utf-8' && detectDelimiter(sniffed.head) === ',') {
 		await streamResults({path, onRecord});

@@ -23,6 +23,27 @@ function mapped(fields: readonly string[], server: ReadonlySet<number>, map: (te
 }
 
 /**
+ * A results workbook's records as its CSV journal holds them: the header, then every row, the
+ * server's columns guarded again (the workbook holds them as plain text). The first sheet, or the
+ * one named `sheet`; the empty rows a workbook leaves out are no rows (a results row always has
+ * its row number).
+ */
+export async function readSheetResults({path, sheet, onRecord}: {path: string; sheet: string | undefined; onRecord: (fields: string[]) => void}): Promise<void> {
+	let server: ReadonlySet<number> | undefined;
+	await readXlsx({path, sheet, onRecord({fields}) {
+		if (server === undefined) {
+			server = new Set(fields.flatMap((name, i) => SERVER_COLUMNS.has(name) ? [i] : []));
+			onRecord(fields);
+			return;
+		}
+
+		if (fields.some(field => field !== '')) {
+			onRecord(mapped(fields, server, neutralize));
+		}
+	}});
+}
+
+/**
  * Results asked for as an .xlsx workbook. The run writes them as it always does — a CSV journal,
  * a synchronous append per finished row, put in input order at the end — beside the workbook
  * (`<out>.journal.csv`), and only then writes the workbook whole: to a temporary file, synced,
@@ -57,21 +78,9 @@ export class SheetResults {
 		const temporary = temporaryBeside(this.journal);
 		const fd = openSync(temporary, 'wx');
 		try {
-			let server = new Set<number>();
-			let first = true;
 			try {
-				await readXlsx({path: this.path, sheet: undefined, onRecord({fields}) {
-					if (first) {
-						first = false;
-						server = new Set(fields.flatMap((name, i) => SERVER_COLUMNS.has(name) ? [i] : []));
-						writeAll(fd, csvLine(fields));
-						return;
-					}
-
-					// A workbook leaves out empty rows; a results row always has its row number.
-					if (fields.some(field => field !== '')) {
-						writeAll(fd, csvLine(mapped(fields, server, neutralize)));
-					}
+				await readSheetResults({path: this.path, sheet: undefined, onRecord(fields) {
+					writeAll(fd, csvLine(fields));
 				}});
 				fsyncSync(fd);
 			} finally {

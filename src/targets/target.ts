@@ -118,7 +118,27 @@ export type UndoGroup = {
 	readonly fields: Partial<Record<EditField, Restore>>;
 	/** The run did not record a value before: nothing can be put back (`no_previous_values`). */
 	unknown: boolean;
+	/** The row's own cells are wrong now (`unreadableGroup`): it is `invalid`, nothing sent. */
+	readonly problem?: RowProblem | undefined;
 };
+
+/**
+ * A row the run wrote whose own cells are wrong now — a spreadsheet made a number of an id (Excel
+ * keeps 15 digits), a cell too many: undo cannot tell what the run wrote there, so its row is
+ * `invalid` with the reason and nothing of it is sent (the ledger still knows: `undo --run`).
+ * Undefined for a row that reads as it did (an undo's row that cleared alt text has no value in
+ * its cells: `nothing_to_update`, the code says it was cleared).
+ */
+export function unreadableGroup({job, cells, writes}: UndoRow): UndoGroup | undefined {
+	const {problem} = job;
+	if (problem === undefined || problem.code === 'nothing_to_update') {
+		return undefined;
+	}
+
+	const run = writes?.[0]?.run;
+	const ledger = run === undefined ? '' : ` (the ledger has it: altbatch undo --run ${run} takes back that run)`;
+	return {row: job.row, cells, assetId: job.assetId, localeId: job.localeId, siteId: job.siteId, fields: {}, unknown: false, problem: {code: problem.code, message: `${problem.message}; the run wrote this row, and undo cannot tell what to: nothing of it is put back${ledger}`}};
+}
 
 /**
  * A group → the job that puts it back: the values before as the edit, what the run wrote as the
@@ -138,7 +158,8 @@ export function undoJob({group, columns, own}: {group: UndoGroup; columns: Colum
 		}
 	}
 
-	const problem: RowProblem | undefined = group.unknown ? {code: 'no_previous_values', message: 'the run did not record what the site held before it (run with --site, and undo can put it back)'} : undefined;
+	const unknown: RowProblem = {code: 'no_previous_values', message: 'the run did not record what the site held before it (run with --site, and undo can put it back)'};
+	const problem = group.problem ?? (group.unknown ? unknown : undefined);
 	return withProblem({
 		row: group.row,
 		line: group.row,

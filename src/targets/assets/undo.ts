@@ -1,7 +1,7 @@
 import type {StoredWrite} from '../../ledger/read.js';
 import {EDIT_FIELDS, jobKey, type Columns, type EditField, type Job} from '../../rows/job.js';
 import {sameText} from '../../rows/text.js';
-import {hasEdit, undoJob, type TargetUndo, type UndoGroup, type UndoRow} from '../target.js';
+import {hasEdit, undoJob, unreadableGroup, type TargetUndo, type UndoGroup, type UndoRow} from '../target.js';
 import {CLEARED_CODE} from './target.js';
 
 const isEditField = (field: string): field is EditField => field === 'displayName' || field === 'altText';
@@ -23,7 +23,14 @@ export class AssetUndo implements TargetUndo {
 		this.#nextRow = nextRow;
 	}
 
-	takeRow({job, cells, previous, errorCode, writes}: UndoRow): void {
+	takeRow(row: UndoRow): void {
+		const {job, cells, previous, errorCode, writes} = row;
+		const unreadable = unreadableGroup(row);
+		if (unreadable) {
+			this.#groups.set(`invalid/${job.row}`, unreadable);
+			return;
+		}
+
 		const group = this.#open(jobKey(job), () => ({row: job.row, cells, assetId: job.assetId, localeId: job.localeId, siteId: job.siteId, fields: {}, unknown: false}));
 		if (writes !== undefined) {
 			for (const write of writes) {
@@ -71,7 +78,7 @@ export class AssetUndo implements TargetUndo {
 
 	jobs(columns: Columns): Job[] {
 		return [...this.#groups.values()]
-			.filter(group => group.unknown || Object.keys(group.fields).length > 0)
+			.filter(group => group.problem !== undefined || group.unknown || Object.keys(group.fields).length > 0)
 			.map(group => undoJob({group, columns}))
 			.filter(job => hasEdit(job));
 	}

@@ -3,7 +3,7 @@ import type {StoredWrite} from '../../ledger/read.js';
 import type {CmsRef} from '../../rows/cms-row.js';
 import {jobKey, type Columns, type Job} from '../../rows/job.js';
 import {sameText} from '../../rows/text.js';
-import {hasEdit, undoJob, type TargetUndo, type UndoGroup, type UndoRow} from '../target.js';
+import {hasEdit, undoJob, unreadableGroup, type TargetUndo, type UndoGroup, type UndoRow} from '../target.js';
 
 /** A CMS image's group: its staged alt in `fields`, its live alt in `cms.undoLive`. */
 type ImageGroup = UndoGroup & {cms: CmsRef};
@@ -36,9 +36,16 @@ export class CmsUndo implements TargetUndo {
 		return this.#fromWrites ? CMS_COLUMNS : [];
 	}
 
-	takeRow({job, cells, previous, writes}: UndoRow): void {
+	takeRow(row: UndoRow): void {
+		const {job, cells, previous, writes} = row;
 		const ref = job.cms;
 		if (ref === undefined) {
+			return;
+		}
+
+		const unreadable = unreadableGroup(row);
+		if (unreadable) {
+			this.#groups.set(`invalid/${job.row}`, {...unreadable, cms: ref});
 			return;
 		}
 
@@ -86,7 +93,7 @@ export class CmsUndo implements TargetUndo {
 	jobs(columns: Columns): Job[] {
 		const live = (group: {cms?: CmsRef | undefined}) => group.cms?.undoLive !== undefined && group.cms.undoLive !== null;
 		return [...this.#groups.values()]
-			.filter(group => group.unknown || Object.keys(group.fields).length > 0 || live(group))
+			.filter(group => group.problem !== undefined || group.unknown || Object.keys(group.fields).length > 0 || live(group))
 			// Undo's columns leave out the export's base columns: the live column is found again in them.
 			.map(group => undoJob({group, columns, own: {cms: group.cms, liveCell: columns.cms?.live ?? 'append'}}))
 			.filter(job => hasEdit(job) || live(job));
