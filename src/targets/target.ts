@@ -137,7 +137,7 @@ export function unreadableGroup({job, cells, writes}: UndoRow): UndoGroup | unde
 
 	const run = writes?.[0]?.run;
 	const ledger = run === undefined ? '' : ` (the ledger has it: altbatch undo --run ${run} takes back that run)`;
-	return {row: job.row, cells, assetId: job.assetId, localeId: job.localeId, siteId: job.siteId, fields: {}, unknown: false, problem: {code: problem.code, message: `${problem.message}; the run wrote this row, and undo cannot tell what to: nothing of it is put back${ledger}`}};
+	return {row: job.row, cells, assetId: job.assetId, localeId: job.localeId, siteId: job.siteId, fields: {}, unknown: false, problem: {code: problem.code, message: `${problem.message}; the run wrote this row, but undo cannot tell what it wrote to: nothing of it is put back${ledger}`}};
 }
 
 /**
