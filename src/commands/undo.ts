@@ -126,14 +126,9 @@ async function readRun({targets, path, sheet, logger, onRecord}: {targets: Targe
 	const columns = mapHeader({header: inputHeader.filter(kept), file: path, line: 1});
 	const at = (name: string) => all.lastIndexOf(name);
 	for (const [row, fields] of [...updated, ...landed].sort((a, b) => a[0] - b[0])) {
+		// Rows whose cells are wrong now are the targets' to report (a spreadsheet made a number of
+		// an id; a URL that names no asset where the ledger does not say: `invalid`, nothing sent).
 		const job = toJob({columns: runColumns, fields: fields.slice(1, statusAt), row, line: row});
-		// A row found by an image URL that is not a CDN URL names no asset in its cells: left alone
-		// (`undo --run` takes it back from the ledger). Other rows whose cells are wrong now are the
-		// targets' to report (a spreadsheet made a number of an id: `invalid`, nothing sent).
-		if (job.problem?.code === 'image_url_unresolved') {
-			continue;
-		}
-
 		targets.takeRow({
 			job,
 			cells: keep.map(i => fields[1 + i] ?? ''),

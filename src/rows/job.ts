@@ -51,7 +51,7 @@ export type Columns = {
 };
 
 /** Why a row cannot be sent (`invalid`), found in its own cells (undo: in what the run recorded). */
-export type ProblemCode = 'too_many_fields' | 'invalid_asset_id' | 'image_url_unresolved' | 'invalid_locale_id' | 'invalid_site_id' | 'nothing_to_update' | 'no_previous_values' | 'needs_allow_clear' | Extract<CmsCode, 'not_for_cms' | 'invalid_cms_id'>;
+export type ProblemCode = 'too_many_fields' | 'invalid_asset_id' | 'image_url_unresolved' | 'invalid_locale_id' | 'invalid_site_id' | 'nothing_to_update' | 'no_previous_values' | 'needs_allow_clear' | 'written_in_places' | Extract<CmsCode, 'not_for_cms' | 'invalid_cms_id'>;
 
 export type RowProblem = {readonly code: ProblemCode; readonly message: string};
 

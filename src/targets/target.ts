@@ -135,6 +135,10 @@ export function unreadableGroup({job, cells, writes}: UndoRow): UndoGroup | unde
 		return undefined;
 	}
 
+	if (problem.code === 'written_in_places') {
+		return {row: job.row, cells, assetId: job.assetId, localeId: job.localeId, siteId: job.siteId, fields: {}, unknown: false, problem};
+	}
+
 	const run = writes?.[0]?.run;
 	const ledger = run === undefined ? '' : ` (the ledger has it: altbatch undo --run ${run} takes back that run)`;
 	return {row: job.row, cells, assetId: job.assetId, localeId: job.localeId, siteId: job.siteId, fields: {}, unknown: false, problem: {code: problem.code, message: `${problem.message}; the run wrote this row, but undo cannot tell what it wrote to: nothing of it is put back${ledger}`}};

@@ -1,5 +1,5 @@
 import type {StoredWrite} from '../ledger/read.js';
-import {mapHeader, type Columns, type Job} from '../rows/job.js';
+import {mapHeader, withProblem, type Columns, type Job} from '../rows/job.js';
 import {AssetUndo} from './assets/undo.js';
 import {CmsUndo} from './cms/undo.js';
 import {UNDO_COLUMNS, type UndoRow} from './target.js';
@@ -23,7 +23,7 @@ export class TargetsUndo {
 
 	/** A row of the run's results (its job read back): to the target that wrote it. */
 	takeRow(row: UndoRow): void {
-		(row.job.cms === undefined ? this.#assets : this.#cms).takeRow(row);
+		(row.job.cms === undefined ? this.#assets : this.#cms).takeRow(row.job.image === undefined ? row : byImageUrl(row));
 	}
 
 	/** A write of the run on record: to the target that wrote it. */
@@ -40,4 +40,28 @@ export class TargetsUndo {
 	jobs(columns: Columns): Job[] {
 		return [...this.#assets.jobs(columns), ...this.#cms.jobs(columns)].sort((a, b) => a.row - b.row);
 	}
+}
+
+/**
+ * A row keyed by an image URL: its cells may name no asset (a URL matched by `hostedUrl`), and
+ * with the site read the run may have written its image in several places (its asset and CMS
+ * images: engine/url-row.ts). The ledger says where: one asset, and the row is undone as that
+ * asset's row; several places, and the row is `invalid` (one row of undo's results cannot put
+ * several places back) naming the `undo --run` that does. Without the ledger, a URL the cells
+ * cannot resolve is the targets' to refuse (nothing sent).
+ */
+function byImageUrl(row: UndoRow): UndoRow {
+	const {job, writes} = row;
+	if (writes === undefined || writes.length === 0) {
+		return row;
+	}
+
+	const places = new Set(writes.map(({target}) => target.kind === 'asset' ? `asset ${target.assetId}` : `CMS item ${target.itemId} field "${target.field}"`));
+	const [only] = writes;
+	if (places.size === 1 && only?.target.kind === 'asset') {
+		return {...row, job: withProblem({...job, assetId: only.target.assetId}, undefined)};
+	}
+
+	const message = `the run wrote this row's image in ${places.size} places (${[...places].join(', ')}): one row of undo's results cannot put them back; altbatch undo --run ${only?.run ?? '<id>'} takes back that run, every place`;
+	return {...row, job: withProblem(job, {code: 'written_in_places', message})};
 }

@@ -106,6 +106,35 @@ describe('crawler rows whose image URL is a CMS image', () => {
 		expect(one.assets.get(plain.id)!.altText.get(one.primaryLocale) ?? '').toBe('');
 	});
 
+	it('undo of the results: a row written to one asset (found by hostedUrl too) is put back; a row written in several places or to a CMS image only is invalid, naming undo --run', async () => {
+		const {site: one, collection, second, cover, plain, gallery, first} = site('crawler-cms-undo');
+		const inGallery = gallery(first)[0]!;
+		one.assets.get(plain.id)!.hostedUrl = 'https://images.example.com/plain.png';
+		const sandbox = await startSandbox({sites: [one], rate: FAST});
+		const dir = await tempDir();
+		const ledger = join(dir, 'ledger');
+		const env = {WEBFLOW_TOKEN: 'sandbox-token', ALTBATCH_LEDGER: ledger};
+		const file = await writeCsv(join(dir, 'missing_alt.csv'), [
+			HEADER,
+			crawled('/a', inGallery.url!, 'Gallery'),
+			crawled('/b', cover.url!, 'Cover'),
+			crawled('/c', 'https://images.example.com/plain-p-500.png', 'Plain'),
+		]);
+		expect((await runCli(['run', file, '--site', one.id, '--api-base', sandbox.url], {env})).code).toBe(0);
+		const undone = await runCli(['undo', join(dir, 'missing_alt.results.csv'), '--allow-clear', '--site', one.id, '--api-base', sandbox.url], {env});
+		expect(undone.code).toBe(1);
+		const rows = await results(join(dir, 'missing_alt.results.undo.csv'));
+		expect(rows.map(r => [r.row, r.status, r.error_code])).toEqual([
+			['2', 'invalid', 'written_in_places'],
+			['3', 'invalid', 'written_in_places'],
+			['4', 'updated', 'alt_text_cleared'],
+		]);
+		expect(rows[0]!.error_message).toContain(`asset ${inGallery.fileId}`);
+		expect(rows[0]!.error_message).toMatch(/altbatch undo --run \S+ takes back that run/);
+		expect(one.assets.get(plain.id)!.altText.get(one.primaryLocale) ?? '').toBe('');
+		expect(stagedOf(collection, second).fieldData.cover).toEqual({...cover, alt: 'Cover'});
+	});
+
 	it('with --only-missing the items are read again before the write, and the dry run counts that read too', async () => {
 		const {site: one, collection, second, cover} = site('crawler-cms-missing');
 		const sandbox = await startSandbox({sites: [one], rate: FAST});
