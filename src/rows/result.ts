@@ -72,22 +72,49 @@ export function resultHeader(inputHeader: readonly string[]): string[] {
 	return ['row', ...inputHeader, ...RESULT_COLUMNS, ...needsLiveColumn(inputHeader) ? [LIVE_COLUMN] : []];
 }
 
+/** The last `finished_at` written: rows finish many to a millisecond, and each would format the same time again. */
+let lastTime = Number.NaN;
+let lastIso = '';
+
+function isoTime(date: Date): string {
+	const time = date.getTime();
+	if (time !== lastTime) {
+		lastIso = date.toISOString(); // Throws for an invalid date, as before (NaN never equals lastTime).
+		lastTime = time;
+	}
+
+	return lastIso;
+}
+
+/** A message or value that may carry another's text: a leading formula start guarded (`''` stays `''`: nothing to guard). */
+const guarded = (text: string | undefined): string => text === undefined || text === '' ? '' : neutralize(text);
+
 export function resultCells(result: RowResult): string[] {
-	const {liveCell} = result.job;
+	const {job} = result;
+	const {liveCell} = job;
+	// Built by push, not by spreads: this runs once a row, a million times in a large file.
+	const line: string[] = [String(job.row)];
 	// The export's `live` column says what the run did for a CMS row (`yes`, `staged`); other rows keep theirs.
-	const cells = typeof liveCell === 'number' && result.live !== undefined ? result.job.cells.map((cell, i) => i === liveCell ? result.live ?? cell : cell) : result.job.cells;
-	return [
-		String(result.job.row),
-		...cells,
+	const live = typeof liveCell === 'number' ? result.live : undefined;
+	for (let i = 0; i < job.cells.length; i++) {
+		line.push(i === liveCell && live !== undefined ? live : job.cells[i] ?? '');
+	}
+
+	const own = result.ownMessage === true;
+	line.push(
 		result.status,
 		result.httpStatus === undefined ? '' : String(result.httpStatus),
-		result.ownMessage === true ? result.errorCode ?? '' : neutralize(result.errorCode ?? ''),
-		result.ownMessage === true ? result.errorMessage ?? '' : neutralize(result.errorMessage ?? ''),
+		own ? result.errorCode ?? '' : guarded(result.errorCode),
+		own ? result.errorMessage ?? '' : guarded(result.errorMessage),
 		String(result.attempts),
-		result.finishedAt.toISOString(),
-		result.warnings.join(';'),
-		neutralize(result.previous?.displayName ?? ''),
-		neutralize(result.previous?.altText ?? ''),
-		...liveCell === 'append' ? [result.live ?? ''] : [],
-	];
+		isoTime(result.finishedAt),
+		result.warnings.length === 0 ? '' : result.warnings.join(';'),
+		guarded(result.previous?.displayName),
+		guarded(result.previous?.altText),
+	);
+	if (liveCell === 'append') {
+		line.push(result.live ?? '');
+	}
+
+	return line;
 }

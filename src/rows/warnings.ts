@@ -70,16 +70,16 @@ export class DuplicateAltTracker {
 
 	seen({altText, assetId: id}: {altText: string; assetId: string}): boolean {
 		const key = hash53(altText.trim().toLowerCase());
-		const assetId = hash53(id);
 		const first = this.#firstAsset.get(key);
+		// The asset id is hashed only when it is needed (a text not tracked any more needs none).
 		if (first === undefined) {
 			if (this.#firstAsset.size < this.#capacity) {
-				this.#firstAsset.set(key, assetId);
+				this.#firstAsset.set(key, hash53(id));
 			}
 
 			return false;
 		}
 
-		return first !== assetId;
+		return first !== hash53(id);
 	}
 }

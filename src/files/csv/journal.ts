@@ -2,8 +2,8 @@ import {closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, rm
 import {InputError} from '../../errors.js';
 import {rewriteInOrder} from './in-order.js';
 import {streamResults} from './read-back.js';
-import {csvLine, csvLines} from './stringify.js';
-import {replaceWith, temporaryBeside, writeAll, writeFileAtomically} from './write.js';
+import {csvLine} from './stringify.js';
+import {LineBuffer, replaceWith, temporaryBeside, writeAll, writeFileAtomically} from './write.js';
 
 /**
  * The results file, written as a journal: one synchronous append per finished row, so a kill
@@ -18,8 +18,8 @@ export class ResultsJournal {
 	#fd: number;
 	#lastRow = 0;
 	#needsRewrite: boolean;
-	readonly #durable: boolean;
-	#buffered: Array<readonly string[]> = [];
+	/** Runs that change nothing: lines written 2,000 at a time. */
+	readonly #buffered: LineBuffer | undefined;
 
 	private constructor({path, target, header, fd, needsRewrite, durable}: {path: string; target: string; header: readonly string[]; fd: number; needsRewrite: boolean; durable: boolean}) {
 		this.path = path;
@@ -27,7 +27,7 @@ export class ResultsJournal {
 		this.#header = header;
 		this.#fd = fd;
 		this.#needsRewrite = needsRewrite;
-		this.#durable = durable;
+		this.#buffered = durable ? undefined : new LineBuffer(fd, 2000);
 	}
 
 	/**
@@ -132,22 +132,12 @@ export class ResultsJournal {
 		}
 
 		this.#lastRow = Math.max(this.#lastRow, row);
-		if (this.#durable) {
-			writeAll(this.#fd, csvLine(cells));
+		if (this.#buffered) {
+			this.#buffered.add(csvLine(cells));
 			return;
 		}
 
-		this.#buffered.push(cells);
-		if (this.#buffered.length >= 2000) {
-			this.#flush();
-		}
-	}
-
-	#flush(): void {
-		if (this.#buffered.length > 0) {
-			writeAll(this.#fd, csvLines(this.#buffered));
-			this.#buffered = [];
-		}
+		writeAll(this.#fd, csvLine(cells));
 	}
 
 	#close(): void {
@@ -175,7 +165,7 @@ export class ResultsJournal {
 		}
 
 		try {
-			this.#flush();
+			this.#buffered?.flush();
 			fsyncSync(this.#fd);
 		} catch (error) {
 			this.discard();

@@ -17,6 +17,48 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
 	}
 }
 
+/**
+ * Lines gathered as UTF-8 in one buffer, reused, and written every `lines` lines (or when full):
+ * no Buffer made per batch (a fresh one each time, and the garbage collection its memory brings,
+ * cost more than the writing on a large file).
+ */
+export class LineBuffer {
+	readonly #fd: number;
+	readonly #lines: number;
+	#bytes = Buffer.allocUnsafe(1 << 20);
+	#used = 0;
+	#count = 0;
+
+	constructor(fd: number, lines: number) {
+		this.#fd = fd;
+		this.#lines = lines;
+	}
+
+	add(text: string): void {
+		// A UTF-16 code unit is at most 3 bytes of UTF-8: with that much room the line goes in whole.
+		if (this.#used + (text.length * 3) > this.#bytes.length) {
+			this.flush();
+			if (text.length * 3 > this.#bytes.length) {
+				this.#bytes = Buffer.allocUnsafe(text.length * 3);
+			}
+		}
+
+		this.#used += this.#bytes.write(text, this.#used);
+		if (++this.#count >= this.#lines) {
+			this.flush();
+		}
+	}
+
+	flush(): void {
+		const used = this.#used;
+		this.#used = 0;
+		this.#count = 0;
+		if (used > 0) {
+			writeAll(this.#fd, this.#bytes.subarray(0, used));
+		}
+	}
+}
+
 /** Makes a rename in `folder` survive a power cut (where the platform can sync a folder). */
 function syncFolder(folder: string): void {
 	let fd: number | undefined;

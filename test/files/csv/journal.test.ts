@@ -35,4 +35,19 @@ describe('the results journal', () => {
 		await journal.finish({lastRow: 3});
 		expect(await readFile(path, 'utf8')).toBe('row,assetId,altText,status\r\n2,a,one,updated\r\n3,b,two,updated\r\n');
 	});
+
+	it('writes a staged journal (a dry run\'s) byte for byte, a cell longer than its buffer and thousands of lines included', async () => {
+		const dir = await tempDir();
+		const path = join(dir, 'dry.csv');
+		const journal = ResultsJournal.create({path, header: HEADER, durable: false});
+		const long = `${'é'.repeat(400_000)},"x"\n`;
+		const rows = Array.from({length: 5000}, (_, i) => [String(i + 2), `id${i}`, i === 2500 ? long : `alt ${i}, "q"`, 'would_update']);
+		for (const row of rows) {
+			journal.write(row);
+		}
+
+		journal.finish({lastRow: 5001});
+		const cell = (text: string) => /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+		expect(await readFile(path, 'utf8')).toBe(['row,assetId,altText,status\r\n', ...rows.map(row => `${row.map(cell).join(',')}\r\n`)].join(''));
+	});
 });
