@@ -1,6 +1,7 @@
-import {Writable, type Readable, type Transform} from 'node:stream';
+import {pipeline as pipelineStreams, Readable, Writable, type Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {parse, CsvError} from 'csv-parse';
+import {fastRecords} from './fast-parse.js';
 
 /** One CSV record with the file lines it spans (1-based, inclusive). */
 export type ParsedRecord = {
@@ -40,7 +41,8 @@ function lineBreaksIn(fields: readonly string[]): number {
 /**
  * The one place csv-parse runs: text stream → records, in order, with back-pressure (the consumer
  * is awaited). Quotes are relaxed (a stray `"` inside a cell is kept as text), but a quoted cell that
- * never closes is fatal: it would swallow the rest of the file.
+ * never closes is fatal: it would swallow the rest of the file. Regular records are read by the
+ * fast path (fast-parse.ts) until the first that is not; csv-parse reads the rest.
  */
 export async function parseCsv({source, decoder, delimiter, onRecord, onFailure}: {
 	source: Readable;
@@ -49,22 +51,42 @@ export async function parseCsv({source, decoder, delimiter, onRecord, onFailure}
 	onRecord: (record: ParsedRecord) => void | Promise<void>;
 	onFailure: (failure: ParseFailure) => Error;
 }): Promise<void> {
+	let lastLine = 0;
+	const handOver = (record: string[]): void | Promise<void> => {
+		const firstLine = lastLine + 1;
+		lastLine = firstLine + lineBreaksIn(record);
+		return onRecord({fields: record, firstLine, lastLine});
+	};
+
+	const decoded: Readable = decoder ? pipelineStreams(source, decoder, () => undefined) : source;
+	let left;
+	try {
+		left = await fastRecords({chunks: decoded[Symbol.asyncIterator](), delimiter, onRecord: handOver});
+	} catch (error) {
+		source.destroy();
+		decoded.destroy();
+		throw error;
+	}
+
+	if (left === undefined) {
+		return;
+	}
+
 	const parser = parse({
 		delimiter,
 		relax_quotes: true,
 		relax_column_count: true,
 		skip_empty_lines: false,
 		max_record_size: MAX_RECORD_SIZE,
+		// The line break the fast path found: csv-parse, starting part-way, would look for it again.
+		...left.lineEnd === undefined ? {} : {record_delimiter: left.lineEnd},
 	});
-	let lastLine = 0;
 	let consumerError: unknown;
 	// Records are handed over in batches (writev): an awaited callback per record would cost more
 	// than the parsing. A consumer that returns a promise is awaited before the next record.
 	const deliver = async (batch: ReadonlyArray<{chunk: string[]}>): Promise<void> => {
 		for (const {chunk: record} of batch) {
-			const firstLine = lastLine + 1;
-			lastLine = firstLine + lineBreaksIn(record);
-			const pending = onRecord({fields: record, firstLine, lastLine});
+			const pending = handOver(record);
 			if (pending) {
 				await pending;
 			}
@@ -86,7 +108,7 @@ export async function parseCsv({source, decoder, delimiter, onRecord, onFailure}
 	});
 
 	try {
-		await (decoder ? pipeline(source, decoder, parser, consume) : pipeline(source, parser, consume));
+		await pipeline(Readable.from(left.rest, {objectMode: false}), parser, consume);
 	} catch (error) {
 		if (consumerError !== undefined) {
 			throw consumerError;
