@@ -133,6 +133,11 @@ export class RowRouter {
 
 	/** A row found by a URL that is not a Webflow CDN URL: its asset from the prefetched sites (targets/assets/rows.ts), or on to its site's CMS images. */
 	#resolve(job: Job): Job | Outcome {
+		// Only a row found by such a URL needs the sites: no list made for every other row.
+		if (job.problem?.code !== 'image_url_unresolved') {
+			return job;
+		}
+
 		const {site} = this.#config;
 		const cmsToo = (siteId: string) => this.#lanes.get(site === undefined ? siteId : DEFAULT_LANE)?.findsCmsImages() === true;
 		return this.#hostedUrls.resolve(job, [...this.#lanes.values()].map(lane => ({site: lane.site, snapshot: lane.assets.snapshot})), site, cmsToo);

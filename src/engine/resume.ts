@@ -137,16 +137,18 @@ export class ResumePlan {
 
 				const previous = fields[mapped.status] ?? '';
 				const cells = mapped.cells.map(i => fields[i] ?? '');
+				// The same cells as the input row make the same job: its edit need not be read again.
+				const sameCells = cellsPrint(cells) === prints.cells(row);
 				let state = REDO;
 				if (DONE_STATUSES.has(previous) && prints.edit(row) !== 0) {
-					const before = toJob({columns, fields: cells, row, line: 0});
-					if (!before.problem && editPrint(before) === prints.edit(row)) {
+					const before = sameCells ? undefined : toJob({columns, fields: cells, row, line: 0});
+					if (!before || (!before.problem && editPrint(before) === prints.edit(row))) {
 						state = previous === 'unchanged' ? UNCHANGED : UPDATED;
 					}
 				}
 
 				status[row] = state;
-				if (state !== REDO && cellsPrint(cells) !== prints.cells(row)) {
+				if (state !== REDO && !sameCells) {
 					refresh.set(row, mapped.tail.map(i => fields[i] ?? ''));
 				} else {
 					refresh.delete(row);

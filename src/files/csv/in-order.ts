@@ -55,14 +55,18 @@ class WindowedReader {
 	}
 }
 
+/** The highest row a rewrite keeps: a row number past the input's last row (or absurd, in a damaged file) is no row of this run. */
+export function rowLimit(lastRow: number): number {
+	return Math.min(lastRow, 100_000_000);
+}
+
 /**
  * A journal rewritten in input order into `path`: one pass finds each row's last line (by byte range,
  * nothing else kept per row), a second copies those lines in row order into a temporary file renamed
  * over it. A journal other than `path` (staged beside it) is removed after.
  */
 export function rewriteInOrder({journal, path, header, lastRow}: {journal: string; path: string; header: readonly string[]; lastRow: number}): void {
-	// A row number past the input's last row (or absurd, in a damaged file) is no row of this run.
-	const limit = Math.min(lastRow, 100_000_000);
+	const limit = rowLimit(lastRow);
 	const fd = openSync(journal, 'r');
 	try {
 		let starts = new Float64Array(1024);

@@ -1,6 +1,6 @@
-import {closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, rmSync, statSync} from 'node:fs';
+import {closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, rmSync, statSync} from 'node:fs';
 import {InputError} from '../../errors.js';
-import {rewriteInOrder} from './in-order.js';
+import {rewriteInOrder, rowLimit} from './in-order.js';
 import {streamResults} from './read-back.js';
 import {csvLine} from './stringify.js';
 import {LineBuffer, replaceWith, temporaryBeside, writeAll, writeFileAtomically} from './write.js';
@@ -17,6 +17,8 @@ export class ResultsJournal {
 	readonly #header: readonly string[];
 	#fd: number;
 	#lastRow = 0;
+	/** A file resumed in order: its last row (each row written after must come after it), else 0. */
+	#ordered = 0;
 	#needsRewrite: boolean;
 	/** Runs that change nothing: lines written 2,000 at a time. */
 	readonly #buffered: LineBuffer | undefined;
@@ -63,11 +65,25 @@ export class ResultsJournal {
 		let fileHeader: string[] | undefined;
 		let records = 0;
 		let sameHeader = true;
+		// Whether the file is already what `finish` would rewrite it to: our header line, then rows in order, once each.
+		const headerLine = Buffer.from(csvLine(header));
+		let inOrder = true;
+		let highest = 0;
+		const onRange = (start: number, end: number, row: number) => {
+			if (start === 0) {
+				inOrder = end === headerLine.length && sameBytes(path, headerLine);
+			} else if (Number.isInteger(row) && row >= 2 && row > highest) {
+				highest = row;
+			} else {
+				inOrder = false;
+			}
+		};
 		let rewrite: {fd: number; temporary: string; lines: string[]; columns: number[]} | undefined;
 		let end: number;
 		try {
 			end = await streamResults({
 				path,
+				onRange,
 				onRecord(fields) {
 					if (fileHeader === undefined) {
 						fileHeader = fields;
@@ -120,14 +136,23 @@ export class ResultsJournal {
 			}
 
 			closeSync(fd);
-			return new ResultsJournal({path, target: path, header, fd: openSync(path, 'a'), needsRewrite: records > 0, durable: true});
+			const journal = new ResultsJournal({path, target: path, header, fd: openSync(path, 'a'), needsRewrite: records > 0, durable: true});
+			if (sameHeader && inOrder) {
+				// Rows in order already: the rewrite is needed only if a row comes before the last one
+				// there (or is it), or the input ends before it (see `finish`).
+				journal.#needsRewrite = false;
+				journal.#lastRow = highest;
+				journal.#ordered = highest;
+			}
+
+			return journal;
 		});
 	}
 
 	/** Appends one finished row (`cells[0]` is its row number) synchronously. */
 	write(cells: readonly string[]): void {
 		const row = Number(cells[0]);
-		if (row < this.#lastRow) {
+		if (row < this.#lastRow || (this.#ordered > 0 && row <= this.#lastRow)) {
 			this.#needsRewrite = true;
 		}
 
@@ -173,7 +198,7 @@ export class ResultsJournal {
 		}
 
 		this.#close();
-		if (this.#needsRewrite) {
+		if (this.#needsRewrite || (this.#ordered > 0 && this.#lastRow > rowLimit(lastRow))) {
 			rewriteInOrder({journal: this.#target, path: this.path, header: this.#header, lastRow});
 		} else if (this.#target !== this.path) {
 			replaceWith(this.#target, this.path);
@@ -221,4 +246,15 @@ function unwritable<T>(path: string, open: () => T): T {
 /** The results file (or its lock) cannot be made: why, in words where the code alone says little. */
 export function resultsUnwritable(path: string, code: string | undefined): InputError {
 	return new InputError({file: path, code: 'results_unwritable', message: `cannot be written (${code ?? 'error'}${code === 'ENAMETOOLONG' ? ': the name is too long' : code === 'ENOENT' ? ': its folder does not exist' : ''})`});
+}
+
+/** Whether the file at `path` starts with `bytes`. */
+function sameBytes(path: string, bytes: Buffer): boolean {
+	const fd = openSync(path, 'r');
+	try {
+		const read = Buffer.alloc(bytes.length);
+		return readSync(fd, read, 0, bytes.length, 0) === bytes.length && read.equals(bytes);
+	} finally {
+		closeSync(fd);
+	}
 }

@@ -141,14 +141,15 @@ export function scanRecords(fd: number, onRecord: (start: number, end: number, r
 }
 
 /**
- * Streams a results file's whole records (a torn last one left out) to `onRecord`, the header first.
+ * Streams a results file's whole records (a torn last one left out) to `onRecord`, the header first
+ * (and, first of all, each record's byte range and row number as `scanRecords` finds them to `onRange`).
  * Returns the byte length of the whole records, so a journal can be cut back to it.
  */
-export async function streamResults({path, onRecord}: {path: string; onRecord: (fields: string[]) => void}): Promise<number> {
+export async function streamResults({path, onRecord, onRange}: {path: string; onRecord: (fields: string[]) => void; onRange?: (start: number, end: number, row: number) => void}): Promise<number> {
 	const fd = openSync(path, 'r');
 	let end: number;
 	try {
-		end = scanRecords(fd, () => undefined);
+		end = scanRecords(fd, onRange ?? (() => undefined));
 	} finally {
 		closeSync(fd);
 	}

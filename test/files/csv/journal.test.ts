@@ -50,4 +50,30 @@ describe('the results journal', () => {
 		const cell = (text: string) => /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 		expect(await readFile(path, 'utf8')).toBe(['row,assetId,altText,status\r\n', ...rows.map(row => `${row.map(cell).join(',')}\r\n`)].join(''));
 	});
+
+	it('resumes a file already in order without rewriting it, and rewrites it when a row comes again, out of order, or past the input', async () => {
+		const dir = await tempDir();
+		const start = 'row,assetId,altText,status\r\n2,a,one,updated\r\n3,b,"two, ""2""",updated\r\n';
+		const cases: Array<{name: string; text: string; rows: string[][]; lastRow: number; expected: string}> = [
+			{name: 'appended after', text: `${start}4,c,thr`, rows: [['4', 'c', 'three', 'updated'], ['5', 'd', 'four', 'updated']], lastRow: 5, expected: `${start}4,c,three,updated\r\n5,d,four,updated\r\n`},
+			{name: 'the last row again', text: start, rows: [['3', 'b', 'again', 'updated']], lastRow: 3, expected: 'row,assetId,altText,status\r\n2,a,one,updated\r\n3,b,again,updated\r\n'},
+			{name: 'an earlier row again', text: start, rows: [['2', 'a', 'again', 'updated']], lastRow: 3, expected: 'row,assetId,altText,status\r\n2,a,again,updated\r\n3,b,"two, ""2""",updated\r\n'},
+			{name: 'rows past the input', text: `${start}9,z,gone,updated\r\n`, rows: [], lastRow: 3, expected: start},
+			{name: 'rows out of order', text: 'row,assetId,altText,status\r\n3,b,two,updated\r\n2,a,one,updated\r\n', rows: [], lastRow: 3, expected: 'row,assetId,altText,status\r\n2,a,one,updated\r\n3,b,two,updated\r\n'},
+			{name: 'a byte order mark', text: `\uFEFF${start}`, rows: [], lastRow: 3, expected: start},
+			{name: 'a header quoted otherwise', text: `"row",assetId,altText,status\r\n2,a,one,updated\r\n`, rows: [], lastRow: 3, expected: 'row,assetId,altText,status\r\n2,a,one,updated\r\n'},
+			{name: 'a line that is no row', text: `${start}x,junk\r\n`, rows: [], lastRow: 3, expected: start},
+		];
+		for (const {name, text, rows, lastRow, expected} of cases) {
+			const path = join(dir, `${name}.csv`);
+			await writeFile(path, text);
+			const journal = await ResultsJournal.resume({path, header: HEADER, onRecord() {}});
+			for (const row of rows) {
+				journal.write(row);
+			}
+
+			journal.finish({lastRow});
+			expect(await readFile(path, 'utf8'), name).toBe(expected);
+		}
+	});
 });
