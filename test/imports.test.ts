@@ -85,6 +85,13 @@ describe('how the modules of src/ depend on each other', () => {
 		expect(below).toEqual([]);
 	});
 
+	it('keeps the command line on top: the engine, the targets and everything below import nothing from cli/ (a run\'s settings are engine/run-config.ts)', () => {
+		const lower = ['engine/', 'rows/', 'schedule/', 'files/', 'ledger/', 'targets/', 'webflow/', 'sandbox/', 'report/'];
+		const modules = [...graph].filter(([module]) => lower.some(folder => module.startsWith(folder)));
+		expect(modules.length).toBeGreaterThan(10);
+		expect(modules.flatMap(([module, imports]) => imports.filter(to => to.startsWith('cli/') || to === 'cli.ts').map(to => `${module} → ${to}`))).toEqual([]);
+	});
+
 	it('keeps report/ a reader of the run\'s data: the tally and everything below the engine import nothing from report/', () => {
 		const lower = ['rows/', 'schedule/', 'files/', 'ledger/', 'targets/', 'webflow/', 'sandbox/'];
 		const modules = [...graph].filter(([module]) => module === 'engine/tally.ts' || lower.some(folder => module.startsWith(folder)));

@@ -1,5 +1,6 @@
 import {ENCODINGS} from '../files/csv/decode.js';
 import {WARNING_CODES} from '../rows/warnings.js';
+import {DEFAULT_RATE} from '../schedule/rate-types.js';
 
 /**
  * The one table of commands and options: `config.ts` parses argv with it, `help.ts` prints it and
@@ -20,7 +21,7 @@ export const DEFAULTS = {
 	maxWaitMs: 15 * 60_000,
 	backoffBaseMs: 500,
 	/** When neither `--rate`, introspect nor an answer's `X-RateLimit-Limit` tells one. */
-	rate: {count: 60, windowMs: 60_000},
+	rate: DEFAULT_RATE,
 	logLevel: 'info',
 	sandboxPort: 8787,
 	sandboxHost: '127.0.0.1',

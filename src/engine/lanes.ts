@@ -1,4 +1,4 @@
-import type {RunConfig} from '../cli/config.js';
+import type {RunConfig} from './run-config.js';
 import type {CheckedInput} from '../files/input-check.js';
 import type {RunLedger} from '../ledger/ledger.js';
 import type {LedgerView} from '../ledger/view.js';

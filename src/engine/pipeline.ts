@@ -1,4 +1,4 @@
-import type {RunConfig} from '../cli/config.js';
+import type {RunConfig} from './run-config.js';
 import {withRoom} from '../files/csv/in-order.js';
 import type {CheckedInput} from '../files/input-check.js';
 import type {Results} from '../files/results.js';

@@ -1,10 +1,10 @@
 import {setMaxListeners} from 'node:events';
 import type {Logger} from '../logger.js';
-import {DEFAULTS} from '../cli/options.js';
 import type {Outcome, StopCode} from '../rows/result.js';
 import {Reachability, withRetries, type Attempted, type RetryPolicy} from '../schedule/attempts.js';
 import {Pacer, type RateStats} from '../schedule/pacer.js';
 import {ratePerMinute, type Rate, type RateTimeline} from '../schedule/rate.js';
+import {DEFAULT_RATE} from '../schedule/rate-types.js';
 import {budgetKey} from '../schedule/shared-budget.js';
 import {readIntrospection, WebflowClient, type ApiReply} from '../webflow/client.js';
 
@@ -189,7 +189,7 @@ export class Session {
 		const {logger, now} = options;
 		this.client = new WebflowClient({apiBase: options.apiBase, token: options.token, timeoutMs: options.timeoutMs, concurrency: options.concurrency});
 		this.governor = new Pacer({
-			rate: options.rate ?? DEFAULTS.rate,
+			rate: options.rate ?? DEFAULT_RATE,
 			source: options.rate ? 'told' : 'default',
 			maxWaitMs: options.maxWaitMs,
 			now,

@@ -1,4 +1,4 @@
-import type {RunConfig} from '../cli/config.js';
+import type {RunConfig} from './run-config.js';
 import type {SiteSummary, Summary} from '../report/summary.js';
 import {ratePerMinute, type BudgetMode, type RateSource} from '../schedule/rate.js';
 import {busiestWindow} from '../schedule/window-peak.js';

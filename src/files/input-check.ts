@@ -1,4 +1,4 @@
-import {needsNetwork, type RunConfig} from '../cli/config.js';
+import {needsNetwork, type RunConfig} from '../engine/run-config.js';
 import type {Encoding} from './csv/decode.js';
 import {readCsvFile, type Dialect} from './csv/input.js';
 import type {ParsedRecord} from './csv/parse.js';

@@ -1,4 +1,4 @@
-import type {RunConfig} from '../cli/config.js';
+import type {RunConfig} from '../engine/run-config.js';
 import {ResultsJournal} from './csv/journal.js';
 import {keepEarlier} from '../ledger/keep.js';
 import {AltbatchError} from '../errors.js';

@@ -1,6 +1,6 @@
 import {hostname} from 'node:os';
 import {resolve} from 'node:path';
-import type {RunConfig} from '../cli/config.js';
+import type {RunConfig} from '../engine/run-config.js';
 import {RunLedger} from './ledger.js';
 
 /**

@@ -3,6 +3,9 @@
 /** A rate: `count` requests per `windowMs`. */
 export type Rate = {readonly count: number; readonly windowMs: number};
 
+/** When neither `--rate`, introspect nor an answer's `X-RateLimit-Limit` tells one: Webflow's Starter plan, 60 a minute. */
+export const DEFAULT_RATE: Rate = {count: 60, windowMs: 60_000};
+
 /** Where the current rate came from; only a guessed rate is replaced by the first `X-RateLimit-Limit`. */
 export type RateSource = 'told' | 'introspect' | 'default' | 'header' | 'learned';
 

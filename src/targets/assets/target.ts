@@ -1,4 +1,4 @@
-import type {RunConfig} from '../../cli/config.js';
+import type {RunConfig} from '../../engine/run-config.js';
 import {writesOf, writeOutcome} from '../../ledger/hook.js';
 import {settlePending} from '../../ledger/settle.js';
 import {adoptOwnWrites, type LedgerView} from '../../ledger/view.js';

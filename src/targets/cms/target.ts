@@ -1,4 +1,4 @@
-import type {RunConfig} from '../../cli/config.js';
+import type {RunConfig} from '../../engine/run-config.js';
 import type {Logger} from '../../logger.js';
 import type {Outcome} from '../../rows/result.js';
 import type {Attempted} from '../../schedule/attempts.js';
