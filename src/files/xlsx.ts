@@ -107,6 +107,14 @@ export async function readXlsx({path, sheet, onRecord}: {path: string; sheet: st
 			const name = sheets.find(s => s.part === id)?.name ?? fallback;
 			const wanted = sheet === undefined ? (sheets[0]?.part ?? '1') === id : name === sheet;
 			if (!wanted) {
+				// Read through, not left half-open: exceljs keeps a sheet stored before the shared
+				// strings in a temporary file, and deletes it once the next sheet is asked for; a sheet
+				// skipped unread had its file stream still opening then, which failed with nobody
+				// listening and took the process down (exit 1 instead of `input_no_sheet`).
+				for await (const row of worksheet) {
+					void row;
+				}
+
 				continue;
 			}
 
