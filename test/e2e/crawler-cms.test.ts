@@ -135,6 +135,20 @@ describe('crawler rows whose image URL is a CMS image', () => {
 		expect(stagedOf(collection, second).fieldData.cover).toEqual({...cover, alt: 'Cover'});
 	});
 
+	it('a CMS row and a URL row of the same image: the last row in the file wins, whichever kind it is', async () => {
+		for (const urlLast of [true, false]) {
+			const {site: one, collection, second, cover} = site(`crawler-cms-order-${urlLast}`);
+			const sandbox = await startSandbox({sites: [one], rate: FAST});
+			const dir = await tempDir();
+			const byItem = [collection.id, second, 'cover', cover.fileId, '', 'By item'];
+			const byUrl = ['', '', '', '', cover.url!, 'By URL'];
+			const file = await writeCsv(join(dir, 'mixed.csv'), [['collectionId', 'itemId', 'field', 'fileId', 'Image URL', 'altText'], ...urlLast ? [byItem, byUrl] : [byUrl, byItem]]);
+			const run = await runCli(['run', file, '--site', one.id, '--api-base', sandbox.url], {env: {WEBFLOW_TOKEN: 'sandbox-token', ALTBATCH_LEDGER: join(dir, 'ledger')}});
+			expect(run.code).toBe(0);
+			expect((stagedOf(collection, second).fieldData.cover as ImageValue).alt).toBe(urlLast ? 'By URL' : 'By item');
+		}
+	});
+
 	it('with --only-missing the items are read again before the write, and the dry run counts that read too', async () => {
 		const {site: one, collection, second, cover} = site('crawler-cms-missing');
 		const sandbox = await startSandbox({sites: [one], rate: FAST});

@@ -75,7 +75,8 @@ export class CmsTarget implements RowTarget<CmsJob> {
 	/** Reads, decides and writes every row taken; each row's `done` is called once. */
 	async flush(): Promise<void> {
 		const found = await this.#found();
-		const rows = [...this.#rows.splice(0), ...found.rows];
+		// In file order: the last row of an image wins, whether it named the image or its URL.
+		const rows = [...this.#rows.splice(0), ...found.rows].sort((a, b) => a.job.row - b.job.row);
 		if (rows.length === 0) {
 			return;
 		}
