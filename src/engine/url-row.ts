@@ -15,12 +15,21 @@ type PlaceEnd = {readonly place: CmsPlace | undefined; readonly outcome: Outcome
 const FINE: ReadonlySet<Status> = new Set(['updated', 'unchanged', 'would_update', 'skipped']);
 
 /** The row's one outcome from its asset's (undefined: the URL is no asset of the site) and its CMS places'. */
-export function urlRowOutcome({job, site, asset, cms}: {job: ValidJob; site: string | undefined; asset: Outcome | undefined; cms: readonly PlaceEnd[]}): Outcome {
+export function urlRowOutcome({job, site, asset, cms, cmsUnread}: {
+	job: ValidJob;
+	site: string | undefined;
+	asset: Outcome | undefined;
+	cms: readonly PlaceEnd[];
+	/** Why the site's CMS images were not looked in (a token the CMS refused): then "nowhere" is only "no asset". */
+	cmsUnread?: string | undefined;
+}): Outcome {
 	// A URL a CMS field holds need not be an asset of the site too: the asset's `not_in_site` is no failure then.
 	const assetEnd = asset !== undefined && !(asset.errorCode === 'not_in_site' && cms.length > 0) ? asset : undefined;
 	if (cms.length === 0 && (asset === undefined || asset.errorCode === 'not_in_site')) {
 		const why = asset?.errorMessage === undefined ? '' : ` (${asset.errorMessage})`;
-		return {...asset, status: 'failed', errorCode: 'not_in_site', errorMessage: `no asset or CMS image of site ${site ?? '(the token\'s)'} is at ${job.image?.url ?? job.assetId}${why}`, ownMessage: true, attempts: asset?.attempts ?? 0};
+		const where = `${site ?? '(the token\'s)'} is at ${job.image?.url ?? job.assetId}${why}`;
+		const errorMessage = cmsUnread === undefined ? `no asset or CMS image of site ${where}` : `no asset of site ${where}; its CMS images were not looked in: ${cmsUnread}`;
+		return {...asset, status: 'failed', errorCode: 'not_in_site', errorMessage, ownMessage: true, attempts: asset?.attempts ?? 0};
 	}
 
 	if (assetEnd !== undefined && cms.length === 0) {
@@ -36,7 +45,8 @@ export function urlRowOutcome({job, site, asset, cms}: {job: ValidJob; site: str
 	if (bad) {
 		const written = ends.filter(({outcome}) => outcome.status === 'updated').map(({where}) => where);
 		const also = written.length === 0 ? '' : ` (written: ${written.join(', ')})`;
-		return {...bad.outcome, attempts, errorMessage: `${bad.where}: ${bad.outcome.errorMessage ?? bad.outcome.status}${also}`, ownMessage: bad.outcome.ownMessage};
+		// The asset's value before (or none): a CMS place's own would read as the asset's in `previous_*`.
+		return {...bad.outcome, attempts, errorMessage: `${bad.where}: ${bad.outcome.errorMessage ?? bad.outcome.status}${also}`, ownMessage: bad.outcome.ownMessage, previous: assetEnd?.previous, conflicts: bad.where.startsWith('asset') ? bad.outcome.conflicts : undefined};
 	}
 
 	const status = (['updated', 'would_update', 'unchanged'] as const).find(one => ends.some(({outcome}) => outcome.status === one));
@@ -61,21 +71,23 @@ export function takeByUrl({job, done, site, asset, cms}: {
 	done: (outcome: Outcome) => void;
 	site: string | undefined;
 	asset: ((job: ValidJob, done: (outcome: Outcome) => void) => Promise<void> | undefined) | undefined;
-	cms: (job: ValidJob, done: (ends: readonly PlaceEnd[]) => void) => void;
+	cms: (job: ValidJob, done: (ends: readonly PlaceEnd[], unread?: string) => void) => void;
 }): Promise<void> | undefined {
 	let assetEnd: Outcome | undefined;
 	let cmsEnds: readonly PlaceEnd[] | undefined;
+	let cmsUnread: string | undefined;
 	let waiting = asset === undefined ? 1 : 2;
 	let ended = false;
 	const end = () => {
 		if (--waiting === 0 && !ended) {
 			ended = true;
-			done(urlRowOutcome({job, site, asset: assetEnd, cms: cmsEnds ?? []}));
+			done(urlRowOutcome({job, site, asset: assetEnd, cms: cmsEnds ?? [], cmsUnread}));
 		}
 	};
 
-	cms(job, ends => {
+	cms(job, (ends, unread) => {
 		cmsEnds = ends;
+		cmsUnread = unread;
 		end();
 	});
 	return asset?.(job, outcome => {

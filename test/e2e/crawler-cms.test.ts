@@ -163,6 +163,19 @@ describe('crawler rows whose image URL is a CMS image', () => {
 		expect(stagedOf(collection, second).fieldData.cover).toEqual({...cover, alt: 'Cover'});
 	});
 
+	it('a site token the CMS refuses (403; introspect said nothing of its scopes): the asset is written, the CMS-only URL is not_in_site saying the CMS was not looked in', async () => {
+		const {site: one, cover, plain} = site('crawler-cms-403');
+		const sandbox = await startSandbox({sites: [one], rate: FAST, tokens: [{token: 'site-token', scopes: ['assets:read', 'assets:write'], siteIds: [one.id], introspect: false}]});
+		const dir = await tempDir();
+		const file = await writeCsv(join(dir, 'missing_alt.csv'), [HEADER, crawled('/a', cover.url!, 'Cover'), crawled('/b', plain.hostedUrl, 'Plain')]);
+		const run = await runCli(['run', file, '--site', one.id, '--api-base', sandbox.url], {env: {WEBFLOW_TOKEN: 'site-token', ALTBATCH_LEDGER: join(dir, 'ledger')}});
+		expect(run.code).toBe(1);
+		const rows = await results(join(dir, 'missing_alt.results.csv'));
+		expect(rows.map(r => [r.status, r.error_code])).toEqual([['failed', 'not_in_site'], ['updated', '']]);
+		expect(rows[0]!.error_message).toContain('its CMS images were not looked in: the token cannot read the site\'s CMS (403');
+		expect(run.stderr).toContain('the token cannot read the CMS (cms:read)');
+	});
+
 	it('a token without the CMS scopes keeps to the assets: the CMS image URL is not_in_site, the asset is written', async () => {
 		const {site: one, cover, plain} = site('crawler-cms-scopes');
 		const sandbox = await startSandbox({sites: [one], rate: FAST, tokens: [{token: 'assets-only', scopes: ['assets:read', 'assets:write', 'sites:read']}]});

@@ -29,6 +29,14 @@ describe('one result for a URL row written to its asset and its CMS images', () 
 		expect(urlRowOutcome({job, site: 's', asset: undefined, cms: []}).errorCode).toBe('not_in_site');
 	});
 
+	it('says the CMS was not looked in when it could not be read, and keeps a failing CMS place\'s value before out of the row', () => {
+		const unread = urlRowOutcome({job, site: 's', asset: undefined, cms: [], cmsUnread: 'the token cannot read the site\'s CMS (403)'});
+		expect(unread.errorMessage).toBe('no asset of site s is at https://cdn.example/x.jpg; its CMS images were not looked in: the token cannot read the site\'s CMS (403)');
+		const conflict: Outcome = {status: 'conflict', errorCode: 'conflict', errorMessage: 'changed', attempts: 1, previous: {displayName: '', altText: 'CMS before'}};
+		expect(urlRowOutcome({job, site: 's', asset: updated, cms: [{place: place('i1'), outcome: conflict}]}).previous).toEqual(updated.previous);
+		expect(urlRowOutcome({job, site: 's', asset: undefined, cms: [{place: place('i1'), outcome: conflict}]}).previous).toBeUndefined();
+	});
+
 	it('keeps the asset\'s own end when no CMS image shows the URL', () => {
 		const skipped: Outcome = {status: 'skipped', errorCode: 'has_alt_text', attempts: 0};
 		expect(urlRowOutcome({job, site: 's', asset: skipped, cms: []})).toBe(skipped);

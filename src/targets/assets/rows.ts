@@ -73,7 +73,8 @@ export function warningsFor(job: Job, snapshot: SiteSnapshot | undefined, duplic
 
 	const displayName = job.displayName ?? snapshot?.assets.get(job.assetId)?.displayName;
 	const warnings: WarningCode[] = altTextWarnings({altText: job.altText, displayName});
-	if (duplicates.seen({altText: job.altText, assetId: job.assetId})) {
+	// A URL no asset has (a CMS image's) is its own image: the URL stands for the asset id.
+	if (duplicates.seen({altText: job.altText, assetId: job.assetId === '' ? `url:${job.image?.url ?? ''}` : job.assetId})) {
 		warnings.push('alt_duplicate');
 	}
 

@@ -19,14 +19,14 @@ export type CmsPlace = {readonly collectionId: string; readonly itemId: string; 
 export type CmsImageIndex = {
 	/** Every place that shows the row's image (none: the URL is no CMS image of the site). */
 	placesOf(job: ValidJob): readonly CmsPlace[];
-	/** The collections read with their items (primary CMS locale, staged and, unless `--staged-only`, live): the rows' writes plan against them, not read twice. */
+	/** The collections read with their staged items (primary CMS locale): the rows' writes plan against them, not read twice. */
 	readonly states: ReadonlyMap<string, CollectionState>;
 	/** Requests that are no list page (list-collections, each collection's details): a dry run counts them. */
 	readonly reads: number;
 };
 
 /** The site's CMS images by URL and by fileId. */
-export async function readCmsImages({client, request, siteId, live}: {client: WebflowClient; request: Request; siteId: string; live: boolean}): Promise<CmsImageIndex | ReadFailure> {
+export async function readCmsImages({client, request, siteId}: {client: WebflowClient; request: Request; siteId: string}): Promise<CmsImageIndex | ReadFailure> {
 	const collections = await readCollections({client, request, siteId});
 	if ('failure' in collections) {
 		return collections;
@@ -35,12 +35,17 @@ export async function readCmsImages({client, request, siteId, live}: {client: We
 	const byUrl = new Map<string, CmsPlace[]>();
 	const byFileId = new Map<string, CmsPlace[]>();
 	const add = (into: Map<string, CmsPlace[]>, key: string, place: CmsPlace) => {
-		into.set(key, [...into.get(key) ?? [], place]);
+		const places = into.get(key);
+		if (places) {
+			places.push(place); // An image in many items (a placeholder): one list, not a copy per item.
+		} else {
+			into.set(key, [place]);
+		}
 	};
 
 	const states = new Map<string, CollectionState>();
 	const hasImages = (fields: ReadonlyMap<string, string>) => [...fields.values()].some(type => type !== 'other');
-	const read = await Promise.all(collections.map(async ({id}) => readCollection({client, request, collectionId: id, locales: new Set([undefined]), live, itemsWhen: hasImages})));
+	const read = await Promise.all(collections.map(async ({id}) => readCollection({client, request, collectionId: id, locales: new Set([undefined]), live: false, itemsWhen: hasImages})));
 	for (const state of read) {
 		if (state !== undefined && 'failure' in state) {
 			return state;
@@ -93,8 +98,11 @@ export async function readCmsImages({client, request, siteId, live}: {client: We
 	};
 }
 
-/** A row keyed by an image URL: its CMS places' outcomes (none: the URL is no CMS image of the site; a place undefined: the CMS could not be read). */
-export type FoundDone = (ends: ReadonlyArray<{readonly place: CmsPlace | undefined; readonly outcome: Outcome}>) => void;
+/**
+ * A row keyed by an image URL: its CMS places' outcomes (none: the URL is no CMS image of the site,
+ * or — `unread` says why — the CMS could not be read; a place undefined: the lookup's own end, a stop or a failure).
+ */
+export type FoundDone = (ends: ReadonlyArray<{readonly place: CmsPlace | undefined; readonly outcome: Outcome}>, unread?: string) => void;
 
 /**
  * Each URL row as a CMS row per place that shows its image (the row's alt and base, for the image

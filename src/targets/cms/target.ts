@@ -5,7 +5,7 @@ import type {Attempted} from '../../schedule/attempts.js';
 import {ITEMS_PER_WRITE} from '../../webflow/client.js';
 import type {RowTarget, TargetLane, TargetStart} from '../target.js';
 import {planItem, type CmsJob, type ItemPlan, type Live} from './merge.js';
-import {readAgain, readCollection, shareRequest, variantKey, type CollectionState, type Request} from './read.js';
+import {readAgain, readCollection, readItemLists, shareRequest, variantKey, type CollectionState, type ReadFailure, type Request} from './read.js';
 import {itemKey} from '../../rows/cms-row.js';
 import {writeItems, type ItemWrite, type WriteHooks} from './write.js';
 import {readCmsLocales} from './locales.js';
@@ -165,41 +165,49 @@ export class CmsTarget implements RowTarget<CmsJob> {
 	/**
 	 * The rows keyed by an image URL, each as a CMS row per place that shows its image, and the
 	 * collections read to find them (their rows plan against these, not read again). A token the
-	 * CMS refuses (403) finds none: the rows keep to their assets, and the log says why.
+	 * CMS refuses (403) finds none: the rows keep to their assets, and the log and the rows say
+	 * why; a stopped lane ends them with its stop. A bug of ours ends them `internal_error`.
 	 */
 	async #found(): Promise<{rows: Pending[]; states: ReadonlyMap<string, CollectionState>}> {
 		const lookups = this.#byUrl.splice(0);
 		const none = {rows: [], states: new Map<string, CollectionState>()};
+		const endAll = (ends: Parameters<FoundDone>[0], unread?: string) => {
+			for (const {done} of lookups) {
+				done(ends, unread);
+			}
+
+			return none;
+		};
+
 		const site = this.#lane.site ?? this.#lane.recordSite;
 		const stopped = this.#stoppedOutcome();
 		if (lookups.length === 0 || site === undefined || stopped) {
-			for (const {done} of lookups) {
-				done([]);
+			return endAll(stopped ? [{place: undefined, outcome: stopped}] : []);
+		}
+
+		try {
+			// Staged only: where an image is; the live items of the collections rows write are read with them.
+			const index = await readCmsImages({client: this.#lane.session.client, request: this.#request, siteId: site});
+			if ('failure' in index) {
+				const {reply} = index.failure;
+				const why = reply === undefined || reply.kind === 'ok' ? 'no answer' : `${reply.status ?? ''} ${reply.code}: ${reply.message}`.trim();
+				const refused = index.failure.kind === 'auth' && reply?.kind === 'error' && reply.status === 403;
+				this.#logger.warn({site, reason: why}, refused
+					? 'the token cannot read the CMS (cms:read): image URLs are matched against the site\'s assets only'
+					: 'the site\'s CMS images could not be read: rows keyed by image URL fail');
+				return refused ? endAll([], `the token cannot read the site's CMS (${why})`) : endAll([{place: undefined, outcome: this.#failure(index.failure)}]);
 			}
 
-			return none;
-		}
-
-		const index = await readCmsImages({client: this.#lane.session.client, request: this.#request, siteId: site, live: this.#config.stagedOnly !== true});
-		if ('failure' in index) {
-			const {reply} = index.failure;
-			const refused = index.failure.kind === 'auth' && reply?.kind === 'error' && reply.status === 403;
-			const outcome = refused ? undefined : this.#failure(index.failure);
-			this.#logger.warn({site, reason: reply === undefined || reply.kind === 'ok' ? undefined : `${reply.status ?? ''} ${reply.code}`.trim()}, refused
-				? 'the token cannot read the CMS (cms:read): image URLs are matched against the site\'s assets only'
-				: 'the site\'s CMS images could not be read: rows keyed by image URL fail');
-			for (const {done} of lookups) {
-				done(outcome === undefined ? [] : [{place: undefined, outcome}]);
+			if (this.#config.dryRun) {
+				this.#lane.wouldSend += index.reads;
 			}
 
-			return none;
+			return {rows: atPlaces(lookups, index, site), states: index.states};
+		} catch (error: unknown) {
+			const message = error instanceof Error ? error.message : String(error);
+			this.#logger.error({site, error: message}, 'internal error looking for image URLs among the CMS images');
+			return endAll([{place: undefined, outcome: {status: 'failed', errorCode: 'internal_error', errorMessage: `internal error: ${message}`, attempts: 0}}]);
 		}
-
-		if (this.#config.dryRun) {
-			this.#lane.wouldSend += index.reads;
-		}
-
-		return {rows: atPlaces(lookups, index, site), states: index.states};
 	}
 
 	async #collection(collectionId: string, pending: readonly Pending[], known: CollectionState | undefined): Promise<void> {
@@ -224,17 +232,16 @@ export class CmsTarget implements RowTarget<CmsJob> {
 			return request(send, kind);
 		};
 
-		// Read already (looking for image URLs) when the rows keep to the primary CMS locale.
+		// Read already (looking for image URLs, staged) when the rows keep to the primary CMS locale: its live items now.
 		const reuse = known !== undefined && [...locales].every(locale => locale === undefined);
-		let read = reuse ? known : await readCollection({client: this.#lane.session.client, request: counted, collectionId, locales, live: config.stagedOnly !== true});
+		let read = reuse ? await this.#withLive(known, counted) : await readCollection({client: this.#lane.session.client, request: counted, collectionId, locales, live: config.stagedOnly !== true});
 		if (config.dryRun && !reuse) {
 			this.#lane.wouldSend++; // The collection's details.
 		}
 
 		if (reuse) {
-			// The list pages that read it (as `--only-missing` reads them again): one at least per list.
-			const pages = (items: number) => Math.max(1, Math.ceil(items / ITEMS_PER_WRITE));
-			listPages = pages(known.staged.size) + (config.stagedOnly === true ? 0 : pages(known.live.size));
+			// The staged list pages that read it (as `--only-missing` reads them again), one at least; the live ones were counted.
+			listPages += Math.max(1, Math.ceil(known.staged.size / ITEMS_PER_WRITE));
 		}
 
 		if (read !== undefined && 'failure' in read) {
@@ -291,6 +298,20 @@ export class CmsTarget implements RowTarget<CmsJob> {
 		for (const {key, rows, plan} of plans) {
 			this.#settle(rows, plan, (rowPlan) => this.#written({stagedEnd: rowPlan.staged ? staged.get(key) : undefined, liveEnd: rowPlan.liveWrite ? live.get(key) : undefined, liveExpected: rowPlan.liveWrite}));
 		}
+	}
+
+	/** A collection read staged only (looking for image URLs), with its live items (primary CMS locale) unless `--staged-only`. */
+	async #withLive(known: CollectionState, request: Request): Promise<CollectionState | ReadFailure> {
+		if (this.#config.stagedOnly === true) {
+			return known;
+		}
+
+		const items = await readItemLists({client: this.#lane.session.client, request, collectionId: known.id, lists: [{cmsLocaleId: undefined, live: true}]});
+		if ('failure' in items) {
+			return items;
+		}
+
+		return {...known, live: new Map([...items].map(([key, item]) => [key.slice('live/'.length), item]))};
 	}
 
 	/** Every item's plan against the collection as read, and the writes they make (staged, live). */
