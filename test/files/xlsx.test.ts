@@ -8,7 +8,7 @@ import {describe, expect, it} from 'vitest';
 import {parse} from 'csv-parse/sync';
 import {objectId} from '../../src/sandbox/state.js';
 import {readXlsx} from '../../src/files/xlsx.js';
-import {assetIds, makeSite, patchesSent, runCli, spawnCli, startSandbox, tempDir, until, writeCsv} from '../helpers.js';
+import {OTHER_PROGRAMS_SKIPPED, assetIds, makeSite, patchesSent, runCli, spawnCli, startSandbox, tempDir, until, writeCsv} from '../helpers.js';
 
 const TOKEN = 'sandbox-token';
 const FAST = {count: 2000, windowMs: 1000};
@@ -155,7 +155,7 @@ describe('.xlsx jobs and results', () => {
 		expect(patchesSent(sandbox)).toHaveLength(0);
 	});
 
-	it.skipIf(!SOFFICE && !process.env.CI && !process.env.ALTBATCH_CI)('LibreOffice writes what we read and opens what we write, formulas as text', {timeout: 600_000}, async () => {
+	it.skipIf(OTHER_PROGRAMS_SKIPPED || (!SOFFICE && !process.env.CI && !process.env.ALTBATCH_CI))('LibreOffice writes what we read and opens what we write, formulas as text', {timeout: 600_000}, async () => {
 		const site = makeSite({label: 'xlsx-libreoffice', count: 3});
 		const [a, b] = assetIds(site) as [string, string];
 		const sandbox = await startSandbox({sites: [site], rate: FAST});

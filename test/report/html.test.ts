@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os';
 import {delimiter, join} from 'node:path';
 import {promisify} from 'node:util';
 import {describe, expect, it} from 'vitest';
-import {assetIds, makeSite, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
+import {OTHER_PROGRAMS_SKIPPED, assetIds, makeSite, runJob, startSandbox, tempDir, writeCsv} from '../helpers.js';
 
 /** The first of these programs on PATH (wherever the system put it: /usr/bin, /snap/bin, /opt/homebrew/bin, …). */
 export function onPath(names: readonly string[], path = process.env.PATH ?? ''): string | undefined {
@@ -44,7 +44,7 @@ describe('the HTML report', () => {
 		expect(onPath(['chromium'], '/nonexistent')).toBeUndefined();
 	});
 
-	it.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('opens in a real Chromium with the summary, the request chart with pauses, coverage, warnings and failed rows', async () => {
+	it.skipIf(OTHER_PROGRAMS_SKIPPED || (!CHROMIUM && !BROWSER_REQUIRED))('opens in a real Chromium with the summary, the request chart with pauses, coverage, warnings and failed rows', async () => {
 		expect(CHROMIUM, 'CI installs Chromium (ALTBATCH_CI=1), and none is on PATH').toBeDefined();
 		const site = makeSite({label: 'report', count: 12});
 		const ids = assetIds(site);
