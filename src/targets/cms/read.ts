@@ -212,3 +212,13 @@ export async function readAgain({client, request, state, locales, live}: {client
 
 	return fresh;
 }
+
+/** A collection read staged only (looking for image URLs: targets/cms/by-url.ts), with its live items now (primary CMS locale). */
+export async function withLiveItems({client, request, state}: {client: WebflowClient; request: Request; state: CollectionState}): Promise<CollectionState | ReadFailure> {
+	const items = await readItemLists({client, request, collectionId: state.id, lists: [{cmsLocaleId: undefined, live: true}]});
+	if ('failure' in items) {
+		return items;
+	}
+
+	return {...state, live: new Map([...items].map(([key, item]) => [key.slice('live/'.length), item]))};
+}

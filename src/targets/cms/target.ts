@@ -5,7 +5,7 @@ import type {Attempted} from '../../schedule/attempts.js';
 import {ITEMS_PER_WRITE} from '../../webflow/client.js';
 import type {RowTarget, TargetLane, TargetStart} from '../target.js';
 import {planItem, type CmsJob, type ItemPlan, type Live} from './merge.js';
-import {readAgain, readCollection, readItemLists, shareRequest, variantKey, type CollectionState, type ReadFailure, type Request} from './read.js';
+import {readAgain, readCollection, shareRequest, variantKey, withLiveItems, type CollectionState, type Request} from './read.js';
 import {itemKey} from '../../rows/cms-row.js';
 import {writeItems, type ItemWrite, type WriteHooks} from './write.js';
 import {readCmsLocales} from './locales.js';
@@ -234,7 +234,7 @@ export class CmsTarget implements RowTarget<CmsJob> {
 
 		// Read already (looking for image URLs, staged) when the rows keep to the primary CMS locale: its live items now.
 		const reuse = known !== undefined && [...locales].every(locale => locale === undefined);
-		let read = reuse ? await this.#withLive(known, counted) : await readCollection({client: this.#lane.session.client, request: counted, collectionId, locales, live: config.stagedOnly !== true});
+		let read = reuse ? (config.stagedOnly === true ? known : await withLiveItems({client: this.#lane.session.client, request: counted, state: known})) : await readCollection({client: this.#lane.session.client, request: counted, collectionId, locales, live: config.stagedOnly !== true});
 		if (config.dryRun && !reuse) {
 			this.#lane.wouldSend++; // The collection's details.
 		}
@@ -298,20 +298,6 @@ export class CmsTarget implements RowTarget<CmsJob> {
 		for (const {key, rows, plan} of plans) {
 			this.#settle(rows, plan, (rowPlan) => this.#written({stagedEnd: rowPlan.staged ? staged.get(key) : undefined, liveEnd: rowPlan.liveWrite ? live.get(key) : undefined, liveExpected: rowPlan.liveWrite}));
 		}
-	}
-
-	/** A collection read staged only (looking for image URLs), with its live items (primary CMS locale) unless `--staged-only`. */
-	async #withLive(known: CollectionState, request: Request): Promise<CollectionState | ReadFailure> {
-		if (this.#config.stagedOnly === true) {
-			return known;
-		}
-
-		const items = await readItemLists({client: this.#lane.session.client, request, collectionId: known.id, lists: [{cmsLocaleId: undefined, live: true}]});
-		if ('failure' in items) {
-			return items;
-		}
-
-		return {...known, live: new Map([...items].map(([key, item]) => [key.slice('live/'.length), item]))};
 	}
 
 	/** Every item's plan against the collection as read, and the writes they make (staged, live). */
