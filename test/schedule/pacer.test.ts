@@ -49,3 +49,35 @@ describe('the pacer and a Retry-After', () => {
 		expect(after.filter(send => send.at < answered429! + retryAfterMs)).toEqual([]);
 	});
 });
+
+describe('the pacer while bursting', () => {
+	it('sends a burst at once: no slot of the limiter between requests when there is no spacing to keep', async () => {
+		// The sandbox's budget is large: once the first answer says so, the model bursts (spacing 0).
+		const pacer = new Pacer({rate: {count: 100_000, windowMs: 1000}, source: 'introspect', maxWaitMs: 60_000, logger: silentLogger()});
+		pacers.push(pacer);
+		const signal = new AbortController().signal;
+		const roomy: ApiReply = {kind: 'ok', status: 200, body: {}, rate: {limit: 100_000, remaining: 99_000}};
+		await pacer.send({signal, describe: describeReply, request: async () => roomy});
+		let started = 0;
+		const held: Array<() => void> = [];
+		const sends = Array.from({length: 16}, async () => pacer.send({
+			signal,
+			describe: describeReply,
+			async request() {
+				started++;
+				await new Promise<void>(resolve => {
+					held.push(resolve);
+				});
+				return roomy;
+			},
+		}));
+		// Bottleneck gave one slot every 2–3 ms even at minTime 0: after 10 ms, a handful had started.
+		await new Promise(resolve => setTimeout(resolve, 10));
+		expect(started).toBe(16);
+		for (const release of held) {
+			release();
+		}
+
+		await Promise.all(sends);
+	});
+});
