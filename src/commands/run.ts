@@ -53,7 +53,7 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	// Results asked for as .xlsx are journaled as CSV beside it, and the workbook written at the end.
 	const sheet = SheetResults.of(config.out);
 	await checkFiles(config, sheet);
-	const input = await checkInput(config, source, logger).catch((error: unknown) => {
+	const input = await checkInput(config, source, logger, sheet?.journal ?? config.out).catch((error: unknown) => {
 		sheet?.forget();
 		throw error;
 	});
@@ -71,7 +71,7 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 	// Also while no row finishes (a long rate-limit pause), so the pause can be shown counting down.
 	const ticker = hooks.onProgress ? setInterval(progress, 1000) : undefined;
 	ticker?.unref();
-	const results = new Results({config: sheet ? {...config, out: sheet.journal} : config, prints: input.prints, logger, onFailure: () => signals.writeFailed.abort()});
+	const results = new Results({config: sheet ? {...config, out: sheet.journal} : config, resume: input.resume, logger, onFailure: () => signals.writeFailed.abort()});
 	const rows = new RowRouter({config, lanes, offline, results, later: input.later, images: input.images, now, count(entry) {
 		tally.add(entry);
 		progress();
@@ -84,13 +84,20 @@ export async function run(config: RunConfig, hooks: RunHooks, source?: JobSource
 		await startLanes({lanes, config, checked: input.checked});
 		input.assertSameFile();
 		try {
-			scanned = await input.read({
-				onColumns: async columns => results.open(columns),
-				onJob(job) {
-					input.assertSamePrint(job);
-					return rows.take(job);
-				},
-			});
+			if (input.replay && input.checked) {
+				// --resume with the rows to redo kept by the check: the input is not read again.
+				await results.open(input.checked.columns);
+				await rows.replay(input.replay, input.checked);
+				scanned = input.checked;
+			} else {
+				scanned = await input.read({
+					onColumns: async columns => results.open(columns),
+					onJob(job) {
+						input.assertSamePrint(job);
+						return rows.take(job);
+					},
+				});
+			}
 		} catch (error) {
 			if (input.checked === undefined && error instanceof InputError) {
 				// A single pass refused part-way through: an earlier results file stays as it was.

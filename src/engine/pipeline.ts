@@ -8,6 +8,8 @@ import type {LaterRows} from '../rows/later.js';
 import {resultCells, type Outcome} from '../rows/result.js';
 import type {ImageGroups} from '../rows/same-image.js';
 import {describeWarnings, DuplicateAltTracker, type WarningCode} from '../rows/warnings.js';
+import {AltbatchError} from '../errors.js';
+import type {ResumeReplay} from './carried.js';
 import type {Lane} from './lane.js';
 import type {InputPrints} from './resume.js';
 import {DEFAULT_LANE, perSite, routeJob, type Route} from './route.js';
@@ -101,6 +103,39 @@ export class RowRouter {
 		}
 
 		return this.#send(left.job, route, laneKey);
+	}
+
+	/**
+	 * `--resume` with the input read once: every row in order, as a second read would hand them
+	 * over — a carried row counted from what the check kept of it, a row to redo taken whole.
+	 * (Carried rows are counted without their cells: no `--report` lists them, see `replayable`.)
+	 */
+	async replay(replay: ResumeReplay, checked: CheckedInput): Promise<void> {
+		const {plan} = this.#results;
+		if (!plan) {
+			throw new AltbatchError('internal', 'internal_error', 'a resume replayed its rows without a plan');
+		}
+
+		const {kept} = replay;
+		const unread = toJob({columns: checked.columns, fields: [], row: 0, line: 0});
+		let next = 0;
+		for (let row = 2; row <= checked.lastRow; row++) {
+			const job = kept[next]?.row === row ? kept[next++] : undefined;
+			const carried = plan.carriedStatus({row});
+			if (carried) {
+				const refreshed = job && plan.refreshedLine(job);
+				if (refreshed) {
+					this.#results.writeLine(refreshed);
+				}
+
+				this.#markReached(row);
+				this.carriedOver++;
+				this.#count({job: job ?? unread, lane: DEFAULT_LANE, warnings: replay.warnings(row, this.#duplicates), outcome: {status: carried}});
+			} else if (job) {
+				// One row at a time, as a read hands them over: the promise is the pool's room.
+				await this.take(job);
+			}
+		}
 	}
 
 	/** A valid row (with the fields it is to send): settled before any request, or queued on its lane. */

@@ -5,7 +5,9 @@ import type {ParsedRecord} from './csv/parse.js';
 import {AltbatchError, InputError, UsageError} from '../errors.js';
 import type {Logger} from '../logger.js';
 import {fileStamp} from './paths.js';
-import {InputPrints} from '../engine/resume.js';
+import {EarlierResults, InputPrints, type ResumePlan} from '../engine/resume.js';
+import {replayable, ResumeReplay} from '../engine/carried.js';
+import {resultHeader} from '../rows/result.js';
 import {isBlankRecord, mapHeader, toJob, type Columns, type Job} from '../rows/job.js';
 import {LaterRows} from '../rows/later.js';
 import {ImageGroups} from '../rows/same-image.js';
@@ -170,6 +172,10 @@ export type Input = {
 	readonly later: LaterRows | undefined;
 	/** Rows found by image URL, grouped by image in the check (undefined for a file without image URLs, or another source). */
 	readonly images: ImageGroups | undefined;
+	/** `--resume`: the earlier results, read before the input, and what they mean for each row. */
+	readonly resume: {readonly earlier: EarlierResults; readonly plan: ResumePlan} | undefined;
+	/** `--resume` reading the input once: the rows to take after the check (undefined: the input is read again). */
+	readonly replay: ResumeReplay | undefined;
 	/** Throws `input_changed` when the file on disk is not the one checked any more. */
 	assertSameFile(): void;
 	/** Throws `input_changed` when a row read the second time is not what was checked. */
@@ -185,7 +191,7 @@ export type Input = {
  * The whole file is checked before the first request; a run that sends nothing reads it once.
  * Reading it twice, each row's print from the first read is what the second must find.
  */
-export async function checkInput(config: RunConfig, source: JobSource | undefined, logger: Logger): Promise<Input> {
+export async function checkInput(config: RunConfig, source: JobSource | undefined, logger: Logger, resultsPath = config.out): Promise<Input> {
 	const inputChanged = (where: string, cause?: unknown) => new AltbatchError('stop', 'input_changed', `${config.input} changed while the run was reading it (${where}): the run stopped and sent nothing more. The rows finished before are in ${config.out}; check the file, then run again with --resume`, {cause});
 	if (source) {
 		accepted(config, logger, source.checked);
@@ -194,6 +200,8 @@ export async function checkInput(config: RunConfig, source: JobSource | undefine
 			prints: undefined,
 			later: undefined,
 			images: undefined,
+			resume: undefined,
+			replay: undefined,
 			assertSameFile() {},
 			assertSamePrint() {},
 			async read({onColumns, onJob}) {
@@ -212,25 +220,34 @@ export async function checkInput(config: RunConfig, source: JobSource | undefine
 			prints: undefined,
 			later: undefined,
 			images: undefined,
+			resume: undefined,
+			replay: undefined,
 			assertSameFile() {},
 			assertSamePrint() {},
 			read: async ({onColumns, onJob}) => scanInput({path: config.input, encoding: config.encoding, sheet: config.sheet, onColumns, onJob}),
 		};
 	}
 
-	const prints = new InputPrints();
+	// --resume reads the earlier results first: the check then knows which rows it will carry over.
+	const earlier = config.resume ? await readEarlier(config, resultsPath) : undefined;
+	const prints = new InputPrints(earlier?.results);
 	const images = new ImageGroups(config.input);
 	const stamp = fileStamp(config.input);
 	const later = new LaterRows();
+	const replay = earlier?.replay ? new ResumeReplay(earlier.results) : undefined;
 	const checked = accepted(config, logger, await scanInput({path: config.input, encoding: config.encoding, sheet: config.sheet, images, onJob(job) {
 		prints.add(job);
 		later.add(job);
+		replay?.see(job, prints);
 	}}));
+	const resume = earlier ? {earlier: earlier.results, plan: await earlier.results.plan({prints, columns: checked.columns})} : undefined;
 	return {
 		checked,
 		prints,
 		later,
 		images: checked.columns.index.imageUrl === undefined ? undefined : images,
+		resume,
+		replay: replay?.whole === true ? replay : undefined,
 		assertSameFile() {
 			if (fileStamp(config.input) !== stamp) {
 				throw inputChanged('it is not the file that was checked any more');
@@ -257,12 +274,12 @@ export async function checkInput(config: RunConfig, source: JobSource | undefine
 
 const HEADER_READ = Symbol('header read');
 
-/** Whether the input's header names a column of image URLs (read up to the header only). */
-async function hasImageUrls(config: RunConfig): Promise<boolean> {
-	let found = false;
+/** The input's columns, read up to the header only (undefined: an empty file, which the check refuses). */
+async function readColumns(config: RunConfig): Promise<Columns | undefined> {
+	let found: Columns | undefined;
 	try {
 		await scanInput({path: config.input, encoding: config.encoding, sheet: config.sheet, onColumns(columns) {
-			found = columns.index.imageUrl !== undefined;
+			found = columns;
 			throw HEADER_READ;
 		}});
 	} catch (error) {
@@ -272,6 +289,22 @@ async function hasImageUrls(config: RunConfig): Promise<boolean> {
 	}
 
 	return found;
+}
+
+/** Whether the input's header names a column of image URLs (read up to the header only). */
+async function hasImageUrls(config: RunConfig): Promise<boolean> {
+	return (await readColumns(config))?.index.imageUrl !== undefined;
+}
+
+/** `--resume`: the earlier results at `path`, read under the input's columns, and whether the input need be read only once. */
+async function readEarlier(config: RunConfig, path: string): Promise<{results: EarlierResults; replay: boolean} | undefined> {
+	const columns = await readColumns(config);
+	if (!columns) {
+		return undefined; // An empty input: the check refuses it.
+	}
+
+	const results = await EarlierResults.read({path, header: resultHeader(columns.header), width: columns.header.length});
+	return {results, replay: replayable(config, columns)};
 }
 
 /** The checked input, logged; `--prefetch` refuses a file without a siteId column. */

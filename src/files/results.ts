@@ -6,7 +6,7 @@ import type {CheckedInput} from './input-check.js';
 import type {Logger} from '../logger.js';
 import type {Columns} from '../rows/job.js';
 import {resultHeader} from '../rows/result.js';
-import {ResumePlan, type InputPrints} from '../engine/resume.js';
+import type {EarlierResults, ResumePlan} from '../engine/resume.js';
 
 /**
  * The results file: opened once, when the columns are known (new, or with `--resume` the earlier
@@ -20,13 +20,14 @@ export class Results {
 	#journal: ResultsJournal | undefined;
 	#failure: {error: unknown} | undefined;
 	readonly #config: RunConfig;
-	readonly #prints: InputPrints | undefined;
+	readonly #resume: {readonly earlier: EarlierResults; readonly plan: ResumePlan} | undefined;
 	readonly #logger: Logger;
 	readonly #onFailure: () => void;
 
-	constructor({config, prints, logger, onFailure}: {config: RunConfig; prints: InputPrints | undefined; logger: Logger; onFailure: () => void}) {
+	/** `resume`: with `--resume`, the earlier results as the check read them, and the plan made of them. */
+	constructor({config, resume, logger, onFailure}: {config: RunConfig; resume: {readonly earlier: EarlierResults; readonly plan: ResumePlan} | undefined; logger: Logger; onFailure: () => void}) {
 		this.#config = config;
-		this.#prints = prints;
+		this.#resume = resume;
 		this.#logger = logger;
 		this.#onFailure = onFailure;
 	}
@@ -35,11 +36,12 @@ export class Results {
 		const config = this.#config;
 		const header = resultHeader(columns.header);
 		if (config.resume) {
-			if (!this.#prints) {
+			if (!this.#resume) {
 				throw new AltbatchError('internal', 'internal_error', '--resume compares the rows with the input as checked, and it was not checked');
 			}
 
-			({plan: this.plan, journal: this.#journal} = await ResumePlan.open({path: config.out, header, columns, prints: this.#prints}));
+			this.#journal = await ResultsJournal.continue({path: config.out, header, earlier: this.#resume.earlier.journal});
+			this.plan = this.#resume.plan;
 			this.#logger.info({carried: this.plan.carried, out: config.out}, 'resuming');
 		} else {
 			// Earlier results are never lost: a real run keeps the file it would replace (the summary says where).

@@ -69,17 +69,25 @@ export class DuplicateAltTracker {
 	}
 
 	seen({altText, assetId: id}: {altText: string; assetId: string}): boolean {
-		const key = hash53(altText.trim().toLowerCase());
+		return this.seenPrinted(altKey(altText), id);
+	}
+
+	/** `seen`, with the text already printed (`altKey`), and the id or its hash (an id is hashed only when it is needed). */
+	seenPrinted(key: number, id: string | number): boolean {
 		const first = this.#firstAsset.get(key);
-		// The asset id is hashed only when it is needed (a text not tracked any more needs none).
 		if (first === undefined) {
 			if (this.#firstAsset.size < this.#capacity) {
-				this.#firstAsset.set(key, hash53(id));
+				this.#firstAsset.set(key, typeof id === 'number' ? id : hash53(id));
 			}
 
 			return false;
 		}
 
-		return first !== hash53(id);
+		return first !== (typeof id === 'number' ? id : hash53(id));
 	}
+}
+
+/** What the duplicate tracker keeps of an alt text: its hash, case and outer spaces aside. */
+export function altKey(altText: string): number {
+	return hash53(altText.trim().toLowerCase());
 }

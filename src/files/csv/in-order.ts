@@ -4,7 +4,7 @@ import {csvLine} from './stringify.js';
 import {writeFileAtomically} from './write.js';
 
 /** `array` when it has room at `index`, else a copy doubled in length until it has. */
-export function withRoom<T extends Float64Array | Uint32Array>(array: T, index: number): T {
+export function withRoom<T extends Float64Array | Uint32Array | Uint8Array>(array: T, index: number): T {
 	if (index < array.length) {
 		return array;
 	}
@@ -63,16 +63,18 @@ export function rowLimit(lastRow: number): number {
 /**
  * A journal rewritten in input order into `path`: one pass finds each row's last line (by byte range,
  * nothing else kept per row), a second copies those lines in row order into a temporary file renamed
- * over it. A journal other than `path` (staged beside it) is removed after.
+ * over it. A journal other than `path` (staged beside it) is removed after. `inOrder`: the journal's
+ * first bytes (the header, then rows in order) are kept as they are, and every line after them is of
+ * a later row: only those are put in order.
  */
-export function rewriteInOrder({journal, path, header, lastRow}: {journal: string; path: string; header: readonly string[]; lastRow: number}): void {
+export function rewriteInOrder({journal, path, header, lastRow, inOrder = 0}: {journal: string; path: string; header: readonly string[]; lastRow: number; inOrder?: number}): void {
 	const limit = rowLimit(lastRow);
 	const fd = openSync(journal, 'r');
 	try {
 		let starts = new Float64Array(1024);
 		let lengths = new Uint32Array(1024);
 		let highest = 0;
-		let atHeader = true;
+		let atHeader = inOrder === 0;
 		scanRecords(fd, (start, end, row) => {
 			if (atHeader) {
 				atHeader = false;
@@ -88,18 +90,21 @@ export function rewriteInOrder({journal, path, header, lastRow}: {journal: strin
 			starts[row] = start;
 			lengths[row] = end - start;
 			highest = Math.max(highest, row);
-		});
+		}, inOrder);
 		const reader = new WindowedReader(fd);
 		const headerLine = csvLine(header);
 		writeFileAtomically(path, (function * () {
-			yield headerLine;
+			if (inOrder === 0) {
+				yield headerLine;
+			}
+
 			for (let row = 2; row <= highest; row++) {
 				const length = lengths[row] ?? 0;
 				if (length > 0) {
 					yield reader.read(starts[row] ?? 0, length);
 				}
 			}
-		})());
+		})(), inOrder === 0 ? undefined : {from: journal, bytes: inOrder});
 	} finally {
 		closeSync(fd);
 	}

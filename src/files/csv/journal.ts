@@ -2,6 +2,7 @@ import {closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, re
 import {InputError} from '../../errors.js';
 import {rewriteInOrder, rowLimit} from './in-order.js';
 import {streamResults} from './read-back.js';
+import {scanResultRows, type ScannedRow} from './results-scan.js';
 import {csvLine} from './stringify.js';
 import {LineBuffer, replaceWith, temporaryBeside, writeAll, writeFileAtomically} from './write.js';
 
@@ -19,6 +20,10 @@ export class ResultsJournal {
 	#lastRow = 0;
 	/** A file resumed in order: its last row (each row written after must come after it), else 0. */
 	#ordered = 0;
+	/** A file resumed in order: where the lines written after its rows begin. */
+	#appendedFrom = 0;
+	/** The lowest row written since the file was opened. */
+	#lowestWritten = Number.POSITIVE_INFINITY;
 	#needsRewrite: boolean;
 	/** Runs that change nothing: lines written 2,000 at a time. */
 	readonly #buffered: LineBuffer | undefined;
@@ -55,94 +60,115 @@ export class ResultsJournal {
 	 * Continues a results file: hands every whole record to `onRecord` (the file's header first),
 	 * cuts a line torn by a kill, and appends after what is there — under another header, the file
 	 * is rewritten first with each row's cells moved to the current columns. Streams: the file is
-	 * never held in memory.
+	 * never held in memory. (`read` then `continue`, when the file is read before it is opened.)
 	 */
 	static async resume({path, header, onRecord}: {path: string; header: readonly string[]; onRecord: (fields: readonly string[], fileHeader: readonly string[]) => void}): Promise<ResultsJournal> {
+		return ResultsJournal.continue({path, header, earlier: await ResultsJournal.read({path, header, onRecord})});
+	}
+
+	/**
+	 * Reads a results file to continue it, changing nothing: every whole record to `onRecord` (the
+	 * file's header first), and what `continue` needs to know of it.
+	 */
+	static async read({path, header, onRecord}: {path: string; header: readonly string[]; onRecord: (fields: readonly string[], fileHeader: readonly string[]) => void}): Promise<EarlierJournal> {
 		if (!existsSync(path) || statSync(path).size === 0) {
-			return ResultsJournal.create({path, header});
+			return {size: 0, end: 0, fileHeader: undefined, records: 0, inOrder: false, highest: 0};
 		}
 
+		const size = statSync(path).size;
 		let fileHeader: string[] | undefined;
 		let records = 0;
-		let sameHeader = true;
 		// Whether the file is already what `finish` would rewrite it to: our header line, then rows in order, once each.
 		const headerLine = Buffer.from(csvLine(header));
 		let inOrder = true;
 		let highest = 0;
-		const onRange = (start: number, end: number, row: number) => {
-			if (start === 0) {
-				inOrder = end === headerLine.length && sameBytes(path, headerLine);
-			} else if (Number.isInteger(row) && row >= 2 && row > highest) {
-				highest = row;
+		const end = await streamResults({
+			path,
+			onRange(start, end, row) {
+				if (start === 0) {
+					inOrder = end === headerLine.length && sameBytes(path, headerLine);
+				} else if (Number.isInteger(row) && row >= 2 && row > highest) {
+					highest = row;
+				} else {
+					inOrder = false;
+				}
+			},
+			onRecord(fields) {
+				if (fileHeader === undefined) {
+					fileHeader = fields;
+					return;
+				}
+
+				records++;
+				onRecord(fields, fileHeader);
+			},
+		});
+		return {size, end, fileHeader, records, inOrder: inOrder && fileHeader?.join('\u0000') === header.join('\u0000'), highest};
+	}
+
+	/**
+	 * `read` straight from the bytes (results-scan.ts), for a file that starts with our header line:
+	 * each row's number, the print of its `width` input cells and its status, in file order.
+	 * Undefined when the file is not one that reader takes (nothing handed over then counts): `read` it.
+	 */
+	static readRows({path, header, width, onRow}: {path: string; header: readonly string[]; width: number; onRow: (row: ScannedRow) => void}): EarlierJournal | undefined {
+		const headerLine = Buffer.from(csvLine(header));
+		if (!existsSync(path) || statSync(path).size < headerLine.length || !sameBytes(path, headerLine)) {
+			return undefined;
+		}
+
+		const {size} = statSync(path);
+		let records = 0;
+		let inOrder = true;
+		let highest = 0;
+		const end = scanResultRows({path, from: headerLine.length, width, onRow(scanned) {
+			records++;
+			if (scanned.row >= 2 && scanned.row > highest) {
+				highest = scanned.row;
 			} else {
 				inOrder = false;
 			}
-		};
-		let rewrite: {fd: number; temporary: string; lines: string[]; columns: number[]} | undefined;
-		let end: number;
-		try {
-			end = await streamResults({
-				path,
-				onRange,
-				onRecord(fields) {
-					if (fileHeader === undefined) {
-						fileHeader = fields;
-						sameHeader = fields.join('\u0000') === header.join('\u0000');
-						if (!sameHeader) {
-							const temporary = temporaryBeside(path);
-							const columns = columnMap({from: fields, to: header});
-							rewrite = {fd: openSync(temporary, 'wx'), temporary, lines: [csvLine(header)], columns};
-						}
 
-						return;
-					}
+			onRow(scanned);
+		}});
+		return end === undefined ? undefined : {size, end, fileHeader: header, records, inOrder, highest};
+	}
 
-					records++;
-					onRecord(fields, fileHeader);
-					if (rewrite) {
-						rewrite.lines.push(csvLine(rewrite.columns.map(i => fields[i] ?? '')));
-						if (rewrite.lines.length >= 2000) {
-							writeAll(rewrite.fd, rewrite.lines.join(''));
-							rewrite.lines = [];
-						}
-					}
-				},
-			});
-			if (rewrite) {
-				writeAll(rewrite.fd, rewrite.lines.join(''));
-				closeSync(rewrite.fd);
-				replaceWith(rewrite.temporary, path);
-			}
-		} catch (error) {
-			if (rewrite) {
-				try {
-					closeSync(rewrite.fd);
-				} catch {}
+	/**
+	 * Opens a results file `read` before to append to it: cuts a line torn by a kill, and under
+	 * another header rewrites the file first with each row's cells moved to the current columns.
+	 */
+	static async continue({path, header, earlier}: {path: string; header: readonly string[]; earlier: EarlierJournal}): Promise<ResultsJournal> {
+		const size = existsSync(path) ? statSync(path).size : 0;
+		if (size !== earlier.size) {
+			throw new InputError({file: path, code: 'results_unreadable', message: `changed while the run was starting (${earlier.size} bytes when read, ${size} now); run again with --resume`});
+		}
 
-				rmSync(rewrite.temporary, {force: true});
-			}
+		const {fileHeader} = earlier;
+		if (fileHeader === undefined) {
+			return ResultsJournal.create({path, header});
+		}
 
-			throw error;
+		const sameHeader = fileHeader.join('\u0000') === header.join('\u0000');
+		if (!sameHeader) {
+			await rewriteUnder({path, header, end: earlier.end});
 		}
 
 		return unwritable(path, () => {
-			if (fileHeader === undefined) {
-				return ResultsJournal.create({path, header});
-			}
-
 			const fd = openSync(path, 'r+');
-			if (sameHeader && fstatSync(fd).size > end) {
-				ftruncateSync(fd, end); // A line torn by a kill: it would join the next one.
+			if (sameHeader && fstatSync(fd).size > earlier.end) {
+				ftruncateSync(fd, earlier.end); // A line torn by a kill: it would join the next one.
 			}
 
 			closeSync(fd);
-			const journal = new ResultsJournal({path, target: path, header, fd: openSync(path, 'a'), needsRewrite: records > 0, durable: true});
-			if (sameHeader && inOrder) {
+			const journal = new ResultsJournal({path, target: path, header, fd: openSync(path, 'a'), needsRewrite: earlier.records > 0, durable: true});
+			if (earlier.inOrder) {
 				// Rows in order already: the rewrite is needed only if a row comes before the last one
 				// there (or is it), or the input ends before it (see `finish`).
 				journal.#needsRewrite = false;
-				journal.#lastRow = highest;
-				journal.#ordered = highest;
+				journal.#lastRow = earlier.highest;
+				journal.#ordered = earlier.highest;
+				journal.#appendedFrom = earlier.end;
 			}
 
 			return journal;
@@ -157,6 +183,7 @@ export class ResultsJournal {
 		}
 
 		this.#lastRow = Math.max(this.#lastRow, row);
+		this.#lowestWritten = Math.min(this.#lowestWritten, row);
 		if (this.#buffered) {
 			this.#buffered.add(csvLine(cells));
 			return;
@@ -199,11 +226,65 @@ export class ResultsJournal {
 
 		this.#close();
 		if (this.#needsRewrite || (this.#ordered > 0 && this.#lastRow > rowLimit(lastRow))) {
-			rewriteInOrder({journal: this.#target, path: this.path, header: this.#header, lastRow});
+			// Resumed in order and only later rows written since (out of order): those alone are put in order.
+			const inOrder = this.#ordered > 0 && this.#lowestWritten > this.#ordered && this.#lastRow <= rowLimit(lastRow) ? this.#appendedFrom : 0;
+			rewriteInOrder({journal: this.#target, path: this.path, header: this.#header, lastRow, inOrder});
 		} else if (this.#target !== this.path) {
 			replaceWith(this.#target, this.path);
 		}
 	}
+}
+
+/** What `ResultsJournal.read` learned of a results file, for `continue`. */
+export type EarlierJournal = {
+	/** The file's size when read (0: none, or empty). */
+	readonly size: number;
+	/** The byte length of its whole records (a torn last line is past it). */
+	readonly end: number;
+	readonly fileHeader: readonly string[] | undefined;
+	/** Records after the header. */
+	readonly records: number;
+	/** Our header line, then rows in order, once each. */
+	readonly inOrder: boolean;
+	/** Its highest row. */
+	readonly highest: number;
+};
+
+/** A results file under another header, rewritten with each row's cells moved to `header`'s columns (its torn last line dropped). */
+async function rewriteUnder({path, header, end}: {path: string; header: readonly string[]; end: number}): Promise<void> {
+	const temporary = temporaryBeside(path);
+	const fd = openSync(temporary, 'wx');
+	try {
+		let columns: number[] | undefined;
+		let lines = [csvLine(header)];
+		const read = await streamResults({path, onRecord(fields) {
+			if (columns === undefined) {
+				columns = columnMap({from: fields, to: header});
+				return;
+			}
+
+			lines.push(csvLine(columns.map(i => fields[i] ?? '')));
+			if (lines.length >= 2000) {
+				writeAll(fd, lines.join(''));
+				lines = [];
+			}
+		}});
+		if (read !== end) {
+			throw new InputError({file: path, code: 'results_unreadable', message: 'changed while the run was starting; run again with --resume'});
+		}
+
+		writeAll(fd, lines.join(''));
+		closeSync(fd);
+	} catch (error) {
+		try {
+			closeSync(fd);
+		} catch {}
+
+		rmSync(temporary, {force: true});
+		throw error;
+	}
+
+	replaceWith(temporary, path);
 }
 
 /**

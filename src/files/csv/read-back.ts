@@ -62,13 +62,14 @@ const CHUNK = 1 << 20;
 /**
  * Walks a CSV file's bytes record by record without decoding it: each whole record's byte range
  * and the number in its first field (NaN when it is not one). A record torn at the end (no line
- * break after it) is not reported. Returns the end of the last whole record.
+ * break after it) is not reported. Returns the end of the last whole record. `from`: where a record
+ * starts to walk from (else the file's start).
  */
-export function scanRecords(fd: number, onRecord: (start: number, end: number, row: number) => void): number {
+export function scanRecords(fd: number, onRecord: (start: number, end: number, row: number) => void, from = 0): number {
 	const buffer = Buffer.allocUnsafe(CHUNK);
-	let position = 0;
+	let position = from;
 	let quoted = false;
-	let start = 0;
+	let start = from;
 	// The first field, read as it goes by: -1 after it ended, NaN once it is not a number.
 	let row = 0;
 	let inFirst = true;
@@ -141,15 +142,15 @@ export function scanRecords(fd: number, onRecord: (start: number, end: number, r
 }
 
 /**
- * Streams a results file's whole records (a torn last one left out) to `onRecord`, the header first
+ * Streams a results file's whole records (a torn last one left out; `headerOnly`: the first alone) to `onRecord`, the header first
  * (and, first of all, each record's byte range and row number as `scanRecords` finds them to `onRange`).
  * Returns the byte length of the whole records, so a journal can be cut back to it.
  */
-export async function streamResults({path, onRecord, onRange}: {path: string; onRecord: (fields: string[]) => void; onRange?: (start: number, end: number, row: number) => void}): Promise<number> {
+export async function streamResults({path, onRecord, onRange, headerOnly = false}: {path: string; onRecord: (fields: string[]) => void; onRange?: (start: number, end: number, row: number) => void; headerOnly?: boolean}): Promise<number> {
 	const fd = openSync(path, 'r');
 	let end: number;
 	try {
-		end = scanRecords(fd, onRange ?? (() => undefined));
+		end = headerOnly ? firstRecordEnd(fd) : scanRecords(fd, onRange ?? (() => undefined));
 	} finally {
 		closeSync(fd);
 	}
@@ -174,5 +175,24 @@ export async function streamResults({path, onRecord, onRange}: {path: string; on
 		},
 		onFailure: failure => new InputError({file: path, line: failure.line, code: 'results_unreadable', message: `${failure.message}; it is not a results file altbatch can continue`}),
 	});
+	return end;
+}
+
+const FOUND = Symbol('found');
+
+/** Where the file's first whole record ends (0: it has none): no walk through the rest of it. */
+function firstRecordEnd(fd: number): number {
+	let end = 0;
+	try {
+		scanRecords(fd, (_start, recordEnd) => {
+			end = recordEnd;
+			throw FOUND;
+		});
+	} catch (error) {
+		if (error !== FOUND) {
+			throw error;
+		}
+	}
+
 	return end;
 }

@@ -1,4 +1,4 @@
-import {closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, constants, copyFileSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, writeSync} from 'node:fs';
 import {randomBytes} from 'node:crypto';
 import {basename, dirname, join} from 'node:path';
 import {resolvedPath} from '../paths.js';
@@ -128,12 +128,27 @@ export function sweepTemporaries({folder, names, olderThan}: {folder: string; na
 
 /**
  * A whole file, written to a temporary file beside it, synced and renamed into place: the file is
- * complete or as it was. A failed write removes the temporary file.
+ * complete or as it was. A failed write removes the temporary file. With `prefix`, the file starts
+ * with the first `bytes` bytes of the file `from`.
  */
-export function writeFileAtomically(path: string, chunks: Iterable<string | Uint8Array>): void {
+export function writeFileAtomically(path: string, chunks: Iterable<string | Uint8Array>, prefix?: {readonly from: string; readonly bytes: number}): void {
 	const real = resolvedPath(path);
 	const temporary = temporaryBeside(real);
-	const fd = openSync(temporary, 'wx');
+	let fd: number;
+	if (prefix) {
+		// The start of another file first, copied by the system (no bytes through here), then the chunks after it.
+		copyFileSync(prefix.from, temporary, constants.COPYFILE_EXCL);
+		try {
+			truncateSync(temporary, prefix.bytes);
+			fd = openSync(temporary, 'a');
+		} catch (error) {
+			rmSync(temporary, {force: true});
+			throw error;
+		}
+	} else {
+		fd = openSync(temporary, 'wx');
+	}
+
 	try {
 		try {
 			// Chunks are copied into one buffer and written a megabyte at a time.

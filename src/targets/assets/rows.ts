@@ -59,24 +59,36 @@ export class HostedUrls {
 
 /** A row's alt-text warnings, judged against the asset as the prefetch read it (when it did). */
 export function warningsFor(job: Job, snapshot: SiteSnapshot | undefined, duplicates: DuplicateAltTracker): WarningCode[] {
+	const judged = judgedAlt(job, snapshot);
+	if (!judged) {
+		return [];
+	}
+
+	const warnings: WarningCode[] = altTextWarnings(judged);
+	if (duplicates.seen({altText: judged.altText, assetId: judged.image})) {
+		warnings.push('alt_duplicate');
+	}
+
+	return warnings;
+}
+
+/**
+ * The alt text a row's warnings judge — with the display name it is compared with, and the image
+ * it is the alt of (for duplicates) — or undefined when there is none to judge.
+ */
+export function judgedAlt(job: Job, snapshot: SiteSnapshot | undefined): {altText: string; displayName: string | undefined; image: string} | undefined {
 	// An empty alt text (undo --allow-clear putting an empty one back) has nothing to warn about.
 	if (job.altText === undefined || job.altText === '') {
-		return [];
+		return undefined;
 	}
 
 	// Only alt text the row would write is judged: not one left as exported, nor one the site already has.
 	const exported = job.base?.altText;
 	const now = snapshot?.assets.get(job.assetId)?.altText.get(job.localeId ?? '');
 	if ((exported !== undefined && sameText(job.altText, exported)) || (now !== undefined && now !== null && sameText(job.altText, now))) {
-		return [];
+		return undefined;
 	}
 
-	const displayName = job.displayName ?? snapshot?.assets.get(job.assetId)?.displayName;
-	const warnings: WarningCode[] = altTextWarnings({altText: job.altText, displayName});
 	// A URL no asset has (a CMS image's) is its own image: the URL stands for the asset id.
-	if (duplicates.seen({altText: job.altText, assetId: job.assetId === '' ? `url:${job.image?.url ?? ''}` : job.assetId})) {
-		warnings.push('alt_duplicate');
-	}
-
-	return warnings;
+	return {altText: job.altText, displayName: job.displayName ?? snapshot?.assets.get(job.assetId)?.displayName, image: job.assetId === '' ? `url:${job.image?.url ?? ''}` : job.assetId};
 }

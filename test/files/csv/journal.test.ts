@@ -63,6 +63,9 @@ describe('the results journal', () => {
 			{name: 'a byte order mark', text: `\uFEFF${start}`, rows: [], lastRow: 3, expected: start},
 			{name: 'a header quoted otherwise', text: `"row",assetId,altText,status\r\n2,a,one,updated\r\n`, rows: [], lastRow: 3, expected: 'row,assetId,altText,status\r\n2,a,one,updated\r\n'},
 			{name: 'a line that is no row', text: `${start}x,junk\r\n`, rows: [], lastRow: 3, expected: start},
+			// Only the lines after the file's own are put in order (the last of a row wins); a torn line is cut first.
+			{name: 'later rows out of order', text: `${start}4,c,thr`, rows: [['6', 'e', 'five', 'updated'], ['4', 'c', 'three', 'failed'], ['5', 'd', 'four', 'updated'], ['4', 'c', 'three', 'updated']], lastRow: 6, expected: `${start}4,c,three,updated\r\n5,d,four,updated\r\n6,e,five,updated\r\n`},
+			{name: 'later rows out of order, one past the input', text: start, rows: [['5', 'd', 'four', 'updated'], ['4', 'c', 'three', 'updated'], ['9', 'z', 'gone', 'updated']], lastRow: 5, expected: `${start}4,c,three,updated\r\n5,d,four,updated\r\n`},
 		];
 		for (const {name, text, rows, lastRow, expected} of cases) {
 			const path = join(dir, `${name}.csv`);
