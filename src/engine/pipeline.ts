@@ -228,7 +228,10 @@ export class RowRouter {
 	}
 
 	#markReached(row: number): void {
-		this.#reached = withRoom(this.#reached, row >>> 5);
+		if (row >>> 5 >= this.#reached.length) {
+			this.#reached = withRoom(this.#reached, row >>> 5);
+		}
+
 		this.#reached[row >>> 5] = (this.#reached[row >>> 5] ?? 0) | (1 << (row & 31));
 	}
 

@@ -251,8 +251,11 @@ class RowStates {
 			this.#sparse.delete(row); // The last line of a row wins.
 		}
 
-		this.#status = withRoom(this.#status, row);
-		this.#cells = withRoom(this.#cells, row);
+		if (row >= this.#status.length) {
+			this.#status = withRoom(this.#status, row);
+			this.#cells = withRoom(this.#cells, row);
+		}
+
 		this.#status[row] = status;
 		this.#cells[row] = cells;
 	}

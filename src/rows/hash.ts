@@ -15,24 +15,26 @@ export function hash53(text: string): number {
 export function hash53Fields(fields: readonly string[]): number {
 	let a = 0x81_1c_9d_c5;
 	let b = 0x05_0c_5d_1f;
-	const step = (c: number) => {
-		a = Math.imul(a ^ c, 0x01_00_01_93);
-		b = Math.imul(b ^ c, 0x01_00_01_93) ^ (a >>> 7);
-	};
-
 	const count = String(fields.length);
 	for (let i = 0; i < count.length; i++) {
-		step(count.charCodeAt(i));
+		a = Math.imul(a ^ count.charCodeAt(i), 0x01_00_01_93);
+		b = Math.imul(b ^ count.charCodeAt(i), 0x01_00_01_93) ^ (a >>> 7);
 	}
 
-	if (fields.length === 0) {
-		step(0);
-	}
+	// The 0 after the count (one however many fields), then each field after a 0 of its own but the first.
+	a = Math.imul(a, 0x01_00_01_93);
+	b = Math.imul(b, 0x01_00_01_93) ^ (a >>> 7);
+	for (let f = 0; f < fields.length; f++) {
+		if (f > 0) {
+			a = Math.imul(a, 0x01_00_01_93);
+			b = Math.imul(b, 0x01_00_01_93) ^ (a >>> 7);
+		}
 
-	for (const field of fields) {
-		step(0);
+		const field = fields[f] ?? '';
 		for (let i = 0; i < field.length; i++) {
-			step(field.charCodeAt(i));
+			const c = field.charCodeAt(i);
+			a = Math.imul(a ^ c, 0x01_00_01_93);
+			b = Math.imul(b ^ c, 0x01_00_01_93) ^ (a >>> 7);
 		}
 	}
 

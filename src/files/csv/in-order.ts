@@ -85,8 +85,11 @@ export function rewriteInOrder({journal, path, header, lastRow, inOrder = 0}: {j
 				return;
 			}
 
-			starts = withRoom(starts, row);
-			lengths = withRoom(lengths, row);
+			if (row >= starts.length) {
+				starts = withRoom(starts, row);
+				lengths = withRoom(lengths, row);
+			}
+
 			starts[row] = start;
 			lengths[row] = end - start;
 			highest = Math.max(highest, row);

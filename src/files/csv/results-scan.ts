@@ -94,16 +94,33 @@ class RecordWalker {
 	cells = 0;
 	status: ScannedRow['status'] = 'other';
 	readonly #width: number;
-	readonly #count: string;
-	#a = 0;
-	#b = 0;
+	/** The hash's state after the cell count, as `hash53Fields` starts (rows/hash.ts). */
+	readonly #a0: number;
+	readonly #b0: number;
 
 	constructor(width: number) {
 		this.#width = width;
-		this.#count = String(width);
+		let a = 0x81_1c_9d_c5;
+		let b = 0x05_0c_5d_1f;
+		const count = String(width);
+		for (let i = 0; i < count.length; i++) {
+			a = Math.imul(a ^ count.charCodeAt(i), PRIME);
+			b = Math.imul(b ^ count.charCodeAt(i), PRIME) ^ (a >>> 7);
+		}
+
+		if (width === 0) {
+			a = Math.imul(a, PRIME);
+			b = Math.imul(b, PRIME) ^ (a >>> 7);
+		}
+
+		this.#a0 = a;
+		this.#b0 = b;
 	}
 
-	/** The end of the record starting at `at` (after its line break), or MORE, or IRREGULAR. */
+	/**
+	 * The end of the record starting at `at` (after its line break), or MORE, or IRREGULAR. One loop
+	 * over its bytes, the hash's state in locals: this is the reader's time.
+	 */
 	walk(buffer: Buffer, at: number, limit: number): number {
 		let i = at;
 		let row = 0;
@@ -125,50 +142,106 @@ class RecordWalker {
 			return IRREGULAR; // No row number of digits (a line that is no row, a quoted number): csv-parse reads it.
 		}
 
-		const separator = buffer[i];
-		if (separator !== COMMA && separator !== CR) {
-			return IRREGULAR;
-		}
-
-		this.row = row;
-		this.#start();
-		// The cells: hashed as csv-parse would hand them over (those a short record lacks, empty).
-		let ended = separator !== COMMA;
-		for (let cell = 0; cell < this.#width; cell++) {
-			this.#step(0);
-			if (ended) {
-				continue;
+		const width = this.#width;
+		let a = this.#a0;
+		let b = this.#b0;
+		let status = 0; // Where the status cell starts (0: the record has none).
+		let statusEnd = 0;
+		let cell = 0;
+		// At a separator: a comma before the next cell, or the CR of the line break.
+		while (buffer[i] === COMMA) {
+			i++;
+			cell++;
+			const hashed = cell <= width;
+			if (hashed) {
+				a = Math.imul(a, PRIME); // The 0 between cells.
+				b = Math.imul(b, PRIME) ^ (a >>> 7);
+			} else if (cell === width + 1) {
+				status = i;
 			}
 
-			const next = this.#cell(buffer, i + 1, limit, true);
-			if (next < 0) {
-				return next;
+			const quoted = buffer[i] === QUOTE;
+			if (quoted) {
+				i++;
 			}
 
-			i = next;
-			ended = buffer[i] !== COMMA;
-		}
-
-		this.cells = this.#finish();
-		this.status = 'other';
-		if (!ended) {
-			const start = i + 1;
-			const next = this.#cell(buffer, start, limit, false);
-			if (next < 0) {
-				return next;
-			}
-
-			this.status = isWord(buffer, start, next, UPDATED) ? 'updated' : isWord(buffer, start, next, UNCHANGED) ? 'unchanged' : 'other';
-			i = next;
-			// The cells after the status: walked, not read.
-			while (buffer[i] === COMMA) {
-				const after = this.#cell(buffer, i + 1, limit, false);
-				if (after < 0) {
-					return after;
+			for (;;) {
+				if (i >= limit) {
+					return MORE;
 				}
 
-				i = after;
+				let code = buffer[i] ?? 0;
+				if (code > COMMA && code < 0x80) {
+					// Most bytes: letters, digits, most punctuation. No branch below is theirs.
+					if (hashed) {
+						a = Math.imul(a ^ code, PRIME);
+						b = Math.imul(b ^ code, PRIME) ^ (a >>> 7);
+					}
+
+					i++;
+					continue;
+				}
+
+				let length = 1;
+				if (code === QUOTE) {
+					if (!quoted) {
+						return IRREGULAR; // A quote inside a plain cell: csv-parse keeps it as text, this reader does not guess.
+					}
+
+					if (i + 1 >= limit) {
+						return MORE;
+					}
+
+					if (buffer[i + 1] !== QUOTE) {
+						i++; // The closing quote: a separator must follow.
+						if (buffer[i] !== COMMA && buffer[i] !== CR) {
+							return IRREGULAR;
+						}
+
+						break;
+					}
+
+					length = 2; // "" inside quotes: one quote.
+				} else if (!quoted && (code === COMMA || code === CR)) {
+					break;
+				} else if (!quoted && code === LF) {
+					return IRREGULAR; // A lone LF in a plain cell: csv-parse (CRLF found) reads it as text.
+				} else if (code >= 0x80) {
+					length = code >= 0xc2 && code <= 0xdf ? 2 : code >= 0xe0 && code <= 0xef ? 3 : code >= 0xf0 && code <= 0xf4 ? 4 : 0;
+					code = length === 0 ? IRREGULAR : i + length > limit ? MORE : utf8Point(buffer, i, length);
+					if (code < 0) {
+						return code;
+					}
+
+					if (code > 0xff_ff) {
+						// Outside the BMP a string holds two UTF-16 units: the first hashed here, the second below.
+						const offset = code - 0x1_00_00;
+						if (hashed) {
+							a = Math.imul(a ^ (0xd8_00 + (offset >> 10)), PRIME);
+							b = Math.imul(b ^ (0xd8_00 + (offset >> 10)), PRIME) ^ (a >>> 7);
+						}
+
+						code = 0xdc_00 + (offset & 0x3_ff);
+					}
+				}
+
+				if (hashed) {
+					a = Math.imul(a ^ code, PRIME);
+					b = Math.imul(b ^ code, PRIME) ^ (a >>> 7);
+				}
+
+				i += length;
 			}
+
+			if (cell === width + 1) {
+				statusEnd = i;
+			}
+		}
+
+		// The cells a short record lacks: empty, a 0 each.
+		for (; cell < width; cell++) {
+			a = Math.imul(a, PRIME);
+			b = Math.imul(b, PRIME) ^ (a >>> 7);
 		}
 
 		// The line break: CRLF, as our header line's (csv-parse takes a lone CR or LF for text then).
@@ -176,112 +249,14 @@ class RecordWalker {
 			return MORE;
 		}
 
-		return buffer[i] === CR && buffer[i + 1] === LF ? i + 2 : IRREGULAR;
-	}
-
-	/**
-	 * The cell starting at `start`: where it ends (at the comma or line break after it), hashing its
-	 * text when `hash` (the hash's state in locals while it runs: this loop is the reader's time).
-	 */
-	#cell(buffer: Buffer, start: number, limit: number, hash: boolean): number {
-		let at = start;
-		if (at >= limit) {
-			return MORE;
+		if (buffer[i] !== CR || buffer[i + 1] !== LF) {
+			return IRREGULAR;
 		}
 
-		const quoted = buffer[at] === QUOTE;
-		if (quoted) {
-			at++;
-		}
-
-		let a = this.#a;
-		let b = this.#b;
-		let end: number;
-		for (;;) {
-			if (at >= limit) {
-				end = MORE;
-				break;
-			}
-
-			let code = buffer[at] ?? 0;
-			let length = 1;
-			if (code === QUOTE) {
-				if (!quoted) {
-					end = IRREGULAR; // A quote inside a plain cell: csv-parse keeps it as text, this reader does not guess.
-					break;
-				}
-
-				if (at + 1 >= limit) {
-					end = MORE;
-					break;
-				}
-
-				if (buffer[at + 1] !== QUOTE) {
-					const after = buffer[at + 1];
-					end = after === COMMA || after === CR ? at + 1 : IRREGULAR;
-					break;
-				}
-
-				length = 2; // "" inside quotes: one quote.
-			} else if (!quoted && (code === COMMA || code === CR)) {
-				end = at;
-				break;
-			} else if (!quoted && code === LF) {
-				end = IRREGULAR; // A lone LF in a plain cell: csv-parse (CRLF found) reads it as text.
-				break;
-			} else if (code >= 0x80) {
-				length = code >= 0xc2 && code <= 0xdf ? 2 : code >= 0xe0 && code <= 0xef ? 3 : code >= 0xf0 && code <= 0xf4 ? 4 : 0;
-				code = length === 0 ? IRREGULAR : at + length > limit ? MORE : utf8Point(buffer, at, length);
-				if (code < 0) {
-					end = code;
-					break;
-				}
-
-				if (code > 0xff_ff) {
-					// Outside the BMP a string holds two UTF-16 units: the first hashed here, the second below.
-					const offset = code - 0x1_00_00;
-					if (hash) {
-						a = Math.imul(a ^ (0xd8_00 + (offset >> 10)), PRIME);
-						b = Math.imul(b ^ (0xd8_00 + (offset >> 10)), PRIME) ^ (a >>> 7);
-					}
-
-					code = 0xdc_00 + (offset & 0x3_ff);
-				}
-			}
-
-			if (hash) {
-				a = Math.imul(a ^ code, PRIME);
-				b = Math.imul(b ^ code, PRIME) ^ (a >>> 7);
-			}
-
-			at += length;
-		}
-
-		this.#a = a;
-		this.#b = b;
-		return end;
-	}
-
-	// The hash: `hash53Fields` (rows/hash.ts) taken a character at a time.
-	#start(): void {
-		this.#a = 0x81_1c_9d_c5;
-		this.#b = 0x05_0c_5d_1f;
-		for (let i = 0; i < this.#count.length; i++) {
-			this.#step(this.#count.charCodeAt(i));
-		}
-
-		if (this.#width === 0) {
-			this.#step(0);
-		}
-	}
-
-	#step(code: number): void {
-		this.#a = Math.imul(this.#a ^ code, PRIME);
-		this.#b = Math.imul(this.#b ^ code, PRIME) ^ (this.#a >>> 7);
-	}
-
-	#finish(): number {
-		return ((this.#a >>> 0) * 2 ** 21) + ((this.#b >>> 0) & 0x1f_ff_ff);
+		this.row = row;
+		this.cells = ((a >>> 0) * 2 ** 21) + ((b >>> 0) & 0x1f_ff_ff);
+		this.status = status === 0 ? 'other' : isWord(buffer, status, statusEnd, UPDATED) ? 'updated' : isWord(buffer, status, statusEnd, UNCHANGED) ? 'unchanged' : 'other';
+		return i + 2;
 	}
 }
 
