@@ -274,6 +274,7 @@ async function rewriteUnder({path, header, end}: {path: string; header: readonly
 		}
 
 		writeAll(fd, lines.join(''));
+		fsyncSync(fd); // Synced before it is renamed over the results: a power cut leaves one or the other.
 		closeSync(fd);
 	} catch (error) {
 		try {

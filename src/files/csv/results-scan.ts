@@ -20,6 +20,9 @@ const PRIME = 0x01_00_01_93;
 const UPDATED = Buffer.from('updated');
 const UNCHANGED = Buffer.from('unchanged');
 
+/** The most a record may take of the buffer: csv-parse refuses a record past 4 MB (parse.ts). */
+const LONGEST_BUFFER = 8 << 20;
+
 /** The record is not whole in the buffer: read more and walk it again. */
 const MORE = -1;
 /** The record is not one this reader takes: the file is read the slow way. */
@@ -72,8 +75,13 @@ export function scanResultRows({path, from, width, onRow, bufferBytes = 4 << 20}
 				return position + at; // What is left is a line torn by a kill.
 			}
 
-			// The part record left moves to the front; a record longer than the buffer gets a bigger one.
+			// The part record left moves to the front; a record longer than the buffer gets a bigger one,
+			// up to twice csv-parse's longest record: past it (a quote never closed) csv-parse reads the file.
 			if (at === 0 && filled === buffer.length) {
+				if (buffer.length * 2 > LONGEST_BUFFER) {
+					return undefined;
+				}
+
 				const bigger = Buffer.allocUnsafe(buffer.length * 2);
 				buffer.copy(bigger, 0, 0, filled);
 				buffer = bigger;

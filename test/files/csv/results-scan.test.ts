@@ -110,4 +110,19 @@ describe('a results file read straight from its bytes (--resume)', () => {
 			sameReading(await both(path), `bytes ${bad.join(' ')}`);
 		}
 	});
+
+	it('gives a quote that never closes to csv-parse past 8 MB instead of holding the rest of the file', async () => {
+		const dir = await tempDir();
+		const path = join(dir, 'open-quote.csv');
+		const row = (n: number, altText: string) => `${[String(n), 'a', altText, '', 'updated', ...HEADER.slice(5).map(() => '')].join(',')}\r\n`;
+		// Row 3's alt text opens a quote no later line closes: 9 MB of rows after it, no quote among them.
+		const rest = Array.from({length: 200_000}, (_, i) => row(i + 4, 'plain text for this row')).join('');
+		await writeFile(path, `${csvLine(HEADER)}${row(2, 'fine')}${row(3, '"never closed')}${rest}`);
+		let rows = 0;
+		expect(scanResultRows({path, from: Buffer.byteLength(csvLine(HEADER)), width: INPUT.length, onRow() {
+			rows++;
+		}})).toBeUndefined();
+		expect(rows).toBe(1);
+		sameReading(await both(path), 'a quote never closed');
+	});
 });
