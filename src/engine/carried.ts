@@ -35,13 +35,17 @@ export class ResumeReplay {
 	readonly #earlier: EarlierResults;
 	#kept: Job[] = [];
 	#overflow = false;
-	#bits = new Uint8Array(1024);
-	#alts = new Float64Array(1024);
-	#images = new Float64Array(1024);
+	#bits: Uint8Array;
+	#alts: Float64Array;
+	#images: Float64Array;
 	readonly #codes = new Map<number, readonly WarningCode[]>();
 
 	constructor(earlier: EarlierResults) {
 		this.#earlier = earlier;
+		const rows = Math.max(1024, earlier.rowsHint);
+		this.#bits = new Uint8Array(rows);
+		this.#alts = new Float64Array(rows);
+		this.#images = new Float64Array(rows);
 	}
 
 	/** Whether every row to redo was kept: otherwise the input is read again. */

@@ -45,8 +45,11 @@ export class InputPrints {
 	constructor(earlier?: EarlierResults) {
 		this.#earlier = earlier;
 		if (earlier) {
-			this.#edits = new Float64Array(1024);
-			this.#keys = new Float64Array(1024);
+			// As many rows as the earlier results reached, to begin with: not grown a doubling at a time.
+			const rows = Math.max(1024, earlier.rowsHint);
+			this.#cells = new Float64Array(rows);
+			this.#edits = new Float64Array(rows);
+			this.#keys = new Float64Array(rows);
 		}
 	}
 
@@ -152,6 +155,11 @@ export class EarlierResults {
 			},
 		});
 		return new EarlierResults({journal: read, path, header, states});
+	}
+
+	/** A size for arrays with a place per input row: the rows the earlier results reached (an absurd row number in them aside). */
+	get rowsHint(): number {
+		return Math.min(this.journal.highest, this.journal.records + 1) + 1;
 	}
 
 	/** How `row` ended before: REDO, or UPDATED/UNCHANGED. */
