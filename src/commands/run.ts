@@ -9,7 +9,7 @@ import {lockPath} from '../files/lock.js';
 import {assertFilesSafe, type PlannedFile} from '../files/paths.js';
 import {Results} from '../files/results.js';
 import {SheetResults} from '../files/sheet-results.js';
-import {assertDryRunMayReplace, assertMayResume} from '../engine/resume.js';
+import {assertDryRunMayReplace, assertMayResume} from '../files/out-guard.js';
 import {introspectsOfARealRun, noLanes, openLanes, startLanes} from '../engine/lanes.js';
 import {RowRouter} from '../engine/pipeline.js';
 import {followedByMany, RunStop} from '../engine/session.js';
