@@ -5,13 +5,13 @@ import type {Results} from '../files/results.js';
 import {decideUnseen} from '../rows/decide.js';
 import {toJob, type Job, type ValidJob} from '../rows/job.js';
 import type {LaterRows} from '../rows/later.js';
-import {resultCells, type Outcome} from '../rows/result.js';
+import {resultCells, type Outcome, type Status} from '../rows/result.js';
 import type {ImageGroups} from '../rows/same-image.js';
 import {describeWarnings, DuplicateAltTracker, type WarningCode} from '../rows/warnings.js';
 import {AltbatchError} from '../errors.js';
 import type {ResumeReplay} from './carried.js';
 import type {Lane} from './lane.js';
-import type {InputPrints} from './resume.js';
+import type {InputPrints, ResumePlan} from './resume.js';
 import {DEFAULT_LANE, perSite, routeJob, type Route} from './route.js';
 import {HostedUrls, warningsFor} from '../targets/assets/rows.js';
 import {outcomeOf, type RunStop} from './session.js';
@@ -78,15 +78,8 @@ export class RowRouter {
 		const {plan} = this.#results;
 		const carried = plan?.carriedStatus(job);
 		if (plan && carried) {
-			const refreshed = plan.refreshedLine(job);
-			if (refreshed) {
-				this.#results.writeLine(refreshed); // Same edit, other cells edited since: today's cells, the old result.
-			}
-
 			// Its warnings are counted again (and its alt text seen), as a fresh run would.
-			this.#markReached(job.row);
-			this.carriedOver++;
-			this.#count({job, lane: laneKey, warnings: this.#warningsFor(job), outcome: {status: carried}});
+			this.#carry({row: job.row, job, plan, status: carried, lane: laneKey, warnings: this.#warningsFor(job)});
 			return undefined;
 		}
 
@@ -123,19 +116,24 @@ export class RowRouter {
 			const job = kept[next]?.row === row ? kept[next++] : undefined;
 			const carried = plan.carriedStatus({row});
 			if (carried) {
-				const refreshed = job && plan.refreshedLine(job);
-				if (refreshed) {
-					this.#results.writeLine(refreshed);
-				}
-
-				this.#markReached(row);
-				this.carriedOver++;
-				this.#count({job: job ?? unread, lane: DEFAULT_LANE, warnings: replay.warnings(row, this.#duplicates), outcome: {status: carried}});
+				this.#carry({row, job: job ?? unread, plan, status: carried, lane: DEFAULT_LANE, warnings: replay.warnings(row, this.#duplicates)});
 			} else if (job) {
 				// One row at a time, as a read hands them over: the promise is the pool's room.
 				await this.take(job);
 			}
 		}
+	}
+
+	/** A row `--resume` carries over: counted with the status it had (under today's cells when its other cells were edited since). */
+	#carry({row, job, plan, status, lane, warnings}: {row: number; job: Job; plan: ResumePlan; status: Status; lane: string; warnings: readonly WarningCode[]}): void {
+		const refreshed = plan.refreshedLine(job);
+		if (refreshed) {
+			this.#results.writeLine(refreshed); // Same edit, other cells edited since: today's cells, the old result.
+		}
+
+		this.#markReached(row);
+		this.carriedOver++;
+		this.#count({job, lane, warnings, outcome: {status}});
 	}
 
 	/** A valid row (with the fields it is to send): settled before any request, or queued on its lane. */

@@ -104,6 +104,11 @@ const REDO = 0;
 const UPDATED = 1;
 const UNCHANGED = 2;
 
+/** A result's status as `--resume` reads it: done (updated, unchanged) or to redo. */
+function stateOf(status: string): number {
+	return status === 'updated' ? UPDATED : status === 'unchanged' ? UNCHANGED : REDO;
+}
+
 /** Past this, a row number is held in a map rather than the arrays (a damaged file's absurd row must not take a gigabyte). */
 const DENSE_ROWS = 1 << 20;
 
@@ -133,7 +138,7 @@ export class EarlierResults {
 	static async read({path, header, width, fast = true}: {path: string; header: readonly string[]; width: number; fast?: boolean}): Promise<EarlierResults> {
 		const quick = new RowStates();
 		const journal = fast ? ResultsJournal.readRows({path, header, width, onRow({row, cells, status}) {
-			const state = status === 'updated' ? UPDATED : status === 'unchanged' ? UNCHANGED : REDO;
+			const state = stateOf(status);
 			quick.set(row, state, state === REDO ? 0 : cells + 1);
 		}}) : undefined;
 		if (journal) {
@@ -147,8 +152,7 @@ export class EarlierResults {
 			header,
 			onRecord(fields, fileHeader) {
 				mapped = mapped?.from === fileHeader ? mapped : mapColumns(fileHeader, header, width);
-				const previous = fields[mapped.status] ?? '';
-				const state = previous === 'updated' ? UPDATED : previous === 'unchanged' ? UNCHANGED : REDO;
+				const state = stateOf(fields[mapped.status] ?? '');
 				states.set(Number(fields[0]), state, state === REDO ? 0 : cellsPrint(mapped.cells.map(i => fields[i] ?? '')));
 			},
 		});

@@ -8,6 +8,11 @@ import {assetIds, makeSite, patchesSent, results, runCli, runJob, startSandbox, 
 import {parseStrict} from '../files/csv/rfc4180.js';
 
 const TOKEN = 'sandbox-token';
+
+/** A results file read, then continued, as a resume opens it. */
+async function continued(path: string, header: readonly string[]): Promise<ResultsJournal> {
+	return ResultsJournal.continue({path, header, earlier: await ResultsJournal.read({path, header, onRecord() {}})});
+}
 const FAST = {count: 2000, windowMs: 1000};
 
 describe('--resume keeps "the last row wins"', () => {
@@ -58,7 +63,7 @@ describe('the journal streams', () => {
 		const header = ['row', 'assetId', 'altText', 'status'];
 		await writeFile(path, 'row,assetId,altText,status\r\n3,b,two,failed\r\n2,a,"one\r\nline",updated\r\n4,c,th');
 		const seen: string[][] = [];
-		const journal = await ResultsJournal.resume({path, header, onRecord: fields => seen.push([...fields])});
+		const journal = await ResultsJournal.continue({path, header, earlier: await ResultsJournal.read({path, header, onRecord: fields => seen.push([...fields])})});
 		expect(seen).toEqual([['3', 'b', 'two', 'failed'], ['2', 'a', 'one\r\nline', 'updated']]);
 		expect(await readFile(path, 'utf8')).toBe('row,assetId,altText,status\r\n3,b,two,failed\r\n2,a,"one\r\nline",updated\r\n');
 		journal.write(['4', 'c', 'three', 'updated']);
@@ -71,7 +76,7 @@ describe('the journal streams', () => {
 		const dir = await tempDir();
 		const path = join(dir, 'out.csv');
 		await writeFile(path, 'row,assetId,status,status\r\n2,a,mine,updated\r\n');
-		const journal = await ResultsJournal.resume({path, header: ['row', 'assetId', 'note', 'status', 'status'], onRecord: () => undefined});
+		const journal = await continued(path, ['row', 'assetId', 'note', 'status', 'status']);
 		journal.finish({lastRow: 2});
 		expect(parseStrict(await readFile(path, 'utf8'))).toEqual([['row', 'assetId', 'note', 'status', 'status'], ['2', 'a', '', 'mine', 'updated']]);
 	});

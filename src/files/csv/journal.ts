@@ -57,16 +57,6 @@ export class ResultsJournal {
 	}
 
 	/**
-	 * Continues a results file: hands every whole record to `onRecord` (the file's header first),
-	 * cuts a line torn by a kill, and appends after what is there — under another header, the file
-	 * is rewritten first with each row's cells moved to the current columns. Streams: the file is
-	 * never held in memory. (`read` then `continue`, when the file is read before it is opened.)
-	 */
-	static async resume({path, header, onRecord}: {path: string; header: readonly string[]; onRecord: (fields: readonly string[], fileHeader: readonly string[]) => void}): Promise<ResultsJournal> {
-		return ResultsJournal.continue({path, header, earlier: await ResultsJournal.read({path, header, onRecord})});
-	}
-
-	/**
 	 * Reads a results file to continue it, changing nothing: every whole record to `onRecord` (the
 	 * file's header first), and what `continue` needs to know of it.
 	 */
@@ -78,19 +68,16 @@ export class ResultsJournal {
 		const size = statSync(path).size;
 		let fileHeader: string[] | undefined;
 		let records = 0;
-		// Whether the file is already what `finish` would rewrite it to: our header line, then rows in order, once each.
 		const headerLine = Buffer.from(csvLine(header));
-		let inOrder = true;
-		let highest = 0;
+		let ourHeader = false;
+		const order = new RowOrder();
 		const end = await streamResults({
 			path,
 			onRange(start, end, row) {
 				if (start === 0) {
-					inOrder = end === headerLine.length && sameBytes(path, headerLine);
-				} else if (Number.isInteger(row) && row >= 2 && row > highest) {
-					highest = row;
+					ourHeader = end === headerLine.length && sameBytes(path, headerLine);
 				} else {
-					inOrder = false;
+					order.see(row);
 				}
 			},
 			onRecord(fields) {
@@ -103,7 +90,7 @@ export class ResultsJournal {
 				onRecord(fields, fileHeader);
 			},
 		});
-		return {size, end, fileHeader, records, inOrder: inOrder && fileHeader?.join('\u0000') === header.join('\u0000'), highest};
+		return {size, end, fileHeader, records, inOrder: ourHeader && order.inOrder && fileHeader !== undefined && sameColumns(fileHeader, header), highest: order.highest};
 	}
 
 	/**
@@ -119,19 +106,13 @@ export class ResultsJournal {
 
 		const {size} = statSync(path);
 		let records = 0;
-		let inOrder = true;
-		let highest = 0;
+		const order = new RowOrder();
 		const end = scanResultRows({path, from: headerLine.length, width, onRow(scanned) {
 			records++;
-			if (scanned.row >= 2 && scanned.row > highest) {
-				highest = scanned.row;
-			} else {
-				inOrder = false;
-			}
-
+			order.see(scanned.row);
 			onRow(scanned);
 		}});
-		return end === undefined ? undefined : {size, end, fileHeader: header, records, inOrder, highest};
+		return end === undefined ? undefined : {size, end, fileHeader: header, records, inOrder: order.inOrder, highest: order.highest};
 	}
 
 	/**
@@ -149,7 +130,7 @@ export class ResultsJournal {
 			return ResultsJournal.create({path, header});
 		}
 
-		const sameHeader = fileHeader.join('\u0000') === header.join('\u0000');
+		const sameHeader = sameColumns(fileHeader, header);
 		if (!sameHeader) {
 			await rewriteUnder({path, header, end: earlier.end});
 		}
@@ -233,6 +214,27 @@ export class ResultsJournal {
 			replaceWith(this.#target, this.path);
 		}
 	}
+}
+
+/**
+ * Whether a results file's rows are already what `finish` would rewrite them to: each row after the
+ * one before (once each), and the highest row.
+ */
+class RowOrder {
+	inOrder = true;
+	highest = 0;
+
+	see(row: number): void {
+		if (Number.isInteger(row) && row >= 2 && row > this.highest) {
+			this.highest = row;
+		} else {
+			this.inOrder = false;
+		}
+	}
+}
+
+function sameColumns(a: readonly string[], b: readonly string[]): boolean {
+	return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
 /** What `ResultsJournal.read` learned of a results file, for `continue`. */

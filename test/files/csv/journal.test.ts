@@ -70,7 +70,7 @@ describe('the results journal', () => {
 		for (const {name, text, rows, lastRow, expected} of cases) {
 			const path = join(dir, `${name}.csv`);
 			await writeFile(path, text);
-			const journal = await ResultsJournal.resume({path, header: HEADER, onRecord() {}});
+			const journal = await ResultsJournal.continue({path, header: HEADER, earlier: await ResultsJournal.read({path, header: HEADER, onRecord() {}})});
 			for (const row of rows) {
 				journal.write(row);
 			}
